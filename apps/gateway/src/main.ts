@@ -1,0 +1,2 @@
+// Placeholder: the gateway issue fills this in.
+export {};

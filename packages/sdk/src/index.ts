@@ -1,0 +1,4 @@
+export { CosyVoice } from "./client.ts";
+export * from "./errors.ts";
+export * from "./schemas.ts";
+export type * from "./types.ts";

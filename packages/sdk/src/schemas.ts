@@ -1,0 +1,178 @@
+/**
+ * The one set of zod schemas for what a synthesis request is. The SDK validates with them, the
+ * gateway builds its REST bodies from the same pieces, and `openapi.yaml` is generated from them.
+ */
+import { z } from "zod";
+
+/** Synthesis modes, named for what they do (the UIs' own labels live in the variant table). */
+export const MODES = ["pretrained", "clone", "crossLingual", "instruct"] as const;
+export const ModeSchema = z.enum(MODES).describe("Synthesis mode");
+export type Mode = z.infer<typeof ModeSchema>;
+
+/** Longest text accepted for one synthesis call. @unit characters */
+export const MAX_TEXT_CHARS = 2000;
+
+export const TextSchema = z
+  .string()
+  .trim()
+  .min(1, "text must not be empty")
+  .max(MAX_TEXT_CHARS, `text must be at most ${MAX_TEXT_CHARS} characters`)
+  .describe("Text to speak. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>.");
+
+/** The UI's speed Number has minimum 0.5 and maximum 2.0; speed only affects non-streaming inference. */
+export const SpeedSchema = z.number().min(0.5).max(2).describe("Speaking speed factor, 0.5 to 2.0 (default 1)");
+
+/** numpy's seed must be an integer in [0, 2^32). A float makes the UI's seed call fail. */
+export const SeedSchema = z
+  .number()
+  .int("seed must be an integer")
+  .min(0)
+  .max(4_294_967_295)
+  .describe("Random seed; output is reproducible only with a fixed seed (default 0)");
+
+/** The dialects CosyVoice3 was trained on (design note, section 4), English key -> Chinese name. */
+export const DIALECTS = {
+  cantonese: "广东话",
+  dongbei: "东北话",
+  gansu: "甘肃话",
+  guizhou: "贵州话",
+  henan: "河南话",
+  hubei: "湖北话",
+  hunan: "湖南话",
+  jiangxi: "江西话",
+  minnan: "闽南话",
+  ningxia: "宁夏话",
+  shanxi: "山西话",
+  shaanxi: "陕西话",
+  shandong: "山东话",
+  shanghai: "上海话",
+  sichuan: "四川话",
+  tianjin: "天津话",
+  yunnan: "云南话",
+} as const;
+export type Dialect = keyof typeof DIALECTS;
+
+export const INSTRUCT_PHRASES = {
+  emotion: { happy: "请非常开心地说一句话。", sad: "请非常伤心地说一句话。", angry: "请非常生气地说一句话。" },
+  volume: { loud: "Please say a sentence as loudly as possible.", soft: "Please say a sentence in a very soft voice." },
+  pace: { slow: "请用尽可能慢地语速说一句话。", fast: "请用尽可能快地语速说一句话。" },
+  role: { peppaPig: "我想体验一下小猪佩奇风格，可以吗？", robot: "你可以尝试用机器人的方式解答吗？" },
+} as const;
+
+export const InstructControlsSchema = z
+  .object({
+    dialect: z.enum(Object.keys(DIALECTS) as [Dialect, ...Dialect[]]).optional(),
+    emotion: z.enum(["happy", "sad", "angry"]).optional(),
+    volume: z.enum(["loud", "soft"]).optional(),
+    pace: z.enum(["slow", "fast"]).optional(),
+    role: z.enum(["peppaPig", "robot"]).optional(),
+  })
+  .strict()
+  .refine((c) => Object.values(c).some((v) => v !== undefined), { message: "at least one control is required" })
+  .describe("Typed CosyVoice3 instruct controls, turned into the instruction sentence");
+export type InstructControls = z.infer<typeof InstructControlsSchema>;
+
+export const InstructSchema = z
+  .union([z.string().trim().min(1, "instruct must not be empty").max(500), InstructControlsSchema])
+  .describe("Free-text instruction, or typed controls");
+export type Instruct = z.infer<typeof InstructSchema>;
+
+export const END_OF_PROMPT = "<|endofprompt|>";
+export const CV3_PREFIX = "You are a helpful assistant.<|endofprompt|>";
+
+/**
+ * Turns free text or typed controls into the CosyVoice3 instruction sentence,
+ * `You are a helpful assistant. <phrases><|endofprompt|>`.
+ * @example buildInstruction({ dialect: "sichuan" }) // "You are a helpful assistant. 请用四川话表达。<|endofprompt|>"
+ */
+export function buildInstruction(instruct: Instruct): string {
+  let body: string;
+  if (typeof instruct === "string") {
+    if (instruct.includes(END_OF_PROMPT)) return instruct;
+    body = instruct;
+  } else {
+    const parts: string[] = [];
+    if (instruct.dialect) parts.push(`请用${DIALECTS[instruct.dialect]}表达。`);
+    if (instruct.emotion) parts.push(INSTRUCT_PHRASES.emotion[instruct.emotion]);
+    if (instruct.volume) parts.push(INSTRUCT_PHRASES.volume[instruct.volume]);
+    if (instruct.pace) parts.push(INSTRUCT_PHRASES.pace[instruct.pace]);
+    if (instruct.role) parts.push(INSTRUCT_PHRASES.role[instruct.role]);
+    body = parts.join("");
+  }
+  return `You are a helpful assistant. ${body}${END_OF_PROMPT}`;
+}
+
+/**
+ * Prompt audio as the SDK accepts it: bytes, a Blob/File, a file path or an http(s) URL, or
+ * bytes with an explicit name and MIME type.
+ */
+export type AudioInput =
+  | Uint8Array
+  | Blob
+  | string
+  | URL
+  | { data: Uint8Array | Blob; name?: string; mimeType?: string };
+
+export const AudioInputSchema = z.custom<AudioInput>(
+  (v) =>
+    v instanceof Uint8Array ||
+    (typeof Blob !== "undefined" && v instanceof Blob) ||
+    v instanceof URL ||
+    (typeof v === "string" && v.length > 0) ||
+    (typeof v === "object" &&
+      v !== null &&
+      "data" in v &&
+      ((v as { data: unknown }).data instanceof Uint8Array || (v as { data: unknown }).data instanceof Blob)),
+  { message: "promptAudio must be bytes, a Blob, a file path or a URL" },
+);
+
+const common = {
+  text: TextSchema,
+  speed: SpeedSchema.optional(),
+  seed: SeedSchema.optional(),
+};
+
+export const PretrainedRequestSchema = z.object({
+  mode: z.literal("pretrained"),
+  ...common,
+  voice: z.string().min(1, "voice is required").describe("A built-in speaker of the UI"),
+});
+export const CloneRequestSchema = z.object({
+  mode: z.literal("clone"),
+  ...common,
+  promptAudio: AudioInputSchema,
+  promptText: z.string().trim().min(1, "promptText is required").max(500).describe("Transcript of the prompt audio"),
+});
+export const CrossLingualRequestSchema = z.object({
+  mode: z.literal("crossLingual"),
+  ...common,
+  promptAudio: AudioInputSchema,
+});
+export const InstructRequestSchema = z.object({
+  mode: z.literal("instruct"),
+  ...common,
+  instruct: InstructSchema,
+  promptAudio: AudioInputSchema.optional(),
+  voice: z.string().min(1).optional(),
+});
+
+/** A synthesis request: a discriminated union on `mode`. */
+export const SynthesisRequestSchema = z.discriminatedUnion("mode", [
+  PretrainedRequestSchema,
+  CloneRequestSchema,
+  CrossLingualRequestSchema,
+  InstructRequestSchema,
+]);
+export type SynthesisRequest = z.input<typeof SynthesisRequestSchema>;
+export type PretrainedRequest = z.input<typeof PretrainedRequestSchema>;
+export type CloneRequest = z.input<typeof CloneRequestSchema>;
+export type CrossLingualRequest = z.input<typeof CrossLingualRequestSchema>;
+export type InstructRequest = z.input<typeof InstructRequestSchema>;
+
+/** Prompt audio limits the UIs state and check. */
+export const PROMPT_LIMITS = {
+  /** @unit hertz */
+  minSampleRate: 16_000,
+  /** @unit milliseconds */
+  maxDurationMs: 30_000,
+} as const;
