@@ -1,0 +1,1 @@
+"""Stand-in for the CosyVoice web UIs: a Gradio app whose "model" is espeak-ng."""

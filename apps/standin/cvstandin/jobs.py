@@ -1,0 +1,174 @@
+"""Job bookkeeping around the UI's generator: the JSON-lines record and the fault knobs.
+
+Every generate_audio call runs through `Jobs.run`, which records the call (inputs with their
+Python types, the prompt audio's sample rate and duration), each chunk, and how the job ended:
+"done", "error" (with message) or "cancelled" (the generator was closed before it finished,
+which is what Gradio's /cancel leads to).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from . import speech
+
+
+class Recorder:
+    """Appends one JSON object per line and flushes at once, so tests can read it live."""
+
+    def __init__(self, path: str | None) -> None:
+        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def write(self, event: str, **fields: Any) -> None:
+        if self._file is None:
+            return
+        line = json.dumps({"event": event, "t": round(time.time() * 1000), **fields}, ensure_ascii=False,
+                          default=repr)
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The fault knobs given on the command line."""
+
+    fail_rate: float = 0.0
+    force_warning: bool = False
+    crash_after_chunks: int | None = None
+
+
+def describe(value: Any) -> dict[str, Any]:
+    """A JSON-safe copy of an input plus its Python type name (int vs float, bool vs str)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value, "type": type(value).__name__}
+    return {"value": repr(value), "type": type(value).__name__}
+
+
+def audio_summary(path: Any) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        info = speech.read_audio(path)
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is recorded, the UI decides later
+        return {"path": str(path), "file_name": os.path.basename(str(path)), "sample_rate": None,
+                "duration_ms": None, "channels": None, "error": str(exc)}
+    return {"path": str(path), "file_name": os.path.basename(str(path)), "sample_rate": info.sample_rate,
+            "duration_ms": info.duration_ms, "channels": info.channels}
+
+
+class Job:
+    """One generate_audio call: what the UI code uses to warn / inform, recorded as it goes."""
+
+    def __init__(self, jobs: Jobs, job_id: str) -> None:
+        self.jobs = jobs
+        self.id = job_id
+
+    def warning(self, message: str) -> None:
+        self.jobs.recorder.write("warning", job=self.id, message=message)
+        gr.Warning(message)
+
+    def info(self, message: str) -> None:
+        self.jobs.recorder.write("info", job=self.id, message=message)
+        gr.Info(message)
+
+
+class Jobs:
+    """Runs UI generators as recorded jobs and applies the fault knobs."""
+
+    def __init__(self, recorder: Recorder, faults: Faults, sample_rate: int, variant: str, model: str) -> None:
+        self.recorder = recorder
+        self.faults = faults
+        self.sample_rate = sample_rate
+        self.variant = variant
+        self.model = model
+        self._ids = itertools.count(1)
+        self._chunks_in_process = 0
+        self._lock = threading.Lock()
+        # Separate from the global RNGs, which the UI reseeds per job (set_all_random_seed).
+        self._rng = random.Random()
+
+    def record_call(self, fn: str, inputs: dict[str, Any], request: Any) -> str:
+        job_id = f"job-{next(self._ids)}"
+        self.recorder.write("call", job=job_id, fn=fn, session_hash=getattr(request, "session_hash", None),
+                            inputs={k: describe(v) for k, v in inputs.items()})
+        return job_id
+
+    def run(self, inputs: dict[str, Any], request: Any, ui: Callable[[Job], Iterator[tuple[int, np.ndarray]]]
+            ) -> Iterator[tuple[int, np.ndarray]]:
+        """Records the call, then yields the UI generator's chunks, recording each and the end."""
+        job_id = f"job-{next(self._ids)}"
+        self.recorder.write(
+            "call", job=job_id, fn="generate_audio", session_hash=getattr(request, "session_hash", None),
+            variant=self.variant, model=self.model,
+            inputs={k: describe(v) for k, v in inputs.items()},
+            prompt_wav_upload=audio_summary(inputs.get("prompt_wav_upload")),
+            prompt_wav_record=audio_summary(inputs.get("prompt_wav_record")),
+        )
+        job = Job(self, job_id)
+        fail_at = -1
+        if self.faults.fail_rate > 0 and self._rng.random() < self.faults.fail_rate:
+            n = max(1, len(speech.split_sentences(speech.clean_text(str(inputs.get("tts_text") or "")))))
+            fail_at = self._rng.randrange(0, n)
+        index = 0
+        try:
+            if self.faults.force_warning:
+                job.warning(self.forced_warning_message())
+                yield from self._emit(job, index, (self.sample_rate, np.zeros(self.sample_rate)))
+                index += 1
+                if self.variant == "cv3-en":
+                    # the English UI returns after a validation warning
+                    self.recorder.write("done", job=job_id, chunks=index)
+                    return
+            for chunk in ui(job):
+                if 0 <= fail_at <= index:
+                    raise RuntimeError("injected failure (--fail-rate)")
+                yield from self._emit(job, index, chunk)
+                index += 1
+            if fail_at >= index:
+                raise RuntimeError("injected failure (--fail-rate)")
+        except GeneratorExit:
+            self.recorder.write("cancelled", job=job_id, chunks=index)
+            raise
+        except BaseException as exc:
+            self.recorder.write("error", job=job_id, chunks=index, error=type(exc).__name__, message=str(exc))
+            raise
+        self.recorder.write("done", job=job_id, chunks=index)
+
+    def _emit(self, job: Job, index: int, chunk: tuple[int, np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+        rate, data = chunk
+        silent = not np.any(data)
+        self.recorder.write("chunk", job=job.id, index=index, samples=int(len(data)), sample_rate=int(rate),
+                            duration_ms=int(round(len(data) * 1000 / rate)), silent=bool(silent))
+        with self._lock:
+            self._chunks_in_process += 1
+            crash = self.faults.crash_after_chunks is not None and self._chunks_in_process >= self.faults.crash_after_chunks
+        if crash:
+            self._crash_soon(job)
+        yield chunk
+
+    def _crash_soon(self, job: Job) -> None:
+        self.recorder.write("crash", job=job.id, chunks_in_process=self._chunks_in_process)
+
+        def die() -> None:
+            # a short grace so the N-th chunk's message can reach the client before the process dies
+            time.sleep(0.3)
+            os._exit(70)
+
+        threading.Thread(target=die, daemon=True).start()
+
+    def forced_warning_message(self) -> str:
+        if self.variant == "cv3-en":
+            return "Prompt audio is empty, did you forget to upload it?"
+        return "prompt音频为空，您是否忘记输入prompt音频？"
