@@ -1,2 +1,40 @@
-// Placeholder: the gateway issue fills this in.
-export {};
+/**
+ * The gateway process: reads and validates the configuration (a bad value stops start-up with
+ * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
+ */
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "./config.ts";
+import { startGateway } from "./server.ts";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cosyvoice3-gateway: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" } });
+  const gateway = await startGateway(config, logger);
+  logger.info({ docs: `${gateway.url}/docs` }, "Swagger UI");
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "signal received");
+    gateway.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`cosyvoice3-gateway: failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

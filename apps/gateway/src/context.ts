@@ -1,0 +1,39 @@
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { SynthesisBackend } from "./backend.ts";
+import type { GatewayConfig } from "./config.ts";
+import type { Slots } from "./slots.ts";
+import type { AudioStore } from "./stores/audio-store.ts";
+import type { VoiceStore } from "./stores/voice-store.ts";
+
+/** A source of the current time (injected so tests and stores agree on it). */
+export interface Clock {
+  /** @unit milliseconds since the epoch */
+  now(): number;
+}
+
+/** The parts `createApp` is built from. */
+export interface GatewayDeps {
+  backend: SynthesisBackend;
+  voices: VoiceStore;
+  audio: AudioStore;
+  logger: Logger;
+  /** @default Date.now */
+  clock?: Clock;
+  /** Job slots of the backend. @default new Slots(config) */
+  slots?: Slots;
+  /** Aborts running jobs when it fires (graceful shutdown). */
+  shutdown?: AbortSignal;
+}
+
+/** What each route group gets: config, parts, and the shared guards. */
+export interface RouteContext {
+  config: GatewayConfig;
+  deps: Required<Omit<GatewayDeps, "shutdown">> & { shutdown?: AbortSignal };
+  guards: {
+    auth: RequestHandler;
+    readLimit: RequestHandler;
+    uploadLimit: RequestHandler;
+    synthesizeLimit: RequestHandler;
+  };
+}

@@ -1,0 +1,10 @@
+export { createApp } from "./app.ts";
+export { connectingBackend, type SynthesisBackend, type CosyVoiceLike, type ConnectingBackendOptions } from "./backend.ts";
+export { loadConfig, defaultConfig, ConfigError, ConfigEnvSchema, type GatewayConfig } from "./config.ts";
+export type { GatewayDeps, Clock } from "./context.ts";
+export { buildOpenApi } from "./openapi.ts";
+export { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX, HttpProblem, problemType, type ProblemBody, type ProblemCode } from "./problems.ts";
+export { Slots } from "./slots.ts";
+export { DiskAudioStore, type AudioStore, type AudioMeta } from "./stores/audio-store.ts";
+export { DiskVoiceStore, type VoiceStore, type SavedVoiceRecord } from "./stores/voice-store.ts";
+export { startGateway, type RunningGateway } from "./server.ts";

@@ -1,0 +1,20 @@
+/** What the middleware chain leaves on `res.locals` for later handlers. */
+import type { SniffedAudio } from "./sniff-audio.ts";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by `requestId()`; echoed as X-Request-Id and in every problem. */
+      requestId: string;
+      /** Set by `apiKeys()`: `key:<fingerprint>` for a keyed client; unset for anonymous ones. */
+      clientKey?: string;
+      /** Set by `upstreamDeadline()`: aborts on deadline, client disconnect or shutdown. */
+      signal?: AbortSignal;
+      /** Set by `uploadAudio()`: the sniffed upload. */
+      upload?: SniffedAudio;
+    }
+  }
+}
+
+export {};

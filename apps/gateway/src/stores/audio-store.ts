@@ -1,0 +1,162 @@
+/**
+ * Synthesised audio, kept for a while so a frontend can fetch (and seek in) it by id. The
+ * interface is what the routes use; {@link DiskAudioStore} is the embedded default.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { z } from "zod";
+import { AUDIO_ID } from "../ids.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+export const AudioMetaSchema = z.object({
+  id: z.string().regex(AUDIO_ID),
+  mimeType: z.string(),
+  /** @unit bytes */
+  bytes: z.number().int(),
+  /** @unit hertz */
+  sampleRate: z.number().int().optional(),
+  /** @unit milliseconds */
+  durationMs: z.number().optional(),
+  /** @unit milliseconds since the epoch */
+  createdAt: z.number(),
+  /** @unit milliseconds since the epoch */
+  expiresAt: z.number(),
+  /** Strong validator: a hash of the bytes, quoted. */
+  etag: z.string(),
+});
+/** What is known about one stored clip. */
+export type AudioMeta = z.infer<typeof AudioMetaSchema>;
+
+/** What a caller gives to store a clip (the id is the caller's, so a stream can name it up front). */
+export interface NewAudio {
+  id: string;
+  mimeType: string;
+  sampleRate?: number;
+  durationMs?: number;
+}
+
+/** Where audio clips live. */
+export interface AudioStore {
+  put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta>;
+  /** Undefined when unknown or expired. */
+  stat(id: string): Promise<AudioMeta | undefined>;
+  /** The bytes from `start` to `end` inclusive (the whole clip without a range). */
+  read(id: string, range?: { start: number; end: number }): Promise<Readable | undefined>;
+  /** Stops background work. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link DiskAudioStore.open}. */
+export interface DiskAudioStoreOptions {
+  /** How long a clip is kept. @unit milliseconds */
+  ttlMs: number;
+  /** Total size kept; the oldest clips go first beyond it. @unit bytes */
+  maxBytes: number;
+  /** @default Date.now */
+  now?: () => number;
+  /** How often expired clips are swept. @default 60_000 @unit milliseconds */
+  sweepEveryMs?: number;
+}
+
+/**
+ * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata), both written
+ * atomically, the metadata last so a clip is visible only once complete.
+ * @example
+ * const audio = await DiskAudioStore.open("/var/lib/gateway/audio", { ttlMs: 86_400_000, maxBytes: 2 ** 29 });
+ * await audio.put({ id: newId("a_"), mimeType: "audio/wav" }, wavBytes);
+ */
+export class DiskAudioStore implements AudioStore {
+  private readonly index = new Map<string, AudioMeta>();
+  private total = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly opts: DiskAudioStoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(dir: string, opts: DiskAudioStoreOptions): Promise<DiskAudioStore> {
+    const store = new DiskAudioStore(dir, opts);
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (name.endsWith(".tmp")) {
+        await rm(join(dir, name), { force: true });
+        continue;
+      }
+      if (!name.endsWith(".json")) continue;
+      try {
+        const meta = AudioMetaSchema.parse(JSON.parse(await readFile(join(dir, name), "utf8")));
+        store.index.set(meta.id, meta);
+        store.total += meta.bytes;
+      } catch {
+        await rm(join(dir, name), { force: true });
+      }
+    }
+    await store.sweep();
+    store.timer = setInterval(() => void store.sweep().catch(() => undefined), opts.sweepEveryMs ?? 60_000);
+    store.timer.unref();
+    return store;
+  }
+
+  private async remove(id: string): Promise<void> {
+    const meta = this.index.get(id);
+    if (!meta) return;
+    this.index.delete(id);
+    this.total -= meta.bytes;
+    await rm(join(this.dir, `${id}.json`), { force: true });
+    await rm(join(this.dir, `${id}.audio`), { force: true });
+  }
+
+  /** Drops expired clips, then the oldest ones while the total is over the cap (never `keep`). */
+  async sweep(keep?: string): Promise<void> {
+    const now = this.now();
+    for (const meta of [...this.index.values()]) if (meta.expiresAt <= now) await this.remove(meta.id);
+    if (this.total <= this.opts.maxBytes) return;
+    const oldestFirst = [...this.index.values()].sort((a, b) => a.createdAt - b.createdAt);
+    for (const meta of oldestFirst) {
+      if (this.total <= this.opts.maxBytes) break;
+      if (meta.id !== keep) await this.remove(meta.id);
+    }
+  }
+
+  async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
+    if (!AUDIO_ID.test(audio.id)) throw new Error("invalid audio id");
+    const createdAt = this.now();
+    const meta: AudioMeta = {
+      ...audio,
+      bytes: data.byteLength,
+      createdAt,
+      expiresAt: createdAt + this.opts.ttlMs,
+      etag: `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`,
+    };
+    await writeFileAtomic(join(this.dir, `${audio.id}.audio`), data);
+    await writeFileAtomic(join(this.dir, `${audio.id}.json`), JSON.stringify(meta));
+    const previous = this.index.get(audio.id);
+    if (previous) this.total -= previous.bytes;
+    this.index.set(meta.id, meta);
+    this.total += meta.bytes;
+    await this.sweep(meta.id);
+    return meta;
+  }
+
+  async stat(id: string): Promise<AudioMeta | undefined> {
+    const meta = this.index.get(id);
+    if (!meta || meta.expiresAt <= this.now()) return undefined;
+    return meta;
+  }
+
+  async read(id: string, range?: { start: number; end: number }): Promise<Readable | undefined> {
+    if (!(await this.stat(id))) return undefined;
+    return createReadStream(join(this.dir, `${id}.audio`), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
