@@ -1,0 +1,99 @@
+/**
+ * Builds the gateway in-process on a free port, with a temp data dir, a silent (or captured)
+ * logger and the given backend. `api()` is fetch plus a contract check of every response.
+ */
+import type { AddressInfo } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { pino, type Logger } from "pino";
+import { createApp } from "../../src/app.ts";
+import type { SynthesisBackend } from "../../src/backend.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
+import type { Clock } from "../../src/context.ts";
+import { Slots } from "../../src/slots.ts";
+import { DiskAudioStore } from "../../src/stores/audio-store.ts";
+import { DiskVoiceStore } from "../../src/stores/voice-store.ts";
+import { contract } from "./contract.ts";
+
+export interface TestGateway {
+  url: string;
+  config: GatewayConfig;
+  voices: DiskVoiceStore;
+  audio: DiskAudioStore;
+  slots: Slots;
+  logLines: string[];
+  /** fetch against the gateway; every response is checked against the OpenAPI document. */
+  api(path: string, init?: RequestInit): Promise<CheckedResponse>;
+  close(): Promise<void>;
+}
+
+export interface CheckedResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (problem or body) or undefined. */
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  bytes: Uint8Array;
+}
+
+export async function startTestGateway(opts: {
+  backend: SynthesisBackend;
+  config?: Partial<GatewayConfig>;
+  dataDir?: string;
+  clock?: Clock;
+  logger?: Logger;
+}): Promise<TestGateway> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
+  // Generous quotas unless a test is about them, so tests do not trip each other's limits.
+  const config = defaultConfig({ dataDir, rateLimit: { windowMs: 60_000, synthesize: 1000, upload: 1000, read: 10_000 }, ...opts.config });
+  const logLines: string[] = [];
+  const logger =
+    opts.logger ??
+    pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
+  const clock = opts.clock ?? { now: Date.now };
+  const voices = await DiskVoiceStore.open(join(dataDir, "voices"), clock.now);
+  const audio = await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now });
+  const slots = new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
+  const app = createApp(config, { backend: opts.backend, voices, audio, logger, clock, slots });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    config,
+    voices,
+    audio,
+    slots,
+    logLines,
+    async api(path, init) {
+      const res = await fetch(url + path, init);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const type = res.headers.get("content-type") ?? "";
+      const json = /json/.test(type) && bytes.length > 0 ? JSON.parse(Buffer.from(bytes).toString("utf8")) : undefined;
+      contract.check(init?.method ?? "GET", path, res.status, res.headers.get("content-type"), json);
+      return { status: res.status, headers: res.headers, json, bytes };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await audio.close();
+    },
+  };
+}
+
+/** A multipart body for POST /voices. */
+export function voiceForm(fields: { audio?: Uint8Array; filename?: string; name?: string; promptText?: string; type?: string }): FormData {
+  const form = new FormData();
+  if (fields.name !== undefined) form.set("name", fields.name);
+  if (fields.promptText !== undefined) form.set("promptText", fields.promptText);
+  if (fields.audio) form.set("audio", new Blob([fields.audio], { type: fields.type ?? "audio/wav" }), fields.filename ?? "prompt.wav");
+  return form;
+}
+
+export const jsonPost = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify(body),
+});
