@@ -204,7 +204,10 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
     get: {
       operationId: "docs",
       summary: "Swagger UI",
-      responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
+      responses: {
+        "200": { description: "HTML (at /docs/)", content: { "text/html": { schema: { type: "string" } } } },
+        "301": { description: "Redirect to /docs/", headers: { Location: header("/docs/") } },
+      },
     },
   });
   return b.getSpec();

@@ -1,0 +1,80 @@
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { text } from "node:stream/consumers";
+import { describe, expect, it } from "vitest";
+import { newId } from "../src/ids.ts";
+import { DiskAudioStore } from "../src/stores/audio-store.ts";
+import { DiskVoiceStore } from "../src/stores/voice-store.ts";
+
+const dir = () => mkdtempSync(join(tmpdir(), "gw-store-"));
+const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+describe("DiskAudioStore", () => {
+  it("expires clips after the TTL", async () => {
+    let now = 1_000_000;
+    const store = await DiskAudioStore.open(dir(), { ttlMs: 1000, maxBytes: 1e9, now: () => now });
+    const id = newId("a_");
+    await store.put({ id, mimeType: "audio/wav" }, bytes(10));
+    expect(await store.stat(id)).toMatchObject({ bytes: 10, expiresAt: 1_001_000 });
+    now += 1000;
+    expect(await store.stat(id)).toBeUndefined();
+    expect(await store.read(id)).toBeUndefined();
+    await store.sweep();
+    expect(readdirSync(join(store["dir"]))).toEqual([]);
+    await store.close();
+  });
+
+  it("keeps the total under the cap by dropping the oldest clips", async () => {
+    let now = 0;
+    const store = await DiskAudioStore.open(dir(), { ttlMs: 1e9, maxBytes: 250, now: () => now++ });
+    const ids = [newId("a_"), newId("a_"), newId("a_")];
+    for (const id of ids) await store.put({ id, mimeType: "audio/wav" }, bytes(100));
+    expect(await store.stat(ids[0]!)).toBeUndefined();
+    expect(await store.stat(ids[1]!)).toBeDefined();
+    expect(await store.stat(ids[2]!)).toBeDefined();
+    await store.close();
+  });
+
+  it("reads ranges and survives a restart; leaves no temp files", async () => {
+    const d = dir();
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const id = newId("a_");
+    await store.put({ id, mimeType: "audio/aac", durationMs: 1500 }, new TextEncoder().encode("0123456789"));
+    expect(await text((await store.read(id, { start: 2, end: 4 }))!)).toBe("234");
+    await store.close();
+    const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    expect(await again.stat(id)).toMatchObject({ mimeType: "audio/aac", bytes: 10, durationMs: 1500 });
+    expect(readdirSync(d).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    await again.close();
+  });
+
+  it("refuses an id that is not one of ours", async () => {
+    const store = await DiskAudioStore.open(dir(), { ttlMs: 1e9, maxBytes: 1e9 });
+    await expect(store.put({ id: "../x", mimeType: "audio/wav" }, bytes(1))).rejects.toThrow();
+    await store.close();
+  });
+});
+
+describe("DiskVoiceStore", () => {
+  it("persists the registry so saved voices survive a restart", async () => {
+    const d = dir();
+    const store = await DiskVoiceStore.open(d);
+    const audio = { mimeType: "audio/wav", ext: "wav", bytes: 3, sampleRate: 24_000, durationMs: 3000 };
+    const a = await store.create({ name: "Ann", promptText: "Hi.", audio, data: bytes(3, 7) });
+    const b = await store.create({ name: "Bob", audio, data: bytes(3, 8) });
+    await store.delete(b.id);
+    const again = await DiskVoiceStore.open(d);
+    expect(await again.list()).toEqual([a]);
+    expect(await again.readAudio(a.id)).toEqual(bytes(3, 7));
+    expect(await again.readAudio(b.id)).toBeUndefined();
+  });
+
+  it("serialises concurrent creates so none is lost", async () => {
+    const d = dir();
+    const store = await DiskVoiceStore.open(d);
+    const audio = { mimeType: "audio/wav", ext: "wav", bytes: 1, sampleRate: 16_000, durationMs: 1000 };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.create({ name: `v${i}`, audio, data: bytes(1) })));
+    expect(await (await DiskVoiceStore.open(d)).list()).toHaveLength(20);
+  });
+});
