@@ -9,8 +9,9 @@ streaming mode trips the model's "speed change only support non-stream" assertio
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,12 +42,17 @@ class Timing:
 class FakeCosyVoice:
     """The stand-in "model". One chunk per sentence, each `{'tts_speech': (1, n) array}`."""
 
-    def __init__(self, family: str, timing: Timing) -> None:
+    def __init__(self, family: str, timing: Timing, sleep: Callable[[float], None] = time.sleep) -> None:
         if family not in ("cosyvoice1", "cosyvoice2", "cosyvoice3"):
             raise ValueError(f"unknown model {family}")
         self.family = family
         self.timing = timing
         self.sample_rate = 22050 if family == "cosyvoice1" else 24000
+        self._sleep = sleep
+
+    def for_job(self, job: Any) -> FakeCosyVoice:
+        """The same model, sleeping through `job.sleep` so that cancelling the job wakes it."""
+        return FakeCosyVoice(self.family, self.timing, job.sleep)
 
     def list_available_spks(self) -> list[str]:
         return list(COSYVOICE1_SPEAKERS) if self.family == "cosyvoice1" else []
@@ -106,6 +112,6 @@ class FakeCosyVoice:
                 raise AssertionError("speed change only support non-stream inference mode")
             delay = self.timing.first_chunk_delay_ms if index == 0 else self.timing.chunk_delay_ms
             if delay > 0:
-                time.sleep(delay / 1000.0)
+                self._sleep(delay / 1000.0)
             samples = speech.render(sentence, voice, self.sample_rate)
             yield {"tts_speech": samples.reshape(1, -1)}

@@ -29,9 +29,9 @@ stream_mode_list = [("No", False), ("Yes", True)]
 PROMPT_SR = 16000
 
 
-def build(cosyvoice: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
+def build(model: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
     """Returns the Blocks app; `demo.queue(...)` is already applied."""
-    default_data = np.zeros(cosyvoice.sample_rate)
+    default_data = np.zeros(model.sample_rate)
 
     def generate_seed(request: gr.Request = None):
         jobs.record_call("generate_seed", {}, request)
@@ -42,7 +42,7 @@ def build(cosyvoice: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
         jobs.record_call("change_instruction", {"mode_checkbox_group": mode_checkbox_group}, request)
         return instruct_dict[mode_checkbox_group]
 
-    def validate_and_speak(job: Job, tts_text, mode_checkbox_group, prompt_text, prompt_wav_upload, prompt_wav_record,
+    def validate_and_speak(job: Job, cosyvoice: FakeCosyVoice, tts_text, mode_checkbox_group, prompt_text, prompt_wav_upload, prompt_wav_record,
                            instruct_text, seed, stream, speed):
         if prompt_wav_upload is not None:
             prompt_wav = prompt_wav_upload
@@ -97,13 +97,14 @@ def build(cosyvoice: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
         for i in chunks:
             yield (cosyvoice.sample_rate, i["tts_speech"].flatten())
 
-    def generate_audio(tts_text, mode_checkbox_group, prompt_text, prompt_wav_upload, prompt_wav_record, instruct_text,
+    async def generate_audio(tts_text, mode_checkbox_group, prompt_text, prompt_wav_upload, prompt_wav_record, instruct_text,
                        seed, stream, speed, request: gr.Request = None):
         inputs: dict[str, Any] = dict(
             tts_text=tts_text, mode_checkbox_group=mode_checkbox_group, prompt_text=prompt_text,
             prompt_wav_upload=prompt_wav_upload, prompt_wav_record=prompt_wav_record, instruct_text=instruct_text,
             seed=seed, stream=stream, speed=speed)
-        yield from jobs.run(inputs, request, lambda job: validate_and_speak(job, **inputs))
+        async for chunk in jobs.run(inputs, request, lambda job: validate_and_speak(job, model.for_job(job), **inputs)):
+            yield chunk
 
     with gr.Blocks() as demo:
         gr.Markdown("""

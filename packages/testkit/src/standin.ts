@@ -58,6 +58,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Waits until the record holds entries for which `pred` is true (polling the file), and returns
+ * the whole record at that moment.
+ *
+ * @example
+ * const rec = await waitForRecord(h.record, (r) => r.some((e) => e.event === "done"));
+ */
+export async function waitForRecord(
+  file: string,
+  pred: (entries: RecordEntry[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<RecordEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const entries = readRecord(file);
+    if (pred(entries)) return entries;
+    if (Date.now() > deadline) throw new Error(`record did not reach the expected state:\n${JSON.stringify(entries, null, 1)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Parses the JSON-lines record file; a missing file is an empty record. */
 export function readRecord(file: string): RecordEntry[] {
   if (!existsSync(file)) return [];
