@@ -54,7 +54,7 @@ export async function startGateway(
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  logger.info({ port, host: config.host, backend: "configured", dataDir: config.dataDir }, "gateway listening");
+  logger.info({ port, host: config.host, backend: config.cosyvoiceUrl, dataDir: config.dataDir }, "gateway listening");
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {

@@ -36,7 +36,7 @@ export function problemHandler(options: ProblemHandlerOptions) {
     const problem = classify(err);
     const requestId = res.locals.requestId;
     const log = { requestId, code: problem.code, status: problem.status, err: problem.cause ?? problem };
-    if (problem.status >= 500 && problem.code !== "busy") options.logger.error(log, "request failed");
+    if (problem.status >= 500 && problem.code !== "busy" && problem.code !== "not_ready") options.logger.error(log, "request failed");
     else options.logger.debug(log, "request refused");
     if (res.headersSent) {
       res.destroy();
