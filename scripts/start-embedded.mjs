@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, fetch, setTimeout, clearTimeout, AbortSignal */
 // `npm start`: the embedded default. Builds the SDK and the gateway, starts the stand-in
 // CosyVoice web UI on 127.0.0.1:7860 and the gateway on its defaults (port 5000, data under
 // .data/gateway), prints the Swagger URL, and stops both on Ctrl-C / SIGTERM.

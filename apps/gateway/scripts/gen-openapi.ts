@@ -6,4 +6,4 @@ import { openApiYaml } from "../src/openapi-yaml.ts";
 
 const target = resolve(dirname(fileURLToPath(import.meta.url)), "../../../openapi.yaml");
 writeFileSync(target, openApiYaml());
-console.log(`wrote ${target}`);
+process.stdout.write(`wrote ${target}\n`);

@@ -79,7 +79,7 @@ describe("POST /voices saves a cloned voice", () => {
 
   it("refuses a second file with 400", async () => {
     const form = voiceForm({ audio: makeWav(), name: "x" });
-    form.append("audio", new Blob([makeWav()], { type: "audio/wav" }), "b.wav");
+    form.append("audio", new Blob([makeWav().slice()], { type: "audio/wav" }), "b.wav");
     expect((await post(form)).status).toBe(400);
   });
 });

@@ -88,7 +88,7 @@ export function voiceForm(fields: { audio?: Uint8Array; filename?: string; name?
   const form = new FormData();
   if (fields.name !== undefined) form.set("name", fields.name);
   if (fields.promptText !== undefined) form.set("promptText", fields.promptText);
-  if (fields.audio) form.set("audio", new Blob([fields.audio], { type: fields.type ?? "audio/wav" }), fields.filename ?? "prompt.wav");
+  if (fields.audio) form.set("audio", new Blob([fields.audio.slice()], { type: fields.type ?? "audio/wav" }), fields.filename ?? "prompt.wav");
   return form;
 }
 
