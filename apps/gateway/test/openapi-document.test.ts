@@ -45,3 +45,14 @@ describe("openapi.yaml", () => {
     expect(await init.text()).toContain("/synthesize");
   });
 });
+
+describe("README", () => {
+  it("lists every problem type the gateway can send, with its status", async () => {
+    const { PROBLEM_KINDS } = await import("../src/problems.ts");
+    const readme = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
+    for (const kind of Object.values(PROBLEM_KINDS)) {
+      if (kind.status === 499) continue; // never sent: nobody is listening
+      expect(readme).toContain(`| \`${kind.slug}\` | ${kind.status} |`);
+    }
+  });
+});
