@@ -1,0 +1,2 @@
+// Placeholder: issue 5 fills this in.
+export {};
