@@ -143,6 +143,7 @@ class Jobs:
         self.model = model
         self._ids = itertools.count(1)
         self._chunks_in_process = 0
+        self._crashing = threading.Event()
         self._lock = threading.Lock()
         # Separate from the global RNGs, which the UI reseeds per job (set_all_random_seed).
         self._rng = random.Random()
@@ -215,6 +216,10 @@ class Jobs:
 
     def _emit(self, job: Job, index: int, chunk: tuple[int, np.ndarray]) -> tuple[int, np.ndarray]:
         rate, data = chunk
+        if self._crashing.is_set():
+            # the process is about to exit: no job may produce anything more
+            self._crashing.wait(10)
+            time.sleep(10)
         job.record_chunk(index, rate, data)
         with self._lock:
             self._chunks_in_process += 1
@@ -225,6 +230,7 @@ class Jobs:
         return chunk
 
     def _crash_soon(self, job: Job) -> None:
+        self._crashing.set()
         self.recorder.write("crash", job=job.id, chunks_in_process=self._chunks_in_process)
 
         def die() -> None:

@@ -39,7 +39,8 @@ export interface QueueStream {
 }
 
 /**
- * Opens the session's SSE stream and collects its messages in the background.
+ * Opens the session's SSE stream and collects its messages in the background. Join first: gradio
+ * answers a stream opened for a session that has no pending event with `unexpected_error`.
  *
  * @example
  * const s = await openQueueStream(url, "s1");
@@ -71,7 +72,11 @@ export async function openQueueStream(url: string, sessionHash: string): Promise
             if (!line.startsWith("data:")) continue;
             const msg = JSON.parse(line.slice(5).trim()) as QueueMessage;
             messages.push(msg);
-            for (const w of waiters) if (w.pred(msg)) (waiters.delete(w), w.resolve(msg));
+            for (const w of waiters) {
+              if (!w.pred(msg)) continue;
+              waiters.delete(w);
+              w.resolve(msg);
+            }
           }
         }
       }

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  cancelJob,
+  joinQueue,
+  openQueueStream,
+  readRecord,
+  startStandin,
+  waitForRecord,
+  type StandinHandle,
+} from "@cosyvoice3/testkit";
+
+// Gradio's /cancel cancels the job's task; the stand-in must then stop making audio at once
+// (the model's "GPU" sleep is interrupted) and record "cancelled" with nothing after it.
+describe("cancel stops a running job", () => {
+  let h: StandinHandle;
+  beforeAll(async () => {
+    h = await startStandin({ variant: "official", model: "cosyvoice1", firstChunkDelayMs: 0, chunkDelayMs: 1500 });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it("records cancelled after the first chunk and produces no further chunk", async () => {
+    const session = "cancel-me";
+    const data = ["One. Two. Three. Four. Five.", "预训练音色", "中文女", "", null, null, "", 0, false, 1];
+    // join first: gradio answers a stream opened for a session without events with unexpected_error
+    const joined = await joinQueue(h.url, { fn_index: 1, data, session_hash: session });
+    if (!joined.ok) throw new Error(`join refused: ${JSON.stringify(joined)}`);
+    const stream = await openQueueStream(h.url, session);
+    try {
+      await stream.waitFor((m) => m.msg === "process_generating" && m.event_id === joined.eventId);
+      expect(await cancelJob(h.url, { session_hash: session, fn_index: 1, event_id: joined.eventId })).toBe(200);
+      const completed = await stream.waitFor((m) => m.msg === "process_completed" && m.event_id === joined.eventId);
+      // the cancelled job's completion carries no output and claims success
+      expect(completed["success"]).toBe(true);
+
+      const rec = await waitForRecord(h.record, (r) => r.some((e) => e.event === "cancelled"));
+      const job = rec.find((e) => e.event === "cancelled")?.["job"];
+      // wait longer than two more chunks would take, then look again
+      await new Promise((r) => setTimeout(r, 3500));
+      const events = readRecord(h.record).filter((e) => e["job"] === job).map((e) => e.event);
+      expect(events).toEqual(["call", "chunk", "cancelled"]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("keeps serving new jobs after a cancel", async () => {
+    const session = "after-cancel";
+    const data = ["Just one.", "预训练音色", "中文女", "", null, null, "", 0, false, 1];
+    const joined = await joinQueue(h.url, { fn_index: 1, data, session_hash: session });
+    if (!joined.ok) throw new Error("join refused");
+    const stream = await openQueueStream(h.url, session);
+    try {
+      const done = await stream.waitFor((m) => m.msg === "process_completed" && m.event_id === joined.eventId);
+      expect(done["success"]).toBe(true);
+    } finally {
+      stream.close();
+    }
+  });
+});
