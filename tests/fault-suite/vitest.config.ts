@@ -1,10 +1,22 @@
+import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
 
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
 export default defineProject({
+  // The suite runs against the gateway's and SDK's sources, so it never sees a stale dist/.
+  resolve: {
+    alias: {
+      "cosyvoice3-sdk": src("../../packages/sdk/src/index.ts"),
+      "cosyvoice3-gateway": src("../../apps/gateway/src/index.ts"),
+    },
+  },
   test: {
     name: "faults",
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 90_000,
+    // Each file starts its own stand-in (a Python process); two at a time suits a 2-core box.
+    maxWorkers: 2,
   },
 });
