@@ -1,34 +1,24 @@
 /**
  * The whole stack for the fault suite: the real stand-in web UI (a Gradio server), the real SDK
- * client, and the gateway built from its public library entry, listening on a free port with a
- * private data directory. Only the gateway's published exports are used, so the suite pins the
- * behaviour a deployment gets.
+ * client, and the gateway started through its published `startGateway` (the same server set-up
+ * `main.ts` uses: stores under the data directory, request timeout, graceful stop), listening
+ * on a free loopback port with a private data directory.
  */
-import { mkdtempSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStandin, type StandinHandle, type StandinOptions } from "@cosyvoice3/testkit";
-import {
-  connectingBackend,
-  createApp,
-  defaultConfig,
-  DiskAudioStore,
-  DiskVoiceStore,
-  Slots,
-  type GatewayConfig,
-  type SynthesisBackend,
-} from "cosyvoice3-gateway";
+import { defaultConfig, startGateway as startRealGateway, type GatewayConfig, type RunningGateway } from "cosyvoice3-gateway";
 import { pino } from "pino";
 
 /** A gateway listening on loopback in this process. */
 export interface Gateway {
   url: string;
   config: GatewayConfig;
+  /** The sandbox: `dataDir` lives inside it, nothing else should ever be written there. */
+  root: string;
   dataDir: string;
-  slots: Slots;
-  server: Server;
+  running: RunningGateway;
   /** Structured log lines the gateway wrote (JSON strings). */
   logLines: string[];
   close(): Promise<void>;
@@ -36,64 +26,41 @@ export interface Gateway {
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
-  /** Backend the gateway calls; built from `backendUrl` when absent. */
-  backend?: SynthesisBackend;
-  /** URL of the CosyVoice UI (the stand-in). */
+  /** URL of the CosyVoice UI (the stand-in). @default a closed port */
   backendUrl?: string;
   /** @default "cosyvoice3" */
   model?: GatewayConfig["model"];
   /** Overrides of the gateway's defaults (the rate limits are lifted unless given). */
   config?: Partial<GatewayConfig>;
-  dataDir?: string;
 }
 
 /**
- * Builds and listens a gateway in-process. Its rate limits are raised out of the way unless a
- * test sets them, so one test's traffic never trips another's quota.
+ * Starts a gateway in-process with `startGateway`. Its rate limits are raised out of the way
+ * unless a test sets them, so one test's traffic never trips another's quota. The data
+ * directory is `<root>/data`, so a test can check that nothing appeared beside it.
  * @example
  * const gw = await startGateway({ backendUrl: standin.url, config: { upstreamTimeoutMs: 2_000 } });
  */
-export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "fault-gw-"));
+export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
+  const root = mkdtempSync(join(tmpdir(), "fault-gw-"));
+  const dataDir = join(root, "data");
+  mkdirSync(dataDir);
   const model = opts.model ?? "cosyvoice3";
   const config = defaultConfig({
+    port: 0,
+    host: "127.0.0.1",
     dataDir,
     model,
     cosyvoiceUrl: opts.backendUrl ?? "http://127.0.0.1:9",
     rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
+    shutdownGraceMs: 2_000,
     logLevel: "debug",
     ...opts.config,
   });
-  const backend =
-    opts.backend ??
-    connectingBackend(config.cosyvoiceUrl, {
-      client: { model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries },
-    });
   const logLines: string[] = [];
   const logger = pino({ level: config.logLevel }, { write: (line: string) => void logLines.push(line) });
-  const voices = await DiskVoiceStore.open(join(dataDir, "voices"));
-  const audio = await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes });
-  const slots = new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
-  const app = createApp(config, { backend, voices, audio, logger, slots });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  server.requestTimeout = config.requestTimeoutMs;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    config,
-    dataDir,
-    slots,
-    server,
-    logLines,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await backend.close();
-      await audio.close();
-    },
-  };
+  const running = await startRealGateway(config, logger);
+  return { url: running.url, config, root, dataDir, running, logLines, close: () => running.stop() };
 }
 
 /** A stand-in and a gateway in front of it. */
