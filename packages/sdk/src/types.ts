@@ -19,6 +19,17 @@ export interface BackendInfo {
   speakers: string[];
 }
 
+/**
+ * Where the SDK logs (debug detail, model-hint mismatches). Shaped so that a pino logger fits.
+ * @default no logging
+ */
+export interface Logger {
+  debug?(obj: Record<string, unknown>, msg?: string): void;
+  info?(obj: Record<string, unknown>, msg?: string): void;
+  warn?(obj: Record<string, unknown>, msg?: string): void;
+  error?(obj: Record<string, unknown>, msg?: string): void;
+}
+
 /** Options of {@link CosyVoice.connect}. */
 export interface ClientOptions {
   /** Model family loaded in the UI. @default "cosyvoice3" */
@@ -31,8 +42,15 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Extra headers for every request to the UI (e.g. a reverse proxy's auth). */
   headers?: Record<string, string>;
-  /** Injected fetch (tests, proxies). @default globalThis.fetch */
+  /** Injected fetch (tests, proxies); every request to the UI goes through it. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Where the SDK logs. @default no logging */
+  logger?: Logger;
+  /**
+   * A remembered prompt upload is reused without asking the server for this long; after that it
+   * is checked (HEAD) and uploaded again if the server lost it. @default 60_000 @unit milliseconds
+   */
+  uploadVerifyAfterMs?: number;
 }
 
 /** Progress reported while a job waits and runs. */
