@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 // Runs the stand-in's test project against the newest gradio 5.x and 6.x environments
 // (apps/standin/.venv-5x, .venv-6x, made by scripts/setup-compat.sh) and prints, per
 // environment, which test passed and which failed. Exit code 0 only when all passed.

@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cvstandin.jobs import Faults, Jobs, Recorder  # noqa: E402
-from cvstandin.model import FakeCosyVoice, Timing  # noqa: E402
+from cvstandin.jobs import Faults, Jobs, Recorder
+from cvstandin.model import FakeCosyVoice, Timing
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

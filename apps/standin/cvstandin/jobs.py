@@ -106,7 +106,7 @@ class Job:
                 raise JobCancelled()
             self.chunks = index + 1
             self.jobs.recorder.write(
-                "chunk", job=self.id, index=index, samples=int(len(data)), sample_rate=int(rate),
+                "chunk", job=self.id, index=index, samples=len(data), sample_rate=int(rate),
                 duration_ms=int(round(len(data) * 1000 / rate)), silent=bool(not np.any(data)),
                 # equal digests = identical audio: how tests check determinism and prompt influence
                 digest=hashlib.sha1(np.asarray(data, dtype=np.float32).tobytes()).hexdigest()[:16])

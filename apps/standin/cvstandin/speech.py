@@ -16,10 +16,10 @@ ESPEAK_RATE = 22050  # espeak-ng always renders at 22050 Hz
 
 # CosyVoice markup that must not be spoken: the instruct prefix up to <|endofprompt|>,
 # language tags (<|en|>), fine-grained tags ([breath], [laughter]) and <strong>...</strong>.
-_PREFIX_RE = re.compile(r"^.*<\|endofprompt\|>", re.S)
+_PREFIX_RE = re.compile(r"^.*<\|endofprompt\|>", re.DOTALL)
 _SPECIAL_RE = re.compile(r"<\|[^|>]*\|>")
-_BRACKET_TAG_RE = re.compile(r"\[[a-z_ ]+\]", re.I)
-_HTML_TAG_RE = re.compile(r"</?[a-z]+>", re.I)
+_BRACKET_TAG_RE = re.compile(r"\[[a-z_ ]+\]", re.IGNORECASE)
+_HTML_TAG_RE = re.compile(r"</?[a-z]+>", re.IGNORECASE)
 
 
 def clean_text(text: str) -> str:

@@ -75,7 +75,7 @@ def build(model: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
                 return
             rate = speech.read_audio(prompt_wav).sample_rate
             if rate < PROMPT_SR:
-                job.warning("Prompt audio sample rate {} is lower than {}".format(rate, PROMPT_SR))
+                job.warning(f"Prompt audio sample rate {rate} is lower than {PROMPT_SR}")
                 yield silence
                 return
             if prompt_text == "":

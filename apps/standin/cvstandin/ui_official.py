@@ -13,10 +13,10 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from . import speech
 from .jobs import Job, Jobs
 from .model import FakeCosyVoice
 from .seeding import set_all_random_seed
-from . import speech
 
 inference_mode_list = ['预训练音色', '3s极速复刻', '跨语种复刻', '自然语言控制']
 instruct_dict = {
@@ -71,7 +71,7 @@ def build(model: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
             # torchaudio.info(prompt_wav) upstream: raises on None or a non-audio file
             rate = speech.read_audio(prompt_wav).sample_rate
             if rate < PROMPT_SR:
-                job.warning('prompt音频采样率{}低于{}'.format(rate, PROMPT_SR))
+                job.warning(f'prompt音频采样率{rate}低于{PROMPT_SR}')
                 yield (cosyvoice.sample_rate, default_data)
         if mode_checkbox_group in ['预训练音色']:
             if instruct_text != '' or prompt_wav is not None or prompt_text != '':
