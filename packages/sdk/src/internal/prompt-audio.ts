@@ -154,10 +154,13 @@ export async function checkPromptAudio(raw: Raw): Promise<PromptAudio> {
   }
   const sampleRate = format.sampleRate;
   const durationMs = format.duration === undefined ? undefined : Math.round(format.duration * 1000);
-  if (!format.container || sampleRate === undefined || durationMs === undefined) {
-    throw issue("not_audio", "prompt audio is not a recognisable audio file (no sample rate or duration found)");
+  if (!format.container || sampleRate === undefined) {
+    throw issue("not_audio", "prompt audio is not a recognisable audio file (no sample rate found)");
   }
-  if (durationMs <= 0 || format.numberOfSamples === 0) throw issue("empty", "prompt audio has no samples");
+  // A readable header whose length cannot be measured (or is zero) carries no samples to clone from.
+  if (durationMs === undefined || durationMs <= 0 || format.numberOfSamples === 0) {
+    throw issue("empty", "prompt audio has no samples");
+  }
   if (sampleRate < PROMPT_LIMITS.minSampleRate) {
     throw issue("sample_rate", `prompt audio is ${sampleRate} Hz; at least ${PROMPT_LIMITS.minSampleRate} Hz is required`);
   }
