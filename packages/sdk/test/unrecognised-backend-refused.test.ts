@@ -1,0 +1,95 @@
+/**
+ * connect refuses what it does not recognise, saying what it found: older CosyVoice UIs run as
+ * real gradio apps (8 parameters; speed_factor slider), an unrelated Gradio app, and HTTP
+ * servers that are not Gradio at all. (gradio 4.x, which has no /gradio_api prefix, cannot run
+ * in this venv; its /config is covered in variant-recognition.test.ts.)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@cosyvoice3/testkit";
+import { CosyVoice, UnsupportedBackendError } from "../src/index.ts";
+import { sleep } from "./helpers.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const PYTHON = process.env["STANDIN_PYTHON"] ?? join(ROOT, "apps/standin/.venv/bin/python");
+
+async function startOther(shape: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "fixtures/other_ui.py"), "--shape", shape, "--port", String(port)], {
+    stdio: "ignore",
+    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False" },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`fixture ${shape} exited with ${child.exitCode}`);
+    if (await fetch(`${url}/config`).then((r) => r.ok, () => false)) return { url, child };
+    await sleep(150);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`fixture ${shape} did not start`);
+}
+
+async function refusal(url: string): Promise<UnsupportedBackendError> {
+  const err = await CosyVoice.connect(url, { maxRetries: 0 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(UnsupportedBackendError);
+  return err as UnsupportedBackendError;
+}
+
+describe("older or unrelated Gradio apps", () => {
+  const apps: Record<string, { url: string; child: ChildProcess }> = {};
+  beforeAll(async () => {
+    for (const shape of ["eight-params", "speed-factor", "plain"]) apps[shape] = await startOther(shape);
+  });
+  afterAll(() => {
+    for (const a of Object.values(apps)) a.child.kill("SIGTERM");
+  });
+
+  it("the 8-parameter UI (2024-07, no streaming)", async () => {
+    const e = await refusal(apps["eight-params"]!.url);
+    expect(e.message).toMatch(/expects 10 parameters, found 8/);
+    expect(e.found).toMatchObject({ gradioVersion: "5.4.0", apiPrefix: "/gradio_api" });
+    expect((e.found["parameters"] as { component: string }[]).map((p) => p.component)).toEqual([
+      "textbox", "radio", "dropdown", "textbox", "audio", "audio", "textbox", "number",
+    ]);
+  });
+
+  it("the speed_factor UI (2024-08, a 0.25..4 slider)", async () => {
+    const e = await refusal(apps["speed-factor"]!.url);
+    expect(e.message).toMatch(/parameter 10 \(speed\) should be a number, found slider/);
+  });
+
+  it("a Gradio app without generate_audio", async () => {
+    const e = await refusal(apps["plain"]!.url);
+    expect(e.found["endpoints"]).toEqual(["predict"]);
+  });
+});
+
+describe("servers that are not Gradio", () => {
+  let server: Server;
+  let url = "";
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/html/config") {
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end("<html>hello</html>");
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it("404 on /config", async () => {
+    expect((await refusal(url)).found).toMatchObject({ status: 404 });
+  });
+  it("HTML instead of JSON", async () => {
+    expect((await refusal(`${url}/html`)).message).toMatch(/did not answer JSON/);
+  });
+});
