@@ -39,7 +39,7 @@ export async function startGateway(
   const backend =
     options.backend ??
     connectingBackend(config.cosyvoiceUrl, {
-      client: { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries },
+      client: { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: logger.child({ component: "sdk" }) },
     });
   const slots = new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
   const shutdown = new AbortController();
