@@ -1,2 +1,80 @@
-// Placeholder: issue 5 fills this in.
-export {};
+/**
+ * `pnpm bench`: the five figures of the gateway issue, each against its baseline measured in the
+ * same run, on loopback. Writes `bench/results/latest.json` and prints a markdown table.
+ * Timed figures are a report, never a test. `BENCH_QUICK=1` runs fewer repetitions.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { audioServing } from "./figures/audio-serving.ts";
+import { firstByte } from "./figures/first-byte.ts";
+import { gatewayOverhead } from "./figures/gateway-overhead.ts";
+import { memory } from "./figures/memory.ts";
+import { sdkOverhead } from "./figures/sdk-overhead.ts";
+import { ROOT } from "./procs.ts";
+import { round } from "./stats.ts";
+import { table } from "./report.ts";
+
+const quick = process.env["BENCH_QUICK"] === "1";
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const started = Date.now();
+const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  log(`[${Math.round((Date.now() - started) / 1000)} s] ${name}`);
+  return fn();
+};
+
+const sdk = await step("1. SDK vs bare @gradio/client", () => sdkOverhead(quick ? 6 : 30, log));
+const gateway = await step("2. gateway vs direct SDK at concurrency 1, 8, 32", () =>
+  gatewayOverhead(
+    quick
+      ? [{ concurrency: 1, requests: 6 }, { concurrency: 8, requests: 8 }, { concurrency: 32, requests: 32 }]
+      : [{ concurrency: 1, requests: 30 }, { concurrency: 8, requests: 32 }, { concurrency: 32, requests: 64 }],
+    log,
+  ),
+);
+const audio = await step("3. GET /audio/:id vs nginx", () => audioServing(quick ? 3 : 8, 32, log));
+const fb = await step("4. first byte: gateway stream vs SDK first chunk", () => firstByte(quick ? 4 : 20, 300, log));
+const mem = await step("5. gateway RSS", () => memory(quick ? 1_000 : 5_000, log));
+
+const c1 = gateway.find((g) => g.concurrency === 1)!;
+const latest = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+  quick,
+  // The headline figures the issue asks for.
+  sdk_overhead_ratio: round(sdk.ratio, 3),
+  gateway_added_ms_p50: c1.paired.p50,
+  gateway_added_ms_p99: c1.paired.p99,
+  audio_rps_vs_nginx_ratio: audio.ratio === undefined ? null : round(audio.ratio, 3),
+  first_byte_added_ms: fb.paired.p50,
+  rss_mb_200_inflight: mem.inflight200Mb,
+  rss_mb_after_5000: mem.after5000Mb,
+  rss_mb_baseline: mem.baselineMb,
+  // Baselines and the detail behind each.
+  baselines: {
+    sdk_bare_p50_ms: sdk.bare.p50,
+    sdk_p50_ms: sdk.sdk.p50,
+    direct_sdk_p50_ms_c1: c1.direct.p50,
+    gateway_p50_ms_c1: c1.gateway.p50,
+    nginx_rps: audio.nginx?.rps ?? null,
+    gateway_audio_rps: audio.gateway.rps,
+    sdk_first_chunk_p50_ms: fb.sdk.p50,
+    gateway_first_byte_p50_ms: fb.gateway.p50,
+    rss_mb_baseline: mem.baselineMb,
+  },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem },
+  methods: {
+    gateway_added_ms:
+      "paired: per gateway request, client latency minus the SDK call inside the gateway minus the wait for a job slot (in-process gateway, instrumented from outside); unpaired differences of percentiles are in detail.gateway",
+    first_byte_added_ms: "paired p50: client's first body byte minus the moment the SDK inside the gateway yielded the first chunk",
+    rss_mb_200_inflight: "200 synthesis requests held open (2 running on the UI, 198 waiting for a gateway slot; QUEUE_SIZE=200)",
+    rss_mb_after_5000: "idle 5 s after 5,000 mixed requests (every 25th a synthesis)",
+  },
+  durationS: Math.round((Date.now() - started) / 1000),
+};
+
+const dir = join(ROOT, "bench/results");
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, "latest.json"), `${JSON.stringify(latest, null, 2)}\n`);
+process.stdout.write(`${table(latest)}\n`);
+log(`written to bench/results/latest.json in ${latest.durationS} s`);

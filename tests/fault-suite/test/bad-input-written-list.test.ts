@@ -4,6 +4,7 @@
 // headers. Every answer must be a 4xx problem+json (never a 5xx, never a crash), and nothing
 // may be written outside the data directory.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { readRecord, synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -235,6 +236,43 @@ describe("voices and ids", () => {
   });
 });
 
+/**
+ * Uploads like a browser does: keeps sending the file until the server answers, then reads the
+ * answer. A server that refuses early and resets the connection leaves the client with an error
+ * instead of the problem.
+ */
+async function uploadUntilAnswered(audio: Uint8Array): Promise<{ status?: number | undefined; body?: unknown; error?: string }> {
+  const boundary = "----faultsuite413";
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBig\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+  );
+  const body = Buffer.concat([head, audio, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return new Promise((resolve) => {
+    let answered = false;
+    const req = httpRequest(base + "/voices", {
+      method: "POST",
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": body.length },
+    });
+    req.on("response", (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on("data", (b: Buffer) => parts.push(b));
+      res.on("end", () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(parts).toString("utf8") || "null") }));
+      res.on("error", (err) => resolve({ status: res.statusCode, error: err.message }));
+    });
+    req.on("error", (err) => {
+      if (!answered) resolve({ error: `no answer: ${err.message}` });
+    });
+    void (async () => {
+      for (let off = 0; off < body.length && !answered && !req.destroyed; off += 64 * 1024) {
+        if (!req.write(body.subarray(off, off + 64 * 1024))) await new Promise((r) => req.once("drain", r));
+      }
+      if (!req.destroyed) req.end();
+    })();
+  });
+}
+
 describe("uploads that are not usable audio", () => {
   const upload = (fields: Parameters<typeof voiceForm>[0]) => call(base + "/voices", { method: "POST", body: voiceForm(fields) });
   const wav8k = synthWav({ sampleRate: 8_000, seconds: 3 });
@@ -268,9 +306,11 @@ describe("uploads that are not usable audio", () => {
     expectProblem(await upload({ audio: tooLong, name: "Bad" }), 422, "invalid-audio");
   });
 
-  it("10 minutes of audio is 413 (over the upload cap)", async () => {
+  it("10 minutes of audio is 413 (over the upload cap), an answer the uploading client gets to read", async () => {
     const tenMinutes = synthWav({ sampleRate: 16_000, seconds: 600 });
-    expectProblem(await upload({ audio: tenMinutes, name: "Bad" }), 413, "payload-too-large");
+    const a = await uploadUntilAnswered(tenMinutes);
+    expect(a.status, a.error).toBe(413);
+    expect(a.body).toMatchObject({ type: PROBLEM_PREFIX + "payload-too-large" });
   });
 
   it("a form without the file, without a name, or with two files is a 400", async () => {

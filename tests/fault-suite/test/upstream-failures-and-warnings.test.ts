@@ -3,7 +3,8 @@
 // backend-error, 422 backend-warning with the UI's message), never as silence or a 201.
 import { readRecord } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, cloneVoice, expectProblem, jsonPost } from "./helpers/http.ts";
+import { call, cloneVoice, expectProblem, jsonPost, PROBLEM_PREFIX } from "./helpers/http.ts";
+import { postJson } from "./helpers/stream.ts";
 import { jobsWith, unfinishedJobs } from "./helpers/record.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
 
@@ -20,8 +21,21 @@ describe("a backend failing half of its jobs", () => {
     let ok = 0;
     let failed = 0;
     for (let i = 0; i < 16; i++) {
-      const a = await call(stack.gw.url + "/synthesize", jsonPost({ text: `Sentence number ${i}. And one more.`, voice, stream: i % 2 === 1 }));
-      if (a.status === 201 || a.status === 200) ok++;
+      const body = { text: `Sentence number ${i}. And one more.`, voice };
+      if (i % 2 === 1) {
+        // Streamed: a failure before the first audio is a 502 problem; after it, a cut stream.
+        const end = await postJson(stack.gw.url, "/synthesize", { ...body, stream: true }).done;
+        if (end.status === 200 && end.clean) ok++;
+        else if (end.status === 200) failed++;
+        else {
+          expect(end.status).toBe(502);
+          expect(JSON.parse(end.bytes.toString("utf8"))).toMatchObject({ type: PROBLEM_PREFIX + "backend-error" });
+          failed++;
+        }
+        continue;
+      }
+      const a = await call(stack.gw.url + "/synthesize", jsonPost(body));
+      if (a.status === 201) ok++;
       else {
         expectProblem(a, 502, "backend-error");
         failed++;
@@ -32,7 +46,6 @@ describe("a backend failing half of its jobs", () => {
     expect(unfinishedJobs(rec)).toEqual([]);
     expect(jobsWith(rec, "error")).toHaveLength(failed);
     expect(jobsWith(rec, "done")).toHaveLength(ok);
-    // A seeded coin is not used, so only check both outcomes are possible over 16 tries.
     expect(ok + failed).toBe(16);
   });
 });

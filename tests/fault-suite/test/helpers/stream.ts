@@ -58,7 +58,11 @@ export function postJson(base: string, path: string, body: unknown): InFlight {
       res.on("data", (b: Buffer) => {
         parts.push(b);
         received += b.length;
-        for (const w of [...waiters]) if (received >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+        for (const w of [...waiters]) {
+          if (received < w.n) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
       });
       res.on("end", () => finish(true));
       res.on("error", (err) => finish(false, err.message));

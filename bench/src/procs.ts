@@ -1,0 +1,171 @@
+/**
+ * Processes the bench measures: the built gateway as its own process (so its RSS and its event
+ * loop are its own), and nginx with one worker serving a file from a temp dir.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "@cosyvoice3/testkit";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A running child process that answers HTTP. */
+export interface Served {
+  url: string;
+  pid: number;
+  process: ChildProcess;
+  /** Resident set size now. @unit MiB */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** RSS of a process from /proc. @unit MiB */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}:\n${output()}`);
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(t);
+  };
+}
+
+/**
+ * Starts the built gateway (`apps/gateway/dist/main.js`) with the given environment on top of
+ * bench defaults: loopback, a fresh data dir, quiet logs, rate limits out of the way.
+ * @example const gw = await startGatewayProcess({ COSYVOICE_URL: standin.url, COSYVOICE_MODEL: "cosyvoice1" });
+ */
+export async function startGatewayProcess(env: Record<string, string>): Promise<Served> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-gw-"));
+  const child = spawn(process.execPath, [join(ROOT, "apps/gateway/dist/main.js")], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_SYNTHESIZE: "1000000",
+      RATE_LIMIT_UPLOAD: "1000000",
+      RATE_LIMIT_READ: "1000000",
+      ...env,
+    },
+  });
+  let out = "";
+  const keep = (b: Buffer) => void (out = (out + b.toString()).slice(-20_000));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`, child, () => out);
+  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
+}
+
+/** The nginx binary, installed from Debian when missing and we are root; undefined otherwise. */
+export function ensureNginx(log: (s: string) => void): string | undefined {
+  const find = () => {
+    for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]) {
+      try {
+        execFileSync(p, ["-v"], { stdio: "ignore" });
+        return p;
+      } catch {
+        // not there
+      }
+    }
+    return undefined;
+  };
+  const found = find();
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    log("nginx is not installed and we are not root: skipping the nginx baseline");
+    return undefined;
+  }
+  log("installing nginx from Debian (apt-get install -y nginx)");
+  try {
+    execFileSync("apt-get", ["install", "-y", "nginx"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    // The package starts the system service on port 80; the bench runs its own instance.
+    execFileSync("sh", ["-c", "service nginx stop >/dev/null 2>&1 || true"]);
+  } catch (err) {
+    log(`apt-get install nginx failed: ${(err as Error).message}`);
+  }
+  return find();
+}
+
+/**
+ * Runs nginx with one worker, access log off, serving `bytes` at `/audio/<name>` from a temp dir
+ * (sendfile on: what a production nginx serving static audio does).
+ * @example const ng = await startNginx("/usr/sbin/nginx", "a_x", wav, "audio/wav");
+ */
+export async function startNginx(bin: string, name: string, bytes: Uint8Array, mimeType: string): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-nginx-"));
+  const www = join(dir, "www");
+  mkdirSync(join(www, "audio"), { recursive: true });
+  writeFileSync(join(www, "audio", name), bytes);
+  // The worker runs as an unprivileged user when started by root: let it read the file.
+  for (const p of [dir, www, join(www, "audio")]) chmodSync(p, 0o755);
+  chmodSync(join(www, "audio", name), 0o644);
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${www};
+    location /audio/ { default_type ${mimeType}; }
+  }
+}
+`,
+  );
+  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/audio/${name}`, child, () => out + readSafe(join(dir, "error.log")));
+  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
+}
+
+function readSafe(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}

@@ -1,0 +1,49 @@
+/** The markdown table of a bench run. */
+
+interface Latest {
+  sdk_overhead_ratio: number;
+  gateway_added_ms_p50: number;
+  gateway_added_ms_p99: number;
+  audio_rps_vs_nginx_ratio: number | null;
+  first_byte_added_ms: number;
+  rss_mb_200_inflight: number;
+  rss_mb_after_5000: number;
+  rss_mb_baseline: number;
+  baselines: Record<string, number | null>;
+  detail: {
+    gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
+    memory: { inflight200DefaultCapMb: number; inflight200DefaultCap: { held: number; refused503: number }; after5000PeakMb: number };
+  };
+}
+
+const ok = (met: boolean) => (met ? "yes" : "**no**");
+
+/**
+ * @example process.stdout.write(table(latest));
+ */
+export function table(r: Latest): string {
+  const b = r.baselines;
+  const rows: string[][] = [
+    ["SDK synthesize / bare @gradio/client (p50 ratio)", String(r.sdk_overhead_ratio), `bare ${b["sdk_bare_p50_ms"]} ms, SDK ${b["sdk_p50_ms"]} ms`, "<= 1.10", ok(r.sdk_overhead_ratio <= 1.1)],
+    ["Gateway added, c=1, p50 (ms)", String(r.gateway_added_ms_p50), `direct SDK p50 ${b["direct_sdk_p50_ms_c1"]} ms, via gateway ${b["gateway_p50_ms_c1"]} ms`, "<= 2", ok(r.gateway_added_ms_p50 <= 2)],
+    ["Gateway added, c=1, p99 (ms)", String(r.gateway_added_ms_p99), "", "<= 10", ok(r.gateway_added_ms_p99 <= 10)],
+  ];
+  for (const g of r.detail.gateway.filter((x) => x.concurrency !== 1)) {
+    rows.push([
+      `Gateway added, c=${g.concurrency}, p50 / p99 (ms)`,
+      `${g.paired.p50} / ${g.paired.p99}`,
+      `latency p50 gateway ${g.gateway.p50} vs direct ${g.direct.p50} ms (diff ${g.unpairedAddedP50}); p99 diff ${g.unpairedAddedP99}`,
+      "<= 2 / <= 10",
+      ok(g.paired.p50 <= 2 && g.paired.p99 <= 10),
+    ]);
+  }
+  rows.push(
+    ["GET /audio/:id rps / nginx rps", r.audio_rps_vs_nginx_ratio === null ? "n/a" : String(r.audio_rps_vs_nginx_ratio), `gateway ${b["gateway_audio_rps"]} req/s, nginx ${b["nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", r.audio_rps_vs_nginx_ratio === null ? "n/a" : ok(r.audio_rps_vs_nginx_ratio >= 0.5)],
+    ["First audio byte added by the gateway, p50 (ms)", String(r.first_byte_added_ms), `SDK first chunk p50 ${b["sdk_first_chunk_p50_ms"]} ms, gateway first byte p50 ${b["gateway_first_byte_p50_ms"]} ms`, "<= 5", ok(r.first_byte_added_ms <= 5)],
+    ["RSS, 200 synthesis requests in flight (MB)", String(r.rss_mb_200_inflight), `baseline ${r.rss_mb_baseline} MB; default cap: ${r.detail.memory.inflight200DefaultCapMb} MB (${r.detail.memory.inflight200DefaultCap.refused503} refused 503)`, "<= 150", ok(r.rss_mb_200_inflight <= 150)],
+    ["RSS after 5,000 requests, idle (MB)", String(r.rss_mb_after_5000), `baseline ${r.rss_mb_baseline} MB, peak ${r.detail.memory.after5000PeakMb} MB`, "<= baseline + 10 %", ok(r.rss_mb_after_5000 <= r.rss_mb_baseline * 1.1)],
+  );
+  const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
