@@ -2,7 +2,7 @@
 import { readRecord, type RecordEntry } from "@cosyvoice3/testkit";
 
 /** A mono 16-bit PCM WAV of a gliding tone (voice-like pitch range), `seconds` long. */
-export function makeWav(opts: { sampleRate?: number; seconds?: number; hz?: number } = {}): Uint8Array {
+export function makeWav(opts: { sampleRate?: number; seconds?: number; hz?: number } = {}): Uint8Array<ArrayBuffer> {
   const sampleRate = opts.sampleRate ?? 16_000;
   const n = Math.round(sampleRate * (opts.seconds ?? 3));
   const hz = opts.hz ?? 180;
@@ -25,7 +25,7 @@ export function makeWav(opts: { sampleRate?: number; seconds?: number; hz?: numb
     const f = hz * (1 + 0.1 * Math.sin(2 * Math.PI * 3 * t));
     buf.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * f * t)), 44 + i * 2);
   }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return new Uint8Array(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength);
 }
 
 /** A fetch that records every request's method and URL path. */
