@@ -11,6 +11,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
+import { BackendPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import "./locals.ts";
 
@@ -23,18 +24,35 @@ import "./locals.ts";
  */
 export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   const logger = deps.logger;
+  if (deps.backend instanceof BackendPool && deps.slots) throw new Error("a BackendPool brings its own slots per backend; do not pass slots too");
+  // A single backend becomes a pool of one, so one code path serves one box and many.
+  const backend =
+    deps.backend instanceof BackendPool
+      ? deps.backend
+      : BackendPool.single(deps.backend, deps.slots ?? new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger);
+  const limit = (name: "read" | "upload" | "synthesize") =>
+    rateLimitFor({
+      name,
+      limit: config.rateLimit[name],
+      windowMs: config.rateLimit.windowMs,
+      logger,
+      ...(deps.rateLimitStore ? { store: deps.rateLimitStore(name) } : {}),
+    });
   const ctx: RouteContext = {
     config,
     deps: {
-      ...deps,
+      backend,
+      voices: deps.voices,
+      audio: deps.audio,
+      logger,
       clock: deps.clock ?? { now: Date.now },
-      slots: deps.slots ?? new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }),
+      ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     },
     guards: {
       auth: apiKeys({ keys: config.apiKeys }),
-      readLimit: rateLimitFor({ name: "read", limit: config.rateLimit.read, windowMs: config.rateLimit.windowMs, logger }),
-      uploadLimit: rateLimitFor({ name: "upload", limit: config.rateLimit.upload, windowMs: config.rateLimit.windowMs, logger }),
-      synthesizeLimit: rateLimitFor({ name: "synthesize", limit: config.rateLimit.synthesize, windowMs: config.rateLimit.windowMs, logger }),
+      readLimit: limit("read"),
+      uploadLimit: limit("upload"),
+      synthesizeLimit: limit("synthesize"),
     },
   };
 

@@ -11,13 +11,27 @@ import { z } from "zod";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/**
+ * One CosyVoice UI URL, or several separated by commas (a backend pool). Each is checked; the
+ * value is kept as given (trimmed), so a single URL reads back unchanged.
+ */
+const backendUrlList = z
+  .string()
+  .transform((s) => s.split(",").map((u) => u.trim()).filter((u) => u !== ""))
+  .refine((urls) => urls.length > 0, "at least one URL is required")
+  .refine((urls) => urls.every((u) => httpUrl.safeParse(u).success), "every URL must be http(s)://host[:port][/path]")
+  .refine((urls) => new Set(urls).size === urls.length, "a URL is listed twice")
+  .transform((urls) => urls.join(","));
+
 const booleanFlag = z
   .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
   .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
 
 /** Environment variables the gateway reads; each default is the embedded (single box) default. */
 export const ConfigEnvSchema = z.object({
-  COSYVOICE_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:7860"),
+  COSYVOICE_URL: backendUrlList.default("http://127.0.0.1:7860"),
   COSYVOICE_MODEL: z.enum(["cosyvoice3", "cosyvoice2", "cosyvoice1"]).default("cosyvoice3"),
   PORT: int(0, 65_535).default(5000),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -49,11 +63,16 @@ export const ConfigEnvSchema = z.object({
     .transform((v): boolean | number | string =>
       v === "true" ? true : v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v,
     ),
+  HEALTH_CHECK_INTERVAL_MS: int(0, 3_600_000).refine((v) => v === 0 || v >= 100, "0 (off) or at least 100").default(10_000),
+  STORE: z.enum(["disk", "redis"]).default("disk"),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).regex(/^[\w:.-]+$/, "letters, digits and _ : . - only").default("cosyvoice3-gateway:"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 /** Validated configuration, in the shape the code uses. */
 export interface GatewayConfig {
+  /** The CosyVoice UI, or several separated by commas (see {@link backendUrls}). */
   cosyvoiceUrl: string;
   model: "cosyvoice3" | "cosyvoice2" | "cosyvoice1";
   port: number;
@@ -86,6 +105,14 @@ export interface GatewayConfig {
   /** @unit milliseconds */
   requestTimeoutMs: number;
   trustProxy: boolean | number | string;
+  /** How often each backend's `/config` is checked; 0 turns the periodic check off. @unit milliseconds */
+  healthCheckIntervalMs: number;
+  /** Where voices, audio and rate-limit counters live: this process's disk and memory, or Redis. */
+  store: "disk" | "redis";
+  /** Required when `store` is `redis`. */
+  redisUrl?: string;
+  /** Prefix of every Redis key, so several deployments can share one Redis. */
+  redisKeyPrefix: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -98,6 +125,9 @@ export class ConfigError extends Error {
     this.variables = variables;
   }
 }
+
+/** Values never echoed in an error message (a Redis URL may carry a password). */
+const SECRET_VARIABLES = new Set(["API_KEYS", "REDIS_URL"]);
 
 function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
@@ -127,12 +157,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     const v = env[key];
     if (v !== undefined && v !== "") input[key] = v;
   }
-  const result = ConfigEnvSchema.safeParse(input);
+  const result = ConfigEnvSchema.superRefine((e, ctx) => {
+    if (e.STORE === "redis" && e.REDIS_URL === undefined) ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "required when STORE=redis" });
+  }).safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const name = String(i.path[0] ?? "(config)");
       const got = input[name];
-      return `${name}: ${i.message}${got === undefined ? "" : ` (got ${JSON.stringify(name === "API_KEYS" ? "<redacted>" : got)})`}`;
+      return `${name}: ${i.message}${got === undefined ? "" : ` (got ${JSON.stringify(SECRET_VARIABLES.has(name) ? "<redacted>" : got)})`}`;
     });
     const names = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? "(config)")))];
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`, names);
@@ -164,6 +196,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL_MS,
+    store: e.STORE,
+    ...(e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL } : {}),
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -174,4 +210,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
  */
 export function defaultConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return { ...loadConfig({}), ...overrides };
+}
+
+/**
+ * The backend URLs of a configuration, in the order given.
+ * @example backendUrls({ ...config, cosyvoiceUrl: "http://gpu-1:50000,http://gpu-2:50000" }) // ["http://gpu-1:50000", "http://gpu-2:50000"]
+ */
+export function backendUrls(config: Pick<GatewayConfig, "cosyvoiceUrl">): string[] {
+  return config.cosyvoiceUrl.split(",").map((u) => u.trim()).filter((u) => u !== "");
 }

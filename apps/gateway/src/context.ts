@@ -1,7 +1,9 @@
 import type { RequestHandler } from "express";
+import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
 import type { VoiceStore } from "./stores/voice-store.ts";
@@ -14,14 +16,20 @@ export interface Clock {
 
 /** The parts `createApp` is built from. */
 export interface GatewayDeps {
+  /** One backend, or a {@link BackendPool} of several (which brings its own slots per backend). */
   backend: SynthesisBackend;
   voices: VoiceStore;
   audio: AudioStore;
   logger: Logger;
   /** @default Date.now */
   clock?: Clock;
-  /** Job slots of the backend. @default new Slots(config) */
+  /** Job slots of a single backend. @default new Slots(config); not allowed with a BackendPool */
   slots?: Slots;
+  /**
+   * Rate-limit counters shared by several gateway instances (one store per quota, by its name:
+   * `read`, `upload`, `synthesize`). @default counters in this process
+   */
+  rateLimitStore?: (name: string) => Store;
   /** Aborts running jobs when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
 }
@@ -29,7 +37,7 @@ export interface GatewayDeps {
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown">> & { shutdown?: AbortSignal };
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore">> & { backend: BackendPool; shutdown?: AbortSignal };
   guards: {
     auth: RequestHandler;
     readLimit: RequestHandler;

@@ -1,6 +1,7 @@
 export { createApp } from "./app.ts";
 export { connectingBackend, type SynthesisBackend, type CosyVoiceLike, type ConnectingBackendOptions } from "./backend.ts";
-export { loadConfig, defaultConfig, ConfigError, ConfigEnvSchema, type GatewayConfig } from "./config.ts";
+export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type Lease, type PoolMember, type PoolRequestOptions } from "./pool.ts";
+export { loadConfig, backendUrls, defaultConfig, ConfigError, ConfigEnvSchema, type GatewayConfig } from "./config.ts";
 export type { GatewayDeps, Clock } from "./context.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX, HttpProblem, problemType, type ProblemBody, type ProblemCode } from "./problems.ts";
@@ -8,3 +9,7 @@ export { Slots } from "./slots.ts";
 export { DiskAudioStore, type AudioStore, type AudioMeta } from "./stores/audio-store.ts";
 export { DiskVoiceStore, type VoiceStore, type SavedVoiceRecord } from "./stores/voice-store.ts";
 export { startGateway, type RunningGateway } from "./server.ts";
+export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-audio-store.ts";
+export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
+export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
+export { openStores, type GatewayStores } from "./stores/open.ts";

@@ -1,4 +1,5 @@
 /** What the middleware chain leaves on `res.locals` for later handlers. */
+import type { Lease } from "./pool.ts";
 import type { SniffedAudio } from "./sniff-audio.ts";
 
 declare global {
@@ -11,6 +12,8 @@ declare global {
       clientKey?: string;
       /** Set by `upstreamDeadline()`: aborts on deadline, client disconnect or shutdown. */
       signal?: AbortSignal;
+      /** Set by `concurrencyCap()`: the job slot (and so the backend) the request holds. */
+      lease?: Lease;
       /** Set by `uploadAudio()`: the sniffed upload. */
       upload?: SniffedAudio;
     }

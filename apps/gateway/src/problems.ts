@@ -56,6 +56,7 @@ export type GatewayProblemCode =
   | "deadline_exceeded"
   | "shutting_down"
   | "not_ready"
+  | "store_unavailable"
   | "internal";
 
 export type ProblemCode = GatewayProblemCode | CosyVoiceErrorCode;
@@ -87,6 +88,7 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   busy: { status: 503, slug: "busy", title: "The backend is at capacity", when: "all running slots and the wait list are taken (Retry-After says when to retry)" },
   queue_full: { status: 503, slug: "backend-queue-full", title: "The backend's queue is full", when: "the CosyVoice UI refused the job because its own queue is full" },
   not_ready: { status: 503, slug: "not-ready", title: "The backend is not ready", when: "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI" },
+  store_unavailable: { status: 503, slug: "store-unavailable", title: "The shared store is unavailable", when: "STORE=redis and Redis does not answer (Retry-After)" },
   shutting_down: { status: 503, slug: "shutting-down", title: "The gateway is shutting down", when: "the job was cancelled because the gateway is stopping" },
   deadline_exceeded: { status: 504, slug: "deadline-exceeded", title: "The backend did not finish in time", when: "the upstream deadline passed; the backend job was cancelled" },
   timeout: { status: 504, slug: "deadline-exceeded", title: "The backend did not finish in time", when: "the SDK's own deadline passed; the backend job was cancelled" },

@@ -107,8 +107,20 @@ export const ProblemSchema = z
 
 export const HealthSchema = z.object({ status: z.literal("ok") });
 
+export const BackendStatusSchema = z
+  .object({
+    name: z.string().describe("`backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log)"),
+    state: z.enum(["unknown", "up", "down"]).describe("`unknown` until its first check or job"),
+    running: z.number().int().describe("Jobs running on it through this gateway instance"),
+    waiting: z.number().int().describe("Jobs waiting for one of its slots"),
+    checkedAt: z.iso.datetime().optional().describe("Its last health check"),
+    error: z.string().optional().describe("While down: the problem slug of the last failure, e.g. `backend-unreachable`"),
+  })
+  .describe("One CosyVoice backend as this gateway instance sees it");
+
 export const ReadySchema = z.object({
   status: z.literal("ready"),
+  backends: z.array(BackendStatusSchema).describe("Every configured backend, checked just now"),
   backend: z.object({
     variant: z.string(),
     model: z.string(),
@@ -116,7 +128,7 @@ export const ReadySchema = z.object({
     sampleRate: z.number().int().optional(),
     modes: z.array(ModeSchema),
     speakers: z.number().int().describe("Number of built-in speakers"),
-  }),
+  }).describe("The first ready backend: its voices and modes are the ones the gateway offers"),
 });
 
 /**

@@ -42,6 +42,16 @@ export class Slots {
     return { running: this.running, waiting: this.waiting.length };
   }
 
+  /** True when `acquire` would run or queue a job rather than refuse it. */
+  get hasRoom(): boolean {
+    return this.running < this.opts.concurrency || this.waiting.length < this.opts.queueSize;
+  }
+
+  /** Jobs that may run at once. */
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
   /** A hint for a refused client: about one job's time per place ahead of it. @unit seconds */
   retryAfterSeconds(): number {
     const ahead = this.waiting.length + 1;

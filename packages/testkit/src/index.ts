@@ -4,3 +4,5 @@ export { synthWav, parseWav } from "./wav.ts";
 export type { SynthWavOptions, WavInfo } from "./wav.ts";
 export { joinQueue, openQueueStream, cancelJob, uploadFile } from "./queue.ts";
 export type { JoinResult, QueueMessage, QueueStream } from "./queue.ts";
+export { startRedis } from "./redis.ts";
+export type { RedisOptions, RedisHandle } from "./redis.ts";

@@ -1,11 +1,12 @@
 import { once } from "node:events";
-import type { Mode, RequestOptions, SynthesisRequest } from "cosyvoice3-sdk";
+import type { Mode, SynthesisRequest } from "cosyvoice3-sdk";
 import { Router, type NextFunction, type Request, type Response } from "express";
 import { concurrencyCap } from "../middleware/concurrency-cap.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import { upstreamDeadline } from "../middleware/upstream-deadline.ts";
 import type { RouteContext } from "../context.ts";
+import type { PoolRequestOptions } from "../pool.ts";
 import { newId } from "../ids.ts";
 import { HttpProblem } from "../problems.ts";
 import { SynthesizeBodySchema, zodErrors, type SynthesisCreated } from "../schemas.ts";
@@ -28,7 +29,7 @@ const plans = new WeakMap<Request, Plan>();
  * @example app.use(synthesizeRoutes(ctx));
  */
 export function synthesizeRoutes(ctx: RouteContext): Router {
-  const { backend, audio, slots } = ctx.deps;
+  const { backend, audio } = ctx.deps;
   const { config } = ctx;
   const bodySchema = SynthesizeBodySchema(config.maxTextChars);
   const router = Router();
@@ -48,7 +49,8 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
     const p = plans.get(req);
     const signal = res.locals.signal;
     if (!p || !signal) throw new HttpProblem("internal");
-    const options: RequestOptions = { signal, timeoutMs: config.upstreamTimeoutMs };
+    const lease = res.locals.lease;
+    const options: PoolRequestOptions = { signal, timeoutMs: config.upstreamTimeoutMs, ...(lease ? { lease } : {}) };
     try {
       if (p.stream) await streamClip(p, options, res);
       else await createClip(p, options, res);
@@ -59,7 +61,7 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
     }
   }
 
-  async function createClip(p: Plan, options: RequestOptions, res: Response): Promise<void> {
+  async function createClip(p: Plan, options: PoolRequestOptions, res: Response): Promise<void> {
     const result = await backend.synthesize(p.request, options);
     const id = newId("a_");
     const meta = await audio.put(
@@ -81,7 +83,7 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
     res.status(201).location(body.url).json(body);
   }
 
-  async function streamClip(p: Plan, options: RequestOptions, res: Response): Promise<void> {
+  async function streamClip(p: Plan, options: PoolRequestOptions, res: Response): Promise<void> {
     const id = newId("a_");
     const chunks = backend.stream(p.request, options)[Symbol.asyncIterator]();
     let finished = false;
@@ -126,7 +128,7 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
       jsonBody({ maxBytes: config.maxJsonBytes }),
       plan,
       upstreamDeadline({ ms: config.upstreamTimeoutMs, ...(ctx.deps.shutdown ? { shutdown: ctx.deps.shutdown } : {}) }),
-      concurrencyCap({ slots }),
+      concurrencyCap({ pool: backend }),
       run,
     )
     .all(methodNotAllowed(["POST"]));

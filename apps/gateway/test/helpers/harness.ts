@@ -7,22 +7,27 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
+import type { Store } from "express-rate-limit";
 import { pino, type Logger } from "pino";
 import { createApp } from "../../src/app.ts";
 import type { SynthesisBackend } from "../../src/backend.ts";
 import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
 import type { Clock } from "../../src/context.ts";
+import { BackendPool } from "../../src/pool.ts";
 import { Slots } from "../../src/slots.ts";
-import { DiskAudioStore } from "../../src/stores/audio-store.ts";
-import { DiskVoiceStore } from "../../src/stores/voice-store.ts";
+import { DiskAudioStore, type AudioStore } from "../../src/stores/audio-store.ts";
+import { DiskVoiceStore, type VoiceStore } from "../../src/stores/voice-store.ts";
 import { contract } from "./contract.ts";
 
 export interface TestGateway {
   url: string;
   config: GatewayConfig;
-  voices: DiskVoiceStore;
-  audio: DiskAudioStore;
+  voices: VoiceStore;
+  audio: AudioStore;
+  /** The slots of the (first) backend. */
   slots: Slots;
+  /** The backend pool (a pool of one around a single backend). */
+  pool: BackendPool;
   logLines: string[];
   /** fetch against the gateway; every response is checked against the OpenAPI document. */
   api(path: string, init?: RequestInit): Promise<CheckedResponse>;
@@ -43,6 +48,8 @@ export async function startTestGateway(opts: {
   dataDir?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
+  stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
 }): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   // Generous quotas unless a test is about them, so tests do not trip each other's limits.
@@ -52,10 +59,21 @@ export async function startTestGateway(opts: {
     opts.logger ??
     pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   const clock = opts.clock ?? { now: Date.now };
-  const voices = await DiskVoiceStore.open(join(dataDir, "voices"), clock.now);
-  const audio = await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now });
-  const slots = new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
-  const app = createApp(config, { backend: opts.backend, voices, audio, logger, clock, slots });
+  const voices = opts.stores?.voices ?? (await DiskVoiceStore.open(join(dataDir, "voices"), clock.now));
+  const audio =
+    opts.stores?.audio ?? (await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now }));
+  let pool: BackendPool;
+  let slots: Slots;
+  if (opts.backend instanceof BackendPool) {
+    pool = opts.backend;
+    const first = pool.status()[0]?.name ?? "";
+    slots = pool.slotsOf(first) ?? new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
+  } else {
+    slots = new Slots({ concurrency: config.concurrency, queueSize: config.queueSize });
+    pool = BackendPool.single(opts.backend, slots, logger);
+  }
+  const rateLimitStore = opts.stores?.rateLimitStore;
+  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -66,6 +84,7 @@ export async function startTestGateway(opts: {
     voices,
     audio,
     slots,
+    pool,
     logLines,
     async api(path, init) {
       const res = await fetch(url + path, init);
@@ -78,7 +97,7 @@ export async function startTestGateway(opts: {
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      await audio.close();
+      if (!opts.stores) await audio.close();
     },
   };
 }

@@ -1,0 +1,46 @@
+/**
+ * The stores a configuration names: `STORE=disk` (the embedded default: voices and audio under
+ * `DATA_DIR`, rate-limit counters in this process) or `STORE=redis` (all three in Redis, shared
+ * by every gateway instance pointing at it).
+ */
+import { join } from "node:path";
+import type { Store } from "express-rate-limit";
+import type { Logger } from "pino";
+import type { GatewayConfig } from "../config.ts";
+import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
+import { openRedisStores } from "./redis.ts";
+import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
+
+/** Opened stores, ready for `createApp`. */
+export interface GatewayStores {
+  kind: "disk" | "redis";
+  voices: VoiceStore;
+  audio: AudioStore;
+  /** Shared rate-limit counters (Redis); undefined keeps them in this process. */
+  rateLimitStore?: (name: string) => Store;
+  /** Stops background work and closes connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const stores = await openStores(loadConfig(process.env), logger);
+ * const app = createApp(config, { backend, logger, ...stores });
+ */
+export async function openStores(config: GatewayConfig, logger: Logger, now: () => number = Date.now): Promise<GatewayStores> {
+  if (config.store === "redis") {
+    if (config.redisUrl === undefined) throw new Error("STORE=redis needs REDIS_URL");
+    const shared = await openRedisStores({
+      url: config.redisUrl,
+      prefix: config.redisKeyPrefix,
+      audioTtlMs: config.audioTtlMs,
+      audioMaxBytes: config.audioMaxBytes,
+      logger: logger.child({ component: "redis" }),
+      now,
+    });
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, close: shared.close };
+  }
+  const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
+  const audio = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
+  return { kind: "disk", voices, audio, close: () => audio.close() };
+}
