@@ -43,11 +43,13 @@ function prng(seed: number): () => number {
 
 const SENTENCES = ["Good morning.", "The weather is fine today.", "Please hold the line.", "This is a test of the system.", "Thank you."];
 
+// About 200 synthesis jobs (a job takes about half a second on the stand-in), the rest reads
+// and refusals, so the run stays around two minutes on two cores.
 function pickKind(r: number): Kind {
-  if (r < 0.4) return "synth";
-  if (r < 0.55) return "stream";
-  if (r < 0.72) return "audio";
-  if (r < 0.78) return "range";
+  if (r < 0.3) return "synth";
+  if (r < 0.42) return "stream";
+  if (r < 0.67) return "audio";
+  if (r < 0.77) return "range";
   if (r < 0.9) return "voices";
   return "bad";
 }
@@ -155,7 +157,7 @@ describe(`${TOTAL} mixed requests at concurrency ${CLIENTS}, backend failing 5 %
     expect(results).toHaveLength(TOTAL);
     expect(results.filter((r) => r.outcome === "violation")).toEqual([]);
     // The mix really exercised both ends: audio came back, and the injected failures surfaced.
-    expect(results.filter((r) => r.outcome === "completed").length).toBeGreaterThan(150);
+    expect(results.filter((r) => r.outcome === "completed").length).toBeGreaterThan(100);
     expect(results.filter((r) => r.outcome === "failed").length).toBeGreaterThan(0);
   }, 240_000);
 
