@@ -105,14 +105,14 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       operationId: "listVoices",
       summary: "List the built-in speakers and the saved voices",
       security: secured,
-      responses: responses([401, 429, 502, 504], { "200": json("VoiceList", "Built-in speakers (`builtin:<name>`) first, then saved voices") }),
+      responses: responses([401, 429, 502, 503, 504], { "200": json("VoiceList", "Built-in speakers (`builtin:<name>`) first, then saved voices") }),
     },
     post: {
       operationId: "createVoice",
       summary: "Save a cloned voice from prompt audio",
       security: secured,
       requestBody: { required: true, content: { "multipart/form-data": { schema: form } } },
-      responses: responses([400, 401, 413, 415, 422, 429], {
+      responses: responses([400, 401, 413, 415, 422, 429, 503], {
         "201": json("Voice", "The saved voice", { Location: header("/voices/{id}") }),
       }),
     },
@@ -123,13 +123,13 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       operationId: "getVoice",
       summary: "One voice",
       security: secured,
-      responses: responses([401, 404, 429, 502, 504], { "200": json("Voice", "The voice") }),
+      responses: responses([401, 404, 429, 502, 503, 504], { "200": json("Voice", "The voice") }),
     },
     delete: {
       operationId: "deleteVoice",
       summary: "Delete a saved voice",
       security: secured,
-      responses: responses([401, 404, 409, 429, 502], { "204": { description: "Deleted" } }),
+      responses: responses([401, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
     },
   });
   b.addPath("/synthesize", {
@@ -172,7 +172,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
   const audioOp = (method: string): OperationObject => ({
     operationId: `${method}Audio`,
     summary: method === "get" ? "The audio bytes (Range supported)" : "The audio's headers",
-    responses: responses([401, 404, 416, 429], {
+    responses: responses([401, 404, 416, 429, 503], {
       "200": audioOk("200", "The whole clip"),
       "206": audioOk("206", "The requested byte range"),
       "304": { description: "Not modified (If-None-Match matched the ETag)" },
@@ -189,7 +189,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
   b.addPath("/readyz", {
     get: {
       operationId: "ready",
-      summary: "The backend answers and is a recognised CosyVoice UI",
+      summary: "At least one backend answers and is a recognised CosyVoice UI; the state of each",
       responses: { "200": json("Ready", "Ready"), "503": problem(503), "500": problem(500) },
     },
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { backendUrls, ConfigError, loadConfig } from "../src/config.ts";
 
 describe("config from environment variables", () => {
   it("has the embedded defaults", () => {
@@ -65,6 +65,42 @@ describe("config from environment variables", () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).variables).toEqual([name]);
       expect((err as Error).message).toContain(`${name}:`);
+    }
+  });
+
+  it("takes several backends as a comma-separated COSYVOICE_URL, and the Redis store settings", () => {
+    const c = loadConfig({
+      COSYVOICE_URL: " http://gpu-1:50000 , http://gpu-2:50000/ui ",
+      HEALTH_CHECK_INTERVAL_MS: "2000",
+      STORE: "redis",
+      REDIS_URL: "redis://:pw@cache:6379/2",
+    });
+    expect(c.cosyvoiceUrl).toBe("http://gpu-1:50000,http://gpu-2:50000/ui");
+    expect(backendUrls(c)).toEqual(["http://gpu-1:50000", "http://gpu-2:50000/ui"]);
+    expect(c).toMatchObject({ healthCheckIntervalMs: 2000, store: "redis", redisUrl: "redis://:pw@cache:6379/2", redisKeyPrefix: "cosyvoice3-gateway:" });
+    expect(loadConfig({})).toMatchObject({ store: "disk", healthCheckIntervalMs: 10_000 });
+    expect(backendUrls(loadConfig({}))).toEqual(["http://127.0.0.1:7860"]);
+  });
+
+  it.each([
+    ["COSYVOICE_URL", "http://a:1,ftp://b"],
+    ["COSYVOICE_URL", "http://a:1,http://a:1"],
+    ["COSYVOICE_URL", " , "],
+    ["HEALTH_CHECK_INTERVAL_MS", "50"],
+    ["STORE", "memcached"],
+    ["REDIS_KEY_PREFIX", "has space"],
+  ])("a bad %s (%s) stops start-up naming it", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}:`));
+  });
+
+  it("STORE=redis needs REDIS_URL, and a bad REDIS_URL is not echoed (it may hold a password)", () => {
+    expect(() => loadConfig({ STORE: "redis" })).toThrow(/REDIS_URL: required when STORE=redis/);
+    try {
+      loadConfig({ STORE: "redis", REDIS_URL: "http://user:s3cret@cache:6379" });
+      expect.fail("accepted");
+    } catch (err) {
+      expect((err as ConfigError).variables).toEqual(["REDIS_URL"]);
+      expect((err as Error).message).not.toContain("s3cret");
     }
   });
 

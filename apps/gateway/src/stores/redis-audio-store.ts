@@ -1,8 +1,8 @@
 /**
  * Synthesised audio in Redis, shared by every gateway instance: each clip's metadata and bytes
- * carry the TTL as their Redis expiry (PX), and a total-size cap holds across all instances: a
- * sorted set of clips by expiry time, a hash of their sizes and a running total are kept by one
- * Lua script per write, which forgets expired clips, adds the new one and evicts the oldest
+ * carry the TTL as their Redis expiry (PX), and a total-size cap holds across all instances: the
+ * clips by expiry time and by write order, their sizes and a running total are kept by one Lua
+ * script per write, which forgets expired clips, adds the new one and evicts the oldest written
  * while the total is over the cap. Expired clips are counted until the next write (or `sweep`).
  * The script builds key names from the prefix, so it needs one Redis (or a primary), not Cluster.
  */
@@ -18,40 +18,43 @@ import { guard } from "./redis-errors.ts";
 export interface RedisAudioStoreOptions {
   /** How long a clip is kept (its Redis expiry). @unit milliseconds */
   ttlMs: number;
-  /** Total size kept over all instances; the clips closest to expiry go first beyond it. @unit bytes */
+  /** Total size kept over all instances; the oldest clips go first beyond it. @unit bytes */
   maxBytes: number;
   /** @default Date.now */
   now?: () => number;
 }
 
-// KEYS: 1 index (zset id -> expiresAt), 2 sizes (hash id -> bytes), 3 total (counter).
+// KEYS: 1 expiry (zset id -> expiresAt), 2 order (zset id -> write sequence), 3 sizes (hash
+// id -> bytes), 4 total (counter), 5 sequence (counter).
 // ARGV: 1 clip key prefix, 2 now, 3 id, 4 meta JSON, 5 data, 6 ttlMs, 7 expiresAt, 8 bytes, 9 maxBytes.
 // Without ARGV[3] it only forgets expired clips (sweep). Returns the number of clips evicted.
 const PUT_SCRIPT = `
 local function forget(id)
-  local size = tonumber(redis.call('HGET', KEYS[2], id) or '0')
-  redis.call('HDEL', KEYS[2], id)
+  local size = tonumber(redis.call('HGET', KEYS[3], id) or '0')
+  redis.call('HDEL', KEYS[3], id)
   redis.call('ZREM', KEYS[1], id)
-  redis.call('DECRBY', KEYS[3], size)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('DECRBY', KEYS[4], size)
   redis.call('DEL', ARGV[1] .. id, ARGV[1] .. id .. ':data')
 end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])) do forget(id) end
 if not ARGV[3] then return 0 end
-if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then forget(ARGV[3]) end
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then forget(ARGV[3]) end
 redis.call('SET', ARGV[1] .. ARGV[3] .. ':data', ARGV[5], 'PX', ARGV[6])
 redis.call('SET', ARGV[1] .. ARGV[3], ARGV[4], 'PX', ARGV[6])
 redis.call('ZADD', KEYS[1], ARGV[7], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[8])
-local total = redis.call('INCRBY', KEYS[3], ARGV[8])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5]), ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[8])
+local total = redis.call('INCRBY', KEYS[4], ARGV[8])
 local evicted = 0
 while total > tonumber(ARGV[9]) do
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 1)
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 1)
   local victim = oldest[1]
   if victim == ARGV[3] then victim = oldest[2] end
   if not victim then break end
   forget(victim)
   evicted = evicted + 1
-  total = tonumber(redis.call('GET', KEYS[3]))
+  total = tonumber(redis.call('GET', KEYS[4]))
 end
 return evicted
 `;
@@ -65,7 +68,7 @@ type PutCommand = (...args: (string | number | Buffer)[]) => Promise<number>;
  */
 export class RedisAudioStore implements AudioStore {
   private readonly now: () => number;
-  private readonly keys: [string, string, string];
+  private readonly keys: [string, string, string, string, string];
   private readonly clipPrefix: string;
   private readonly putCommand: PutCommand;
 
@@ -76,9 +79,9 @@ export class RedisAudioStore implements AudioStore {
   ) {
     this.now = opts.now ?? Date.now;
     this.clipPrefix = `${prefix}audio:`;
-    this.keys = [`${prefix}audio-index`, `${prefix}audio-sizes`, `${prefix}audio-total`];
+    this.keys = [`${prefix}audio-expiry`, `${prefix}audio-order`, `${prefix}audio-sizes`, `${prefix}audio-total`, `${prefix}audio-seq`];
     // defineCommand sends EVALSHA and falls back to EVAL once per connection.
-    if (!("cosyvoiceAudioPut" in redis)) redis.defineCommand("cosyvoiceAudioPut", { numberOfKeys: 3, lua: PUT_SCRIPT });
+    if (!("cosyvoiceAudioPut" in redis)) redis.defineCommand("cosyvoiceAudioPut", { numberOfKeys: 5, lua: PUT_SCRIPT });
     this.putCommand = (redis as unknown as { cosyvoiceAudioPut: PutCommand }).cosyvoiceAudioPut.bind(redis);
   }
 
@@ -106,7 +109,7 @@ export class RedisAudioStore implements AudioStore {
 
   /** Bytes counted against the cap now, over all instances. */
   async totalBytes(): Promise<number> {
-    return guard("audio total", async () => Number((await this.redis.get(this.keys[2])) ?? 0));
+    return guard("audio total", async () => Number((await this.redis.get(this.keys[3])) ?? 0));
   }
 
   async stat(id: string): Promise<AudioMeta | undefined> {
