@@ -18,5 +18,7 @@ export default defineProject({
     hookTimeout: 90_000,
     // Each file starts its own stand-in (a Python process); two at a time suits a 2-core box.
     maxWorkers: 2,
+    // Projects run one after another (each starts its own Python stand-ins): 2 cores.
+    sequence: { groupOrder: 4 },
   },
 });
