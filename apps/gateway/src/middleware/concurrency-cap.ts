@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import type { BackendPool } from "../pool.ts";
+import type { BackendPool, Lease } from "../pool.ts";
 
 /** Options of {@link concurrencyCap}. */
 export interface ConcurrencyCapOptions {
@@ -16,7 +16,7 @@ export interface ConcurrencyCapOptions {
  */
 export function concurrencyCap(options: ConcurrencyCapOptions) {
   return async function concurrencyCap(_req: Request, res: Response, next: NextFunction): Promise<void> {
-    let lease;
+    let lease: Lease;
     try {
       lease = await options.pool.acquire(res.locals.signal);
     } catch (err) {
