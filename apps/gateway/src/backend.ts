@@ -54,6 +54,8 @@ export function connectingBackend(url: string, options: ConnectingBackendOptions
   const connect = options.connect ?? ((u: string, o: ClientOptions) => CosyVoice.connect(u, o));
   const clientOptions = options.client ?? {};
   let current: Promise<CosyVoiceLike> | undefined;
+  /** A probe failed since the last successful one (the box was down or restarting). */
+  let unreachableSinceProbe = false;
 
   const forget = (p: Promise<CosyVoiceLike>) => {
     if (current === p) current = undefined;
@@ -86,9 +88,22 @@ export function connectingBackend(url: string, options: ConnectingBackendOptions
     async probe() {
       // A fresh connect proves the backend answers now; the cached client is kept because
       // closing it would cut the jobs running on it.
-      const fresh = await connect(url, clientOptions);
-      if (!current) current = Promise.resolve(fresh);
-      else await fresh.close().catch(() => undefined);
+      let fresh: CosyVoiceLike;
+      try {
+        fresh = await connect(url, clientOptions);
+      } catch (err) {
+        unreachableSinceProbe = true;
+        throw err;
+      }
+      if (!current || unreachableSinceProbe) {
+        // The box did not answer since the cached client connected: it may have restarted and
+        // lost its uploads, so jobs from now on use the fresh client. The old one is dropped,
+        // not closed: closing would cancel any job still running through it.
+        current = Promise.resolve(fresh);
+      } else {
+        await fresh.close().catch(() => undefined);
+      }
+      unreachableSinceProbe = false;
       return fresh.backend;
     },
     listVoices: () => use((c) => c.listVoices()),
