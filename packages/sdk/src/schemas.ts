@@ -12,12 +12,31 @@ export type Mode = z.infer<typeof ModeSchema>;
 /** Longest text accepted for one synthesis call. @unit characters */
 export const MAX_TEXT_CHARS = 2000;
 
+/** A UTF-16 surrogate without its partner: a JSON `\ud800` escape lets one through; no encoder can send it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * A letter or a digit. CosyVoice's text frontend drops every segment made only of punctuation
+ * and symbols (its `is_only_punctuation`), so text without one gives the model nothing to say
+ * and fails there instead of here.
+ */
+const SPEAKABLE = /[\p{L}\p{N}]/u;
+
+/**
+ * Text to synthesize: trimmed, 1 to {@link MAX_TEXT_CHARS} characters (UTF-16 code units),
+ * well-formed Unicode, with at least one letter or digit.
+ * @example TextSchema.safeParse("\u0000\u0001").success // false: "text must contain speakable characters"
+ */
 export const TextSchema = z
   .string()
   .trim()
   .min(1, "text must not be empty")
   .max(MAX_TEXT_CHARS, `text must be at most ${MAX_TEXT_CHARS} characters`)
-  .describe("Text to speak. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>.");
+  // Empty text already has its own message; these two speak only about text that is there.
+  .refine((t) => !LONE_SURROGATE.test(t), { message: "text must be well-formed Unicode" })
+  .refine((t) => t.length === 0 || SPEAKABLE.test(t), { message: "text must contain speakable characters" })
+  .describe(
+    "Text to speak: well-formed Unicode with at least one letter or digit. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>.",
+  );
 
 /** The UI's speed Number has minimum 0.5 and maximum 2.0; speed only affects non-streaming inference. */
 export const SpeedSchema = z.number().min(0.5).max(2).describe("Speaking speed factor, 0.5 to 2.0 (default 1)");
