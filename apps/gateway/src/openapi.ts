@@ -82,7 +82,9 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       version: "0.1.0",
       description:
         "Clean REST in front of a CosyVoice3 web UI: clone a voice once by upload, reuse it by id, synthesize speech, fetch or stream the audio. " +
-        "Errors are RFC 9457 problem+json; every response carries X-Request-Id. When API keys are configured, send `Authorization: Bearer <key>`.",
+        "Errors are RFC 9457 problem+json; every response carries X-Request-Id. When API keys are configured, send `Authorization: Bearer <key>`. " +
+        "Any request may also be refused by the HTTP parser before it reaches a route, with the same problem+json and `Connection: close`: " +
+        "400 `malformed-request`, 408 `request-timeout` (not received within REQUEST_TIMEOUT_MS), 431 `headers-too-large`.",
     })
     .addSecurityScheme("bearer", { type: "http", scheme: "bearer", description: "An API key from API_KEYS (only when keys are configured)" })
     .addSchema("SynthesizeRequest", jsonSchema(SynthesizeBodySchema(config.maxTextChars), "input"))
@@ -123,13 +125,13 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       operationId: "getVoice",
       summary: "One voice",
       security: secured,
-      responses: responses([401, 404, 429, 502, 503, 504], { "200": json("Voice", "The voice") }),
+      responses: responses([400, 401, 404, 429, 502, 503, 504], { "200": json("Voice", "The voice") }),
     },
     delete: {
       operationId: "deleteVoice",
       summary: "Delete a saved voice",
       security: secured,
-      responses: responses([401, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
+      responses: responses([400, 401, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
     },
   });
   b.addPath("/synthesize", {
@@ -172,7 +174,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
   const audioOp = (method: string): OperationObject => ({
     operationId: `${method}Audio`,
     summary: method === "get" ? "The audio bytes (Range supported)" : "The audio's headers",
-    responses: responses([401, 404, 416, 429, 503], {
+    responses: responses([400, 401, 404, 416, 429, 503], {
       "200": audioOk("200", "The whole clip"),
       "206": audioOk("206", "The requested byte range"),
       "304": { description: "Not modified (If-None-Match matched the ETag)" },

@@ -39,6 +39,9 @@ interface ProblemKind {
 export type GatewayProblemCode =
   | "invalid_request"
   | "malformed_json"
+  | "malformed_request"
+  | "request_timeout"
+  | "headers_too_large"
   | "unauthorized"
   | "not_found"
   | "voice_not_found"
@@ -65,12 +68,14 @@ export type ProblemCode = GatewayProblemCode | CosyVoiceErrorCode;
 export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   invalid_request: { status: 400, slug: "invalid-request", title: "The request is invalid", when: "a body, query or path field fails validation (see errors[])" },
   malformed_json: { status: 400, slug: "malformed-json", title: "The body is not valid JSON", when: "the JSON body does not parse" },
+  malformed_request: { status: 400, slug: "malformed-request", title: "The HTTP request is malformed", when: "the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding" },
   validation: { status: 400, slug: "invalid-request", title: "The request is invalid", when: "the SDK rejected a field before calling the backend" },
   unauthorized: { status: 401, slug: "unauthorized", title: "A valid API key is required", when: "API keys are configured and the Bearer token is missing or wrong" },
   not_found: { status: 404, slug: "not-found", title: "No such resource", when: "no route matches the path" },
   voice_not_found: { status: 404, slug: "voice-not-found", title: "No such voice", when: "the voice id (path or body) is unknown" },
   audio_not_found: { status: 404, slug: "audio-not-found", title: "No such audio", when: "the audio id is unknown, expired, or its stream has not finished" },
   method_not_allowed: { status: 405, slug: "method-not-allowed", title: "Method not allowed", when: "the path exists but not with this method" },
+  request_timeout: { status: 408, slug: "request-timeout", title: "The request took too long to arrive", when: "the request's headers and body did not arrive within REQUEST_TIMEOUT_MS (a stalled upload); the connection is closed" },
   voice_read_only: { status: 409, slug: "voice-read-only", title: "Built-in voices cannot be deleted", when: "DELETE of a builtin: voice" },
   payload_too_large: { status: 413, slug: "payload-too-large", title: "The body is too large", when: "the JSON body or the uploaded file exceeds its cap" },
   unsupported_media_type: { status: 415, slug: "unsupported-media-type", title: "Unsupported content type", when: "the request's Content-Type is not the one the route takes" },
@@ -81,6 +86,7 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   unsupported_mode: { status: 422, slug: "unsupported-mode", title: "The backend cannot do this mode", when: "the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)" },
   upstream_warning: { status: 422, slug: "backend-warning", title: "The backend rejected the input", when: "the CosyVoice UI raised a warning; the detail carries its message" },
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests", when: "the client's per-minute quota for this kind of request is used up" },
+  headers_too_large: { status: 431, slug: "headers-too-large", title: "The request head is too large", when: "the request line and headers exceed Node's limit (16 KB by default), e.g. a huge URL or cookie" },
   internal: { status: 500, slug: "internal", title: "Internal error", when: "a bug in the gateway; the request id finds it in the logs" },
   connection: { status: 502, slug: "backend-unreachable", title: "The CosyVoice backend is unreachable", when: "the backend refuses, resets, or dies mid-job" },
   upstream: { status: 502, slug: "backend-error", title: "The CosyVoice backend failed", when: "the backend failed the job with a hidden error or an unusable answer" },

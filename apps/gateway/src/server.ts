@@ -3,9 +3,10 @@
  * the HTTP server, and a graceful stop (stop accepting, let running jobs finish up to a
  * deadline, cancel the rest).
  */
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
+import { clientErrorHandler } from "./client-error.ts";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
 import { BackendPool, backendPoolFor } from "./pool.ts";
@@ -22,6 +23,21 @@ export interface RunningGateway {
   pool: BackendPool;
   /** Graceful stop; resolves when everything is closed. */
   stop(): Promise<void>;
+}
+
+/**
+ * Node's timeouts for receiving a request. They must be given when the server is created:
+ * Node reads `connectionsCheckingInterval` only then, and its default (30 s) lets a stalled
+ * upload outlive a short request timeout by up to that much. The headers' own timeout may not
+ * exceed the request's (Node refuses it).
+ * @example createServer(serverTimeouts(120_000), app)
+ */
+export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeoutMs / 4)),
+  };
 }
 
 /**
@@ -54,7 +70,9 @@ export async function startGateway(
     shutdown: shutdown.signal,
   });
 
-  const server = app.listen(config.port, config.host);
+  const server = createServer(serverTimeouts(config.requestTimeoutMs), app);
+  server.on("clientError", clientErrorHandler({ logger }));
+  server.listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
@@ -65,7 +83,6 @@ export async function startGateway(
     await stores.close();
     throw err;
   }
-  server.requestTimeout = config.requestTimeoutMs;
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;

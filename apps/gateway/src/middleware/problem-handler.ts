@@ -17,10 +17,38 @@ const BODY_PARSER_ERRORS: Record<string, { code: ProblemCode; detail: string }> 
   "request.size.invalid": { code: "invalid_request", detail: "The body is shorter or longer than Content-Length" },
 };
 
+/**
+ * Client errors raised by Express's own parts (http-errors from body-parser, the router's
+ * URIError for a path parameter that is not percent-encoded UTF-8) carry a 4xx `status`.
+ * Their messages are not copied: the router's quotes the raw path, zlib's is jargon.
+ */
+const CLIENT_STATUS: Record<number, { code: ProblemCode; detail: string }> = {
+  400: { code: "invalid_request", detail: "The request could not be read" },
+  404: { code: "not_found", detail: "No such path" },
+  413: { code: "payload_too_large", detail: "The body is larger than the limit" },
+  415: { code: "unsupported_media_type", detail: "Unsupported content type or encoding" },
+};
+
+function clientStatus(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const { status, statusCode, expose } = err as { status?: unknown; statusCode?: unknown; expose?: unknown };
+  const s = typeof status === "number" ? status : statusCode;
+  // A URIError from the router has a status but no `expose`; http-errors sets `expose` for 4xx.
+  if (typeof s !== "number" || s < 400 || s > 499 || !(expose === true || err instanceof URIError)) return undefined;
+  return s;
+}
+
 function classify(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
   const type = (err as { type?: unknown } | null)?.type;
   const known = typeof type === "string" ? BODY_PARSER_ERRORS[type] : undefined;
   if (known) return new HttpProblem(known.code, { detail: known.detail, cause: err });
+  const status = clientStatus(err);
+  if (status !== undefined) {
+    if (err instanceof URIError) return new HttpProblem("invalid_request", { detail: "The path is not valid percent-encoded UTF-8", cause: err });
+    const mapped = CLIENT_STATUS[status] ?? CLIENT_STATUS[400];
+    if (mapped) return new HttpProblem(mapped.code, { detail: mapped.detail, cause: err });
+  }
   return toHttpProblem(err);
 }
 
