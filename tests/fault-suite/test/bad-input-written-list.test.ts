@@ -67,10 +67,10 @@ describe("malformed and huge JSON", () => {
     expectProblem(await post("/synthesize", body, "application/json"), 413, "payload-too-large");
   });
 
-  // KNOWN BUG (apps/gateway/src/middleware/json-body.ts): body-parser reads and discards the whole
-  // declared body before it calls next(413), so a client declaring 10 GB gets no answer until it
-  // has sent it all or the request timeout (120 s by default) cuts the connection.
-  it.fails("a Content-Length far larger than the cap is refused with 413 without reading the body", async () => {
+  // body-parser alone reads and discards the whole declared body before its 413, so a client
+  // declaring 10 GB got no answer until it had sent it all or the request timeout cut it; the
+  // gateway checks the declared length first (json-body.ts).
+  it("a Content-Length far larger than the cap is refused with 413 without reading the body", async () => {
     const a = await rawRequest(
       base,
       `POST /synthesize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{"te`,
@@ -147,9 +147,8 @@ describe("wrong content types", () => {
     expectProblem(a, 415);
   });
 
-  // KNOWN BUG (apps/gateway/src/middleware/problem-handler.ts): zlib's "incorrect header check"
-  // carries no body-parser `type`, so it becomes a 500 internal problem instead of a 400.
-  it.fails("a gzip Content-Encoding whose body is not gzip is a 4xx", async () => {
+  // zlib's "incorrect header check" carries no body-parser `type`; it was once a 500 internal.
+  it("a gzip Content-Encoding whose body is not gzip is a 4xx", async () => {
     const a = await call(base + "/synthesize", { method: "POST", body, headers: { "content-type": "application/json", "content-encoding": "gzip" } });
     expectProblem(a, "4xx");
   });
@@ -170,25 +169,22 @@ describe("text that is empty, huge or not valid UTF-8", () => {
     expectProblem(await synth({ text, voice }), 400, "invalid-request");
   });
 
-  // KNOWN BUG (apps/gateway/src/middleware/json-body.ts): the JSON body is decoded leniently, so
-  // invalid UTF-8 becomes U+FFFD and the text is synthesised (201) instead of refused.
-  it.fails("text that is not valid UTF-8 is a 400, not synthesised as replacement characters", async () => {
+  // A lenient decoder turns invalid UTF-8 into U+FFFD, and that text was once synthesised (201).
+  it("text that is not valid UTF-8 is a 400, not synthesised as replacement characters", async () => {
     const head = Buffer.from(`{"text": "Hello `);
     const tail = Buffer.from(`", "voice": "${voice}"}`);
     const body = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), tail]);
     expectProblem(await post("/synthesize", body, "application/json"), 400);
   });
 
-  // KNOWN BUG (packages/sdk/src/schemas.ts TextSchema, shared by the gateway): a lone surrogate
-  // passes validation, reaches the backend and fails there (502 backend-error).
-  it.fails("lone surrogates (escaped in valid JSON) are a 400", async () => {
+  // A lone surrogate once passed TextSchema, reached the backend and failed there (502).
+  it("lone surrogates (escaped in valid JSON) are a 400", async () => {
     const body = `{"text": "Hello \\ud800 there", "voice": "${voice}"}`;
     expectProblem(await post("/synthesize", body, "application/json"), 400);
   });
 
-  // KNOWN BUG (packages/sdk/src/schemas.ts TextSchema): text with nothing speakable passes
-  // validation, and the backend completes without audio (502 backend-error).
-  it.fails("control characters only are a 400", async () => {
+  // Text with nothing speakable once passed TextSchema; the backend made no audio (502).
+  it("control characters only are a 400", async () => {
     expectProblem(await synth({ text: "\u0000\u0001\u0002", voice }), 400);
   });
 });
@@ -228,9 +224,9 @@ describe("voices and ids", () => {
     expect(head.status).toBeLessThan(500);
   });
 
-  // KNOWN BUG (apps/gateway/src/middleware/problem-handler.ts): Express's URIError for a path
-  // parameter that is not valid percent-encoded UTF-8 (status 400) becomes a 500 internal problem.
-  it.fails("an overlong UTF-8 encoded traversal (%c0%ae) in an id is a 4xx", async () => {
+  // Express's URIError for a path parameter that is not percent-encoded UTF-8 (status 400) was
+  // once answered as a 500 internal problem.
+  it("an overlong UTF-8 encoded traversal (%c0%ae) in an id is a 4xx", async () => {
     for (const [method, prefix] of [["GET", "/voices/"], ["DELETE", "/voices/"], ["GET", "/audio/"]] as const) {
       expectProblem(await call(`${base}${prefix}%c0%ae%c0%ae%2f${CANARY}`, { method }), "4xx");
     }
@@ -398,10 +394,8 @@ describe("unknown routes and methods", () => {
 });
 
 // Node's HTTP parser answers these itself, before any middleware runs, unless the server
-// installs a `clientError` handler that writes a problem.
-// KNOWN BUG (apps/gateway/src/server.ts): no `clientError` handler, so each of these gets Node's
-// bare status line with no problem+json body (the status codes themselves are right; the
-// connection is closed, the process is unaffected).
+// installs a `clientError` handler that writes a problem (apps/gateway/src/client-error.ts);
+// without one each of these got a bare status line with no problem+json body.
 describe("requests the HTTP parser refuses", () => {
   const refusedAsProblem = async (raw: string, status: number) => {
     const a = await rawRequest(base, raw);
@@ -411,25 +405,25 @@ describe("requests the HTTP parser refuses", () => {
     expectNoLeak(a.raw);
   };
 
-  it.fails("a 20 KB header is 431 problem+json", async () => {
+  it("a 20 KB header is 431 problem+json", async () => {
     await refusedAsProblem(`GET /voices HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431);
   });
 
-  it.fails("a 20 KB URL is 431 or 414 problem+json", async () => {
+  it("a 20 KB URL is 431 or 414 problem+json", async () => {
     const a = await rawRequest(base, `GET /voices/${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
     expect([414, 431]).toContain(a.status);
     expect((rawJson(a) as { type?: string })?.type ?? "").toMatch(new RegExp("^" + PROBLEM_PREFIX));
   });
 
-  it.fails("an unknown method is 400 problem+json", async () => {
+  it("an unknown method is 400 problem+json", async () => {
     await refusedAsProblem("BREW /voices HTTP/1.1\r\nHost: x\r\n\r\n", 400);
   });
 
-  it.fails("a malformed request line is 400 problem+json", async () => {
+  it("a malformed request line is 400 problem+json", async () => {
     await refusedAsProblem("this is not http\r\n\r\n", 400);
   });
 
-  it.fails("conflicting Content-Length and Transfer-Encoding (request smuggling) is 400 problem+json", async () => {
+  it("conflicting Content-Length and Transfer-Encoding (request smuggling) is 400 problem+json", async () => {
     await refusedAsProblem(
       'POST /synthesize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
       400,
@@ -445,9 +439,8 @@ describe("after the abuse", () => {
     expect(a.status, a.text).toBe(201);
   });
 
-  // Fails while the TextSchema bug above lets the invalid UTF-8, lone-surrogate and control-only
-  // texts through to the backend.
-  it.fails("no refused request reached the backend", () => {
+  // The invalid UTF-8, lone-surrogate and control-only texts are refused before the backend.
+  it("no refused request reached the backend", () => {
     // Only the one good synthesis above made a Gradio call.
     expect(readRecord(stack.standin.record).filter((e) => e.event === "call").length).toBe(callsBefore + 1);
   });
@@ -458,8 +451,8 @@ describe("after the abuse", () => {
     expect(strayDataFiles(stack.gw.dataDir)).toEqual([]);
   });
 
-  // Fails while the 500s (gzip, %c0) and 502s (surrogates, control characters) above remain.
-  it.fails("no 5xx was logged", () => {
+  // Neither 500s (gzip, %c0) nor 502s (surrogates, control characters) from the list above.
+  it("no 5xx was logged", () => {
     const errors = stack.gw.logLines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).filter((l) => l.level >= 50);
     expect(errors).toEqual([]);
   });
