@@ -43,7 +43,9 @@ export function clientErrorHandler(options: ClientErrorOptions) {
     }
     const kind = (err.code !== undefined ? PARSER_ERRORS[err.code] : undefined) ?? MALFORMED;
     const problem = new HttpProblem(kind.code, { detail: kind.detail });
-    const requestId = randomUUID();
+    // A request timeout can hit a request Express is already reading: keep the id it was given.
+    const given = inFlight?.getHeader("x-request-id");
+    const requestId = typeof given === "string" ? given : randomUUID();
     const body = JSON.stringify(problemBody(problem, { requestId }));
     logger.warn({ requestId, code: kind.code, status: problem.status, parserError: err.code }, "request refused by the HTTP parser");
     const head =

@@ -78,9 +78,13 @@ describe("requests the HTTP parser refuses", () => {
     expect(a.raw).not.toMatch(/BREW|not http|Broken/);
   });
 
-  it("a request that stalls past REQUEST_TIMEOUT_MS is 408 request-timeout and closed", async () => {
-    const a = await exchange("POST /synthesize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", 15_000);
+  it("a request that stalls past REQUEST_TIMEOUT_MS is 408 request-timeout and closed, under its request id", async () => {
+    const a = await exchange(
+      "POST /synthesize HTTP/1.1\r\nHost: x\r\nX-Request-Id: stalled-1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+      15_000,
+    );
     expectProblemAnswer(a, 408, "request-timeout");
+    expect(a.raw).toContain('"requestId":"stalled-1"');
   });
 
   it("the refusals are logged as warnings, none as errors, and the gateway keeps serving", async () => {
