@@ -12,7 +12,9 @@ describe("queue full", () => {
   let standin: StandinHandle;
   beforeAll(async () => {
     standin = await startStandin({ variant: "official", model: "cosyvoice1", firstChunkDelayMs: 30_000, chunkDelayMs: 30_000 });
-    for (let i = 0; i < 6; i++) {
+    // Two first, and only once they run (their calls are recorded) the four that wait: joined
+    // back to back, the UI may not have moved the first two out of the queue yet and refuses early.
+    const join = async (i: number) => {
       const res = await fetch(`${standin.url}/gradio_api/queue/join`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -25,9 +27,10 @@ describe("queue full", () => {
         }),
       });
       expect(res.status).toBe(200);
-    }
-    // Two of them are running once the stand-in recorded their calls; four wait.
+    };
+    for (let i = 0; i < 2; i++) await join(i);
     await waitForRecord(standin.record, (r) => r.filter((e) => e.event === "call").length >= 2);
+    for (let i = 2; i < 6; i++) await join(i);
   });
   afterAll(async () => {
     await standin?.stop();
