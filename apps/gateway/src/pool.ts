@@ -67,6 +67,15 @@ const QUEUE_FULL_COOL_DOWN_MS = 5_000;
 
 /** Failures that happen before a box accepted anything, so another box may take the job. */
 const FAILOVER_CODES = new Set(["connection", "queue_full", "unsupported_backend"]);
+/**
+ * Whether another box may take the job after this failure: the SDK says the box accepted nothing
+ * (`accepted === false`), no progress was seen, the caller did not give up, and the kind fits.
+ */
+const mayFailOver = (err: unknown, sawProgress: boolean, signal: AbortSignal | undefined): boolean =>
+  !sawProgress &&
+  !signal?.aborted &&
+  FAILOVER_CODES.has(codeOf(err)) &&
+  (err as { accepted?: unknown } | null)?.accepted === false;
 /** Failures that say the box itself is gone (or is not a CosyVoice UI any more). */
 const DOWN_CODES = new Set(["connection", "unsupported_backend"]);
 
@@ -323,7 +332,7 @@ export class BackendPool implements SynthesisBackend {
           this.markUp(m, "job done");
           return result;
         } catch (err) {
-          if (accepted || options.signal?.aborted || !FAILOVER_CODES.has(codeOf(err))) {
+          if (!mayFailOver(err, accepted, options.signal)) {
             if (DOWN_CODES.has(codeOf(err))) this.markDown(m, err, "job failed");
             throw err;
           }
@@ -352,7 +361,7 @@ export class BackendPool implements SynthesisBackend {
           this.markUp(m, "job done");
           return;
         } catch (err) {
-          if (accepted || options.signal?.aborted || !FAILOVER_CODES.has(codeOf(err))) {
+          if (!mayFailOver(err, accepted, options.signal)) {
             if (DOWN_CODES.has(codeOf(err))) this.markDown(m, err, "job failed");
             throw err;
           }

@@ -24,6 +24,11 @@ export class CosyVoiceError extends Error {
   readonly code: CosyVoiceErrorCode = "upstream";
   /** True when the same call may succeed if simply retried later. */
   readonly retryable: boolean = false;
+  /**
+   * False when the UI certainly accepted nothing (refused before a job id existed, or nothing was
+   * sent), so the job may safely be sent again, to this UI or another. True when it may have run.
+   */
+  accepted = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -48,6 +53,7 @@ export class ValidationError extends CosyVoiceError {
       options,
     );
     this.issues = issues;
+    this.accepted = false;
   }
 }
 
@@ -59,6 +65,7 @@ export class UnsupportedModeError extends CosyVoiceError {
   readonly variant: string;
   constructor(mode: string, variant: string, reason: string, options?: { cause?: unknown }) {
     super(`Mode "${mode}" is not available on the ${variant} UI: ${reason}`, options);
+    this.accepted = false;
     this.mode = mode;
     this.variant = variant;
   }

@@ -43,6 +43,8 @@ describe("queue full", () => {
     expect(err).toBeInstanceOf(QueueFullError);
     expect((err as QueueFullError).retryable).toBe(true);
     expect((err as QueueFullError).retryAfterMs).toBeGreaterThan(0);
+    // Nothing was accepted: a caller (the gateway's pool) may send the job to another UI.
+    expect((err as QueueFullError).accepted).toBe(false);
     expect(counter.requests.filter((r) => r.path.endsWith("/queue/join"))).toHaveLength(1);
     expect(calls(standin.record)).toHaveLength(2);
     await cv.close();

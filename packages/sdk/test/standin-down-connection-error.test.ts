@@ -27,6 +27,7 @@ describe("stand-in down", () => {
     const err = await cv.synthesize({ mode: "pretrained", text: "Hi.", voice: "中文女" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(counter.requests.filter((r) => r.path.endsWith("/queue/join"))).toHaveLength(2);
+    expect((err as ConnectionError).accepted).toBe(false);
     await cv.close();
   });
 
@@ -41,6 +42,8 @@ describe("stand-in down", () => {
       expect(err).toBeInstanceOf(ConnectionError);
       expect(readRecord(standin.record).some((e) => e.event === "crash")).toBe(true);
       expect(counter.requests.filter((r) => r.path.endsWith("/queue/join"))).toHaveLength(1);
+      // Accepted, so nobody may send it elsewhere: it may have run.
+      expect((err as ConnectionError).accepted).toBe(true);
       await cv.close();
     } finally {
       await standin.stop();

@@ -63,16 +63,14 @@ export interface GradioContext {
   logger: Logger;
 }
 
-const unaccepted = new WeakSet<object>();
-
 /** True when the error happened before the UI accepted the job (no event id): safe to retry. */
 export function isUnaccepted(err: unknown): boolean {
-  return typeof err === "object" && err !== null && unaccepted.has(err);
+  return typeof err === "object" && err !== null && (err as { accepted?: unknown }).accepted === false;
 }
 
-/** Marks an error as raised before the UI accepted anything (see {@link isUnaccepted}). */
+/** Marks an error as raised before the UI accepted anything (its public `accepted` is false). */
 export function markUnaccepted<E extends CosyVoiceError>(err: E): E {
-  unaccepted.add(err);
+  err.accepted = false;
   return err;
 }
 
