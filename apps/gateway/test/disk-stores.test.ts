@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
@@ -46,6 +46,23 @@ describe("DiskAudioStore", () => {
     const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
     expect(await again.stat(id)).toMatchObject({ mimeType: "audio/aac", bytes: 10, durationMs: 1500 });
     expect(readdirSync(d).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    await again.close();
+  });
+
+  it("drops a clip torn by a crash (bytes shorter than its metadata) when it reopens", async () => {
+    const d = dir();
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const torn = newId("a_");
+    const whole = newId("a_");
+    await store.put({ id: torn, mimeType: "audio/wav" }, bytes(100));
+    await store.put({ id: whole, mimeType: "audio/wav" }, bytes(100));
+    await store.close();
+    // Clips are written without fsync; a power loss may leave a short or empty file behind.
+    writeFileSync(join(d, `${torn}.audio`), bytes(10));
+    const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    expect(await again.stat(torn)).toBeUndefined();
+    expect(await again.stat(whole)).toMatchObject({ bytes: 100 });
+    expect(readdirSync(d).filter((n) => n.startsWith(torn))).toEqual([]);
     await again.close();
   });
 

@@ -4,16 +4,22 @@ import { dirname } from "node:path";
 
 /**
  * Writes a file so that readers see either the old content or the new, never a torn one:
- * write a temp file in the same directory, fsync it, then rename over the target.
+ * write a temp file in the same directory, fsync it (unless `durable: false`), then rename over
+ * the target. Skipping the fsync keeps the rename atomic for running readers but lets a power
+ * loss drop (or, on some filesystems, empty) the file: fine for a cache whose loader checks sizes.
  * @example await writeFileAtomic("/data/voices.json", JSON.stringify(list));
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   const fh = await open(tmp, "w", 0o600);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } catch (err) {
     await fh.close();
     await rm(tmp, { force: true });
