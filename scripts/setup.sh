@@ -15,6 +15,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 # redis-server: the gateway's Redis-store tests start their own throwaway instance.
 command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
+# chromium: the browser tests (tests/browser) drive Debian's Chromium; as non-root they skip without it.
+[ "$(id -u)" != "0" ] || command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 # Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip); pyenv builds do not.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_debs+=(python3-venv)
 if [ "${#need_debs[@]}" -gt 0 ]; then

@@ -1,0 +1,24 @@
+import { fileURLToPath } from "node:url";
+import { defineProject } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineProject({
+  // The browser tests run against the gateway's and SDK's sources, so they never see a stale dist/.
+  resolve: {
+    alias: {
+      "cosyvoice3-sdk": src("../../packages/sdk/src/index.ts"),
+      "cosyvoice3-gateway": src("../../apps/gateway/src/index.ts"),
+    },
+  },
+  test: {
+    name: "browser",
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+    // Each file starts a stand-in (Python) and a Chromium: one file at a time on a 2-core box.
+    maxWorkers: 1,
+    // Projects run one after another; this one comes after the fault suite.
+    sequence: { groupOrder: 5 },
+  },
+});
