@@ -3,6 +3,7 @@ import { pinoHttp } from "pino-http";
 import type { GatewayConfig } from "./config.ts";
 import type { GatewayDeps, RouteContext } from "./context.ts";
 import { apiKeys } from "./middleware/api-keys.ts";
+import { crossOrigin } from "./middleware/cors.ts";
 import { notFound, problemHandler } from "./middleware/problem-handler.ts";
 import { rateLimitFor } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
@@ -74,6 +75,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
+  // Before the routes' auth and rate limits: a preflight carries no key.
+  app.use(crossOrigin({ origins: config.corsOrigins }));
   app.use(healthRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));

@@ -68,6 +68,14 @@ export const ConfigEnvSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).regex(/^[\w:.-]+$/, "letters, digits and _ : . - only").default("cosyvoice3-gateway:"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((o) => o.trim()).filter((o) => o !== ""))
+    .refine(
+      (list) => list.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)),
+      "each origin is scheme://host[:port] with no path, or *",
+    ),
 });
 
 /** Validated configuration, in the shape the code uses. */
@@ -114,6 +122,8 @@ export interface GatewayConfig {
   /** Prefix of every Redis key, so several deployments can share one Redis. */
   redisKeyPrefix: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Browser origins allowed to call the API from JavaScript (`*` for any); empty: same-origin only. */
+  corsOrigins: string[];
 }
 
 /** A configuration value was rejected; the message names each variable and what is wrong. */
@@ -201,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     ...(e.REDIS_URL !== undefined ? { redisUrl: e.REDIS_URL } : {}),
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }
 

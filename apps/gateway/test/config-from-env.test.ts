@@ -104,6 +104,16 @@ describe("config from environment variables", () => {
     }
   });
 
+  it("reads CORS_ORIGINS as a list of origins (or *) and refuses an origin with a path", () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: "https://app.example.com, http://localhost:3000" }).corsOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:3000",
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    expect(() => loadConfig({ CORS_ORIGINS: "https://app.example.com/app" })).toThrow(/CORS_ORIGINS/);
+  });
+
   it("refuses short API keys without echoing them", () => {
     expect(() => loadConfig({ API_KEYS: "short-secret" })).toThrow(/API_KEYS: every key must be at least 16 characters \(got "<redacted>"\)/);
   });
