@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
-import { defaultConfig, startGateway } from "cosyvoice3-gateway";
+import { defaultConfig, startGateway, type GatewayConfig } from "cosyvoice3-gateway";
 import { pino } from "pino";
 
 /** A stand-in and a gateway in front of it. */
@@ -23,12 +23,12 @@ export interface Stack {
 
 /**
  * Starts a stand-in (official UI, CosyVoice3) and a gateway in front of it, rate limits lifted
- * out of the way.
+ * out of the way; `overrides` change the gateway's configuration.
  * @example
  * const stack = await startStack();
  * await fetch(`${stack.gatewayUrl}/voices`);
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(overrides: Partial<GatewayConfig> = {}): Promise<Stack> {
   const standin = await startStandin({ variant: "official", model: "cosyvoice3" });
   const root = mkdtempSync(join(tmpdir(), "browser-gw-"));
   try {
@@ -43,6 +43,7 @@ export async function startStack(): Promise<Stack> {
       rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
       shutdownGraceMs: 2_000,
       logLevel: "debug",
+      ...overrides,
     });
     const logLines: string[] = [];
     const logger = pino({ level: config.logLevel }, { write: (line: string) => void logLines.push(line) });
@@ -76,12 +77,12 @@ export interface SavedVoice {
  * @example
  * const voice = await cloneVoice(stack.gatewayUrl, "Ann");
  */
-export async function cloneVoice(gatewayUrl: string, name: string): Promise<SavedVoice> {
+export async function cloneVoice(gatewayUrl: string, name: string, headers: Record<string, string> = {}): Promise<SavedVoice> {
   const form = new FormData();
   form.set("audio", new Blob([new Uint8Array(synthWav({ sampleRate: 24_000, seconds: 3, f0: 180 }))], { type: "audio/wav" }), "prompt.wav");
   form.set("name", name);
   form.set("promptText", "Hello, this is my voice for the browser test.");
-  const res = await fetch(`${gatewayUrl}/voices`, { method: "POST", body: form });
+  const res = await fetch(`${gatewayUrl}/voices`, { method: "POST", body: form, headers });
   const body = (await res.json()) as unknown;
   if (res.status !== 201) throw new Error(`POST /voices answered ${res.status}: ${JSON.stringify(body)}`);
   return body as SavedVoice;
