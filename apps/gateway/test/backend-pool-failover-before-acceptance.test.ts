@@ -1,6 +1,6 @@
 // A job a backend did not accept (connection refused, its UI queue full) moves to another
 // backend; the client sees one success. A job a backend accepted is never sent again.
-import { freePort, startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { freePort, startStandin, synthWav, waitForRecord, type StandinHandle } from "@cosyvoice3/testkit";
 import { CosyVoice } from "cosyvoice3-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAdts } from "./helpers/clip.ts";
@@ -84,6 +84,9 @@ describe.skipIf(!SDK_READY)(`failover before acceptance${skip}`, () => {
           break;
         }
         accepted++;
+        // Once two run (their calls are recorded) the rest really wait: joined while the first two
+        // are still in the queue, the UI would count them as waiting and refuse early.
+        if (accepted === 2) await waitForRecord(busy.record, (r) => r.filter((e) => e.event === "call").length >= 2);
       }
       expect(accepted).toBe(6);
       stack = await startPoolGateway([busy.url, good.url], { healthCheckIntervalMs: 0, concurrency: 10, queueSize: 0 });
