@@ -8,7 +8,8 @@ export { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX, HttpProblem, problemType, type Prob
 export { Slots } from "./slots.ts";
 export { DiskAudioStore, type AudioStore, type AudioMeta } from "./stores/audio-store.ts";
 export { DiskVoiceStore, type VoiceStore, type SavedVoiceRecord } from "./stores/voice-store.ts";
-export { startGateway, type RunningGateway } from "./server.ts";
+export { startGateway, serverTimeouts, type RunningGateway } from "./server.ts";
+export { clientErrorHandler } from "./client-error.ts";
 export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-audio-store.ts";
 export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
