@@ -332,11 +332,7 @@ export class BackendPool implements SynthesisBackend {
           this.markUp(m, "job done");
           return result;
         } catch (err) {
-          if (!mayFailOver(err, accepted, options.signal)) {
-            if (DOWN_CODES.has(codeOf(err))) this.markDown(m, err, "job failed");
-            throw err;
-          }
-          if (!(await this.failover(lease, err, tried, options.signal))) throw err;
+          await this.afterJobFailure(m, lease, err, accepted, tried, options.signal);
         }
       }
     } finally {
@@ -361,16 +357,31 @@ export class BackendPool implements SynthesisBackend {
           this.markUp(m, "job done");
           return;
         } catch (err) {
-          if (!mayFailOver(err, accepted, options.signal)) {
-            if (DOWN_CODES.has(codeOf(err))) this.markDown(m, err, "job failed");
-            throw err;
-          }
-          if (!(await this.failover(lease, err, tried, options.signal))) throw err;
+          await this.afterJobFailure(m, lease, err, accepted, tried, options.signal);
         }
       }
     } finally {
       if (!given) lease.release();
     }
+  }
+
+  /**
+   * After a job failed on `m`: returns when the lease moved to another box (try again there),
+   * otherwise rethrows, marking `m` down when the failure says it is gone.
+   */
+  private async afterJobFailure(
+    m: Member,
+    lease: PoolLease,
+    err: unknown,
+    sawProgress: boolean,
+    tried: Set<Member>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (!mayFailOver(err, sawProgress, signal)) {
+      if (DOWN_CODES.has(codeOf(err))) this.markDown(m, err, "job failed");
+      throw err;
+    }
+    if (!(await this.failover(lease, err, tried, signal))) throw err;
   }
 
   /** Asks the backends in preference order until one answers. */

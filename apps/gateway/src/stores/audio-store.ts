@@ -62,6 +62,22 @@ export interface DiskAudioStoreOptions {
 }
 
 /**
+ * The metadata of a new clip, as every audio store records it: size, times and a strong ETag
+ * from the bytes. Refuses an id that is not one of ours (ids become file names and keys).
+ * @example const meta = newAudioMeta({ id: newId("a_"), mimeType: "audio/wav" }, bytes, Date.now(), 86_400_000);
+ */
+export function newAudioMeta(audio: NewAudio, data: Uint8Array, createdAt: number, ttlMs: number): AudioMeta {
+  if (!AUDIO_ID.test(audio.id)) throw new Error("invalid audio id");
+  return {
+    ...audio,
+    bytes: data.byteLength,
+    createdAt,
+    expiresAt: createdAt + ttlMs,
+    etag: `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`,
+  };
+}
+
+/**
  * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata), both written
  * atomically, the metadata last so a clip is visible only once complete.
  * @example
@@ -129,15 +145,7 @@ export class DiskAudioStore implements AudioStore {
   }
 
   async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
-    if (!AUDIO_ID.test(audio.id)) throw new Error("invalid audio id");
-    const createdAt = this.now();
-    const meta: AudioMeta = {
-      ...audio,
-      bytes: data.byteLength,
-      createdAt,
-      expiresAt: createdAt + this.opts.ttlMs,
-      etag: `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`,
-    };
+    const meta = newAudioMeta(audio, data, this.now(), this.opts.ttlMs);
     // Clips are a TTL cache: no fsync on the request path (it was about half of the gateway's
     // added latency per synthesis). `open` drops a clip whose file does not match its metadata.
     await writeFileAtomic(join(this.dir, `${audio.id}.audio`), data, { durable: false });

@@ -6,12 +6,11 @@
  * while the total is over the cap. Expired clips are counted until the next write (or `sweep`).
  * The script builds key names from the prefix, so it needs one Redis (or a primary), not Cluster.
  */
-import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Redis } from "ioredis";
 import { AUDIO_ID } from "../ids.ts";
 import type { AudioMeta, AudioStore, NewAudio } from "./audio-store.ts";
-import { AudioMetaSchema } from "./audio-store.ts";
+import { AudioMetaSchema, newAudioMeta } from "./audio-store.ts";
 import { guard } from "./redis-errors.ts";
 
 /** Options of {@link RedisAudioStore}. */
@@ -86,15 +85,8 @@ export class RedisAudioStore implements AudioStore {
   }
 
   async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
-    if (!AUDIO_ID.test(audio.id)) throw new Error("invalid audio id");
-    const createdAt = this.now();
-    const meta: AudioMeta = {
-      ...audio,
-      bytes: data.byteLength,
-      createdAt,
-      expiresAt: createdAt + this.opts.ttlMs,
-      etag: `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`,
-    };
+    const meta = newAudioMeta(audio, data, this.now(), this.opts.ttlMs);
+    const { createdAt } = meta;
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     await guard("audio write", () =>
       this.putCommand(...this.keys, this.clipPrefix, createdAt, audio.id, JSON.stringify(meta), bytes, this.opts.ttlMs, meta.expiresAt, data.byteLength, this.opts.maxBytes),
