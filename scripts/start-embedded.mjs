@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, fetch, setTimeout, clearTimeout, AbortSignal */
+/* global process, console, fetch, setTimeout, clearTimeout, setInterval, AbortSignal */
 // `npm start`: the embedded default. Builds the SDK and the gateway, starts the stand-in
 // CosyVoice web UI on 127.0.0.1:7860 and the gateway on its defaults (port 5000, data under
 // .data/gateway), prints the Swagger URL, and stops both on Ctrl-C / SIGTERM.
@@ -72,6 +72,13 @@ function run(name, command, args, env) {
 
 process.once("SIGINT", () => stopAll(0));
 process.once("SIGTERM", () => stopAll(0));
+process.once("SIGHUP", () => stopAll(0));
+// pnpm and npm do not always pass SIGTERM on to the script they run: when the process that
+// started us is gone (we were re-parented), stop both servers rather than leave them running.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stopAll(0);
+}, 1000).unref();
 
 run("stand-in", python, [join(ROOT, "apps/standin/app.py"), "--port", String(STANDIN_PORT)], {
   GRADIO_ANALYTICS_ENABLED: "False",
