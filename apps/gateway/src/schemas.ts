@@ -2,7 +2,7 @@
  * The REST shapes, built from the SDK's zod schemas, so the routes' validation, the TypeScript
  * types and `openapi.yaml` come from one source.
  */
-import { InstructSchema, MAX_TEXT_CHARS, ModeSchema, SeedSchema, SpeedSchema, TextSchema } from "cosyvoice3-sdk";
+import { InstructSchema, MAX_TEXT_CHARS, ModeSchema, PromptTextSchema, SeedSchema, SpeedSchema, TextSchema } from "cosyvoice3-sdk";
 import { z } from "zod";
 import { PROBLEM_TYPE_PREFIX } from "./problems.ts";
 
@@ -38,13 +38,9 @@ export type SynthesizeBody = z.infer<ReturnType<typeof SynthesizeBodySchema>>;
 export const CreateVoiceFieldsSchema = z
   .object({
     name: z.string().trim().min(1, "name is required").max(100).describe("A display name"),
-    promptText: z
-      .string()
-      .trim()
-      .min(1)
-      .max(500)
-      .optional()
-      .describe("Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct)"),
+    promptText: PromptTextSchema.optional().describe(
+      "Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct)",
+    ),
   })
   .strict();
 

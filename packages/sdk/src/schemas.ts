@@ -38,6 +38,18 @@ export const TextSchema = z
     "Text to speak: well-formed Unicode with at least one letter or digit. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>.",
   );
 
+/**
+ * The transcript of a prompt audio: trimmed, 1 to 500 characters, well-formed Unicode (a lone
+ * surrogate reaches the model's tokenizer and fails there, as with {@link TextSchema}).
+ */
+export const PromptTextSchema = z
+  .string()
+  .trim()
+  .min(1, "promptText is required")
+  .max(500)
+  .refine((t) => !LONE_SURROGATE.test(t), { message: "promptText must be well-formed Unicode" })
+  .describe("Transcript of the prompt audio");
+
 /** The UI's speed Number has minimum 0.5 and maximum 2.0; speed only affects non-streaming inference. */
 export const SpeedSchema = z.number().min(0.5).max(2).describe("Speaking speed factor, 0.5 to 2.0 (default 1)");
 
@@ -92,7 +104,15 @@ export const InstructControlsSchema = z
 export type InstructControls = z.infer<typeof InstructControlsSchema>;
 
 export const InstructSchema = z
-  .union([z.string().trim().min(1, "instruct must not be empty").max(500), InstructControlsSchema])
+  .union([
+    z
+      .string()
+      .trim()
+      .min(1, "instruct must not be empty")
+      .max(500)
+      .refine((t) => !LONE_SURROGATE.test(t), { message: "instruct must be well-formed Unicode" }),
+    InstructControlsSchema,
+  ])
   .describe("Free-text instruction, or typed controls");
 export type Instruct = z.infer<typeof InstructSchema>;
 
@@ -160,7 +180,7 @@ export const CloneRequestSchema = z.object({
   mode: z.literal("clone"),
   ...common,
   promptAudio: AudioInputSchema,
-  promptText: z.string().trim().min(1, "promptText is required").max(500).describe("Transcript of the prompt audio"),
+  promptText: PromptTextSchema,
 });
 export const CrossLingualRequestSchema = z.object({
   mode: z.literal("crossLingual"),

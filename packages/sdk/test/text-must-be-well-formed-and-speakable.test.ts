@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MAX_TEXT_CHARS, TextSchema, ValidationError } from "../src/index.ts";
+import { InstructSchema, MAX_TEXT_CHARS, SynthesisRequestSchema, TextSchema, ValidationError } from "../src/index.ts";
 import { checkRequest } from "../src/internal/payload.ts";
 import { recognise, type GradioConfig } from "../src/internal/recognize.ts";
 
@@ -91,5 +91,18 @@ describe("the client refuses such text before any I/O", () => {
     })();
     expect(thrown).toBeInstanceOf(ValidationError);
     expect((thrown as ValidationError).issues).toEqual([expect.objectContaining({ path: ["text"], message })]);
+  });
+});
+
+describe("promptText and free-text instruct must be well-formed Unicode too", () => {
+  it("a lone surrogate in promptText is refused, naming the field", () => {
+    const r = SynthesisRequestSchema.safeParse({ mode: "clone", text: "Hello.", promptText: "Hi \ud800", promptAudio: new Uint8Array(4) });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["promptText", "promptText must be well-formed Unicode"]]);
+  });
+
+  it("a lone surrogate in a free-text instruction is refused", () => {
+    expect(InstructSchema.safeParse("Speak \udc00 softly").success).toBe(false);
+    expect(InstructSchema.safeParse("Speak softly \u{1F600}").success).toBe(true);
   });
 });
