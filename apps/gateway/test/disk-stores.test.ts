@@ -66,6 +66,36 @@ describe("DiskAudioStore", () => {
     await again.close();
   });
 
+  it("drops bytes whose metadata never landed (a crash between the two writes) when it reopens", async () => {
+    const d = dir();
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const id = newId("a_");
+    await store.put({ id, mimeType: "audio/wav" }, bytes(100));
+    await store.close();
+    const orphan = newId("a_");
+    writeFileSync(join(d, `${orphan}.audio`), bytes(50));
+    const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    expect(readdirSync(d).sort()).toEqual([`${id}.audio`, `${id}.json`].sort());
+    expect(await again.stat(id)).toMatchObject({ bytes: 100 });
+    await again.close();
+  });
+
+  it("after a reopen it still evicts the oldest clip first, whatever order the directory lists", async () => {
+    const d = dir();
+    let now = 1_000;
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9, now: () => now++ });
+    const ids = Array.from({ length: 6 }, () => newId("a_"));
+    for (const id of ids) await store.put({ id, mimeType: "audio/wav" }, bytes(100));
+    await store.close();
+    // Cap 600 bytes: a 300-byte put must push out the three oldest 100-byte clips, not any three.
+    const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 600, now: () => now++ });
+    const newest = newId("a_");
+    await again.put({ id: newest, mimeType: "audio/wav" }, bytes(300));
+    const kept = await Promise.all([...ids, newest].map(async (id) => (await again.stat(id)) !== undefined));
+    expect(kept).toEqual([false, false, false, true, true, true, true]);
+    await again.close();
+  });
+
   it("refuses an id that is not one of ours", async () => {
     const store = await DiskAudioStore.open(dir(), { ttlMs: 1e9, maxBytes: 1e9 });
     await expect(store.put({ id: "../x", mimeType: "audio/wav" }, bytes(1))).rejects.toThrow();

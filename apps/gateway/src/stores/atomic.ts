@@ -7,14 +7,15 @@ import { dirname } from "node:path";
  * write a temp file in the same directory, fsync it (unless `durable: false`), then rename over
  * the target. Skipping the fsync keeps the rename atomic for running readers but lets a power
  * loss drop (or, on some filesystems, empty) the file: fine for a cache whose loader checks sizes.
+ * `dirExists: true` skips creating the directory (a store that made it when it opened).
  * @example await writeFileAtomic("/data/voices.json", JSON.stringify(list));
  */
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
-  opts: { durable?: boolean } = {},
+  opts: { durable?: boolean; dirExists?: boolean } = {},
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  if (opts.dirExists !== true) await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   const fh = await open(tmp, "w", 0o600);
   try {

@@ -78,8 +78,9 @@ export function newAudioMeta(audio: NewAudio, data: Uint8Array, createdAt: numbe
 }
 
 /**
- * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata), both written
- * atomically, the metadata last so a clip is visible only once complete.
+ * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata), each written
+ * atomically (temp file + rename). A clip is in the index only once both are written, and on
+ * open a clip whose two files do not match is dropped.
  * @example
  * const audio = await DiskAudioStore.open("/var/lib/gateway/audio", { ttlMs: 86_400_000, maxBytes: 2 ** 29 });
  * await audio.put({ id: newId("a_"), mimeType: "audio/wav" }, wavBytes);
@@ -100,8 +101,11 @@ export class DiskAudioStore implements AudioStore {
   static async open(dir: string, opts: DiskAudioStoreOptions): Promise<DiskAudioStore> {
     const store = new DiskAudioStore(dir, opts);
     await mkdir(dir, { recursive: true });
-    for (const name of await readdir(dir)) {
-      if (name.endsWith(".tmp")) {
+    const names = await readdir(dir);
+    const described = new Set(names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length)));
+    for (const name of names) {
+      // Temp files of writes a crash cut short, and bytes whose metadata never landed.
+      if (name.endsWith(".tmp") || (name.endsWith(".audio") && !described.has(name.slice(0, -".audio".length)))) {
         await rm(join(dir, name), { force: true });
         continue;
       }
@@ -117,6 +121,10 @@ export class DiskAudioStore implements AudioStore {
         await rm(join(dir, `${name.slice(0, -".json".length)}.audio`), { force: true });
       }
     }
+    // readdir order is no order: rebuild the index oldest first, as puts keep it.
+    const loaded = [...store.index.values()].sort((a, b) => a.createdAt - b.createdAt);
+    store.index.clear();
+    for (const meta of loaded) store.index.set(meta.id, meta);
     await store.sweep();
     store.timer = setInterval(() => void store.sweep().catch(() => undefined), opts.sweepEveryMs ?? 60_000);
     store.timer.unref();
@@ -136,25 +144,39 @@ export class DiskAudioStore implements AudioStore {
   async sweep(keep?: string): Promise<void> {
     const now = this.now();
     for (const meta of [...this.index.values()]) if (meta.expiresAt <= now) await this.remove(meta.id);
+    await this.evictOverCap(keep);
+  }
+
+  /**
+   * The oldest clips go while the total is over the cap (never `keep`). The index is in creation
+   * order (a re-put moves its id to the end), so this walks from the front: no scan, no sort.
+   */
+  private async evictOverCap(keep?: string): Promise<void> {
     if (this.total <= this.opts.maxBytes) return;
-    const oldestFirst = [...this.index.values()].sort((a, b) => a.createdAt - b.createdAt);
-    for (const meta of oldestFirst) {
+    for (const id of [...this.index.keys()]) {
       if (this.total <= this.opts.maxBytes) break;
-      if (meta.id !== keep) await this.remove(meta.id);
+      if (id !== keep) await this.remove(id);
     }
   }
 
   async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
     const meta = newAudioMeta(audio, data, this.now(), this.opts.ttlMs);
     // Clips are a TTL cache: no fsync on the request path (it was about half of the gateway's
-    // added latency per synthesis). `open` drops a clip whose file does not match its metadata.
-    await writeFileAtomic(join(this.dir, `${audio.id}.audio`), data, { durable: false });
-    await writeFileAtomic(join(this.dir, `${audio.id}.json`), JSON.stringify(meta), { durable: false });
+    // added latency per synthesis), and both files at once; `open` drops a clip whose files do
+    // not match. Expired clips are left to the sweep timer (`stat` already hides them).
+    const opts = { durable: false, dirExists: true };
+    await Promise.all([
+      writeFileAtomic(join(this.dir, `${audio.id}.audio`), data, opts),
+      writeFileAtomic(join(this.dir, `${audio.id}.json`), JSON.stringify(meta), opts),
+    ]);
     const previous = this.index.get(audio.id);
-    if (previous) this.total -= previous.bytes;
+    if (previous) {
+      this.total -= previous.bytes;
+      this.index.delete(audio.id);
+    }
     this.index.set(meta.id, meta);
     this.total += meta.bytes;
-    await this.sweep(meta.id);
+    await this.evictOverCap(meta.id);
     return meta;
   }
 
