@@ -5,7 +5,8 @@
  * and a path parameter that is not percent-encoded UTF-8 (400, not 500, and the raw path is not
  * echoed). Every answer is problem+json.
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { openSocket } from "@cosyvoice3/testkit";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeBackend } from "./helpers/fake-backend.ts";
@@ -19,13 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-function open(): Promise<Socket> {
-  const { port } = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), "127.0.0.1", () => resolve(s));
-    s.on("error", reject);
-  });
-}
+const open = (): Promise<Socket> => openSocket(gw.url);
 
 /** Reads one complete response (head and Content-Length body) off a socket. */
 function nextResponse(s: Socket): Promise<{ head: string; body: string; closed: boolean }> {

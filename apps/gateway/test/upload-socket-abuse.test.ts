@@ -1,4 +1,5 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { openSocket } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
@@ -10,13 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-function open(): Promise<Socket> {
-  const { port } = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), "127.0.0.1", () => resolve(s));
-    s.on("error", reject);
-  });
-}
+const open = (): Promise<Socket> => openSocket(gw.url);
 
 /** The response as far as its head, or all of it when the server closes first. */
 function readAll(s: Socket): Promise<string> {

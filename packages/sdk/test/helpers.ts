@@ -1,30 +1,13 @@
 /** Test helpers: WAV bytes made in code, a fetch that counts what it sends, record polling. */
-import { readRecord, type RecordEntry } from "@cosyvoice3/testkit";
+import { pcm16Wav, readRecord, type RecordEntry } from "@cosyvoice3/testkit";
 
 /** A mono 16-bit PCM WAV of a gliding tone (voice-like pitch range), `seconds` long. */
 export function makeWav(opts: { sampleRate?: number; seconds?: number; hz?: number } = {}): Uint8Array<ArrayBuffer> {
-  const sampleRate = opts.sampleRate ?? 16_000;
-  const n = Math.round(sampleRate * (opts.seconds ?? 3));
   const hz = opts.hz ?? 180;
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write("RIFF", 0, "ascii");
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write("WAVE", 8, "ascii");
-  buf.write("fmt ", 12, "ascii");
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(sampleRate, 24);
-  buf.writeUInt32LE(sampleRate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36, "ascii");
-  buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
-    const t = i / sampleRate;
+  const buf = pcm16Wav({ sampleRate: opts.sampleRate ?? 16_000, seconds: opts.seconds ?? 3 }, (t) => {
     const f = hz * (1 + 0.1 * Math.sin(2 * Math.PI * 3 * t));
-    buf.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * f * t)), 44 + i * 2);
-  }
+    return Math.round(8000 * Math.sin(2 * Math.PI * f * t));
+  });
   return new Uint8Array(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength);
 }
 

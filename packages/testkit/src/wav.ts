@@ -19,11 +19,25 @@ export interface SynthWavOptions {
  * const wav = synthWav({ sampleRate: 16_000, seconds: 2, f0: 120 });
  */
 export function synthWav(opts: SynthWavOptions = {}): Buffer {
-  const sampleRate = opts.sampleRate ?? 24_000;
-  const seconds = opts.seconds ?? 3;
   const f0 = opts.f0 ?? 200;
-  const channels = opts.channels ?? 1;
-  const frames = Math.round(sampleRate * seconds);
+  return pcm16Wav({ sampleRate: opts.sampleRate ?? 24_000, seconds: opts.seconds ?? 3, channels: opts.channels ?? 1 }, (t) => {
+    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 3 * t);
+    const v =
+      envelope *
+      (0.5 * Math.sin(2 * Math.PI * f0 * t) + 0.25 * Math.sin(4 * Math.PI * f0 * t) + 0.12 * Math.sin(6 * Math.PI * f0 * t));
+    return Math.max(-32768, Math.min(32767, Math.round(v * 0.8 * 32767)));
+  });
+}
+
+/**
+ * A 16-bit PCM WAV whose sample at time `t` (seconds) is `sampleAt(t)`, an integer in the int16
+ * range, written to every channel: the one WAV writer the test helpers share.
+ * @example const beep = pcm16Wav({ sampleRate: 16_000, seconds: 1 }, (t) => Math.round(8000 * Math.sin(2 * Math.PI * 440 * t)));
+ */
+export function pcm16Wav(format: { sampleRate: number; seconds: number; channels?: number }, sampleAt: (t: number) => number): Buffer {
+  const { sampleRate } = format;
+  const channels = format.channels ?? 1;
+  const frames = Math.round(sampleRate * format.seconds);
   const dataBytes = frames * channels * 2;
   const buf = Buffer.alloc(44 + dataBytes);
   buf.write("RIFF", 0, "ascii");
@@ -40,12 +54,7 @@ export function synthWav(opts: SynthWavOptions = {}): Buffer {
   buf.write("data", 36, "ascii");
   buf.writeUInt32LE(dataBytes, 40);
   for (let i = 0; i < frames; i++) {
-    const t = i / sampleRate;
-    const envelope = 0.55 + 0.45 * Math.sin(2 * Math.PI * 3 * t);
-    const v =
-      envelope *
-      (0.5 * Math.sin(2 * Math.PI * f0 * t) + 0.25 * Math.sin(4 * Math.PI * f0 * t) + 0.12 * Math.sin(6 * Math.PI * f0 * t));
-    const s = Math.max(-32768, Math.min(32767, Math.round(v * 0.8 * 32767)));
+    const s = sampleAt(i / sampleRate);
     for (let c = 0; c < channels; c++) buf.writeInt16LE(s, 44 + (i * channels + c) * 2);
   }
   return buf;

@@ -102,14 +102,8 @@ export async function startTestGateway(opts: {
   };
 }
 
-/** A multipart body for POST /voices. */
-export function voiceForm(fields: { audio?: Uint8Array; filename?: string; name?: string; promptText?: string; type?: string }): FormData {
-  const form = new FormData();
-  if (fields.name !== undefined) form.set("name", fields.name);
-  if (fields.promptText !== undefined) form.set("promptText", fields.promptText);
-  if (fields.audio) form.set("audio", new Blob([fields.audio.slice()], { type: fields.type ?? "audio/wav" }), fields.filename ?? "prompt.wav");
-  return form;
-}
+/** A multipart body for POST /voices (shared with the fault suite through the testkit). */
+export { voiceForm } from "@cosyvoice3/testkit";
 
 export const jsonPost = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",

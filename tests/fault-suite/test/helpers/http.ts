@@ -3,8 +3,8 @@
  * answer must pass, and raw sockets for what only a socket can do (half-sent bodies, malformed
  * request lines, oversized headers, idle connections).
  */
-import { connect, type Socket } from "node:net";
-import { synthWav } from "@cosyvoice3/testkit";
+import type { Socket } from "node:net";
+import { openSocket, synthWav, voiceForm } from "@cosyvoice3/testkit";
 import { expect } from "vitest";
 
 /** A response with its body read. */
@@ -80,14 +80,8 @@ export function expectNoLeak(text: string): void {
 /** A voice-like WAV prompt the UIs accept (24 kHz, 3 s). */
 export const PROMPT_WAV = synthWav({ sampleRate: 24_000, seconds: 3, f0: 140 });
 
-/** A multipart body for POST /voices. */
-export function voiceForm(fields: { audio?: Uint8Array; filename?: string; name?: string; promptText?: string; type?: string }): FormData {
-  const form = new FormData();
-  if (fields.name !== undefined) form.set("name", fields.name);
-  if (fields.promptText !== undefined) form.set("promptText", fields.promptText);
-  if (fields.audio) form.set("audio", new Blob([fields.audio.slice()], { type: fields.type ?? "audio/wav" }), fields.filename ?? "prompt.wav");
-  return form;
-}
+/** A multipart body for POST /voices, and a raw TCP connection (both from the testkit). */
+export { openSocket, voiceForm } from "@cosyvoice3/testkit";
 
 /**
  * Saves a cloned voice (with a transcript, so its default mode is clone) and returns its id.
@@ -99,14 +93,6 @@ export async function cloneVoice(base: string, name = "Fault"): Promise<string> 
   return (a.json as { id: string }).id;
 }
 
-/** Opens a TCP connection to the URL's port. */
-export function openSocket(url: string): Promise<Socket> {
-  const { port, hostname } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname, () => resolve(s));
-    s.once("error", reject);
-  });
-}
 
 /** What came back on a raw socket. */
 export interface RawAnswer {
