@@ -4,7 +4,6 @@ warning instead of carrying on.
 """
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import gradio as gr
@@ -14,6 +13,7 @@ from . import speech
 from .jobs import Job, Jobs
 from .model import FakeCosyVoice
 from .seeding import set_all_random_seed
+from .ui_common import seed_and_instruction_handlers
 
 PREFIX = "You are a helpful assistant.<|endofprompt|>"
 inference_mode_list = ["3s Zero-Shot", "Cross-Lingual", "Instruct"]
@@ -33,14 +33,7 @@ def build(model: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
     """Returns the Blocks app; `demo.queue(...)` is already applied."""
     default_data = np.zeros(model.sample_rate)
 
-    def generate_seed(request: gr.Request = None):
-        jobs.record_call("generate_seed", {}, request)
-        seed = random.randint(1, 100000000)
-        return {"__type__": "update", "value": seed}
-
-    def change_instruction(mode_checkbox_group, request: gr.Request = None):
-        jobs.record_call("change_instruction", {"mode_checkbox_group": mode_checkbox_group}, request)
-        return instruct_dict[mode_checkbox_group]
+    generate_seed, change_instruction = seed_and_instruction_handlers(jobs, instruct_dict)
 
     def validate_and_speak(job: Job, cosyvoice: FakeCosyVoice, tts_text, mode_checkbox_group, prompt_text, prompt_wav_upload, prompt_wav_record,
                            instruct_text, seed, stream, speed):

@@ -7,7 +7,6 @@ goes on to fail inside the audio reader as a hidden error.
 """
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import gradio as gr
@@ -17,6 +16,7 @@ from . import speech
 from .jobs import Job, Jobs
 from .model import FakeCosyVoice
 from .seeding import set_all_random_seed
+from .ui_common import seed_and_instruction_handlers
 
 inference_mode_list = ['预训练音色', '3s极速复刻', '跨语种复刻', '自然语言控制']
 instruct_dict = {
@@ -34,14 +34,7 @@ def build(model: FakeCosyVoice, jobs: Jobs) -> gr.Blocks:
     sft_spk = model.list_available_spks() or ['']
     default_data = np.zeros(model.sample_rate)
 
-    def generate_seed(request: gr.Request = None):
-        jobs.record_call("generate_seed", {}, request)
-        seed = random.randint(1, 100000000)
-        return {"__type__": "update", "value": seed}
-
-    def change_instruction(mode_checkbox_group, request: gr.Request = None):
-        jobs.record_call("change_instruction", {"mode_checkbox_group": mode_checkbox_group}, request)
-        return instruct_dict[mode_checkbox_group]
+    generate_seed, change_instruction = seed_and_instruction_handlers(jobs, instruct_dict)
 
     def validate_and_speak(job: Job, cosyvoice: FakeCosyVoice, tts_text, mode_checkbox_group, sft_dropdown, prompt_text, prompt_wav_upload,
                            prompt_wav_record, instruct_text, seed, stream, speed):
