@@ -12,6 +12,8 @@ import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
+import { Encoders } from "./encode/encoders.ts";
+import { openAIRoutes } from "./openai/router.ts";
 import { BackendPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import "./locals.ts";
@@ -47,6 +49,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       audio: deps.audio,
       logger,
       clock: deps.clock ?? { now: Date.now },
+      encoders: deps.encoders ?? new Encoders({ max: config.maxEncoders, ffmpegPath: config.ffmpegPath, logger }),
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     },
     guards: {
@@ -82,6 +85,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
+  // OpenAI's speech API: its own error shape, so its own 404 and error handler inside.
+  app.use("/v1", openAIRoutes(ctx));
   app.use(notFound());
   app.use(problemHandler({ logger }));
   return app;

@@ -67,6 +67,14 @@ export const ConfigEnvSchema = z.object({
   STORE: z.enum(["disk", "redis"]).default("disk"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).regex(/^[\w:.-]+$/, "letters, digits and _ : . - only").default("cosyvoice3-gateway:"),
+  VOICE_ALIASES: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((pair) => pair.trim()).filter((pair) => pair !== ""))
+    .refine((pairs) => pairs.every((pair) => /^[^=\s]+=\S.*$/.test(pair)), "each entry is name=voice (e.g. alloy=builtin:中文女,nova=v_...)")
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]))),
+  MAX_ENCODERS: int(1, 1_024).default(16),
+  FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CORS_ORIGINS: z
     .string()
@@ -124,6 +132,12 @@ export interface GatewayConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Browser origins allowed to call the API from JavaScript (`*` for any); empty: same-origin only. */
   corsOrigins: string[];
+  /** Names OpenAI clients send (`alloy`, `nova`...) and the voice each stands for (an id or name). */
+  voiceAliases: Record<string, string>;
+  /** ffmpeg processes (audio conversions) at once; past it 503 before any synthesis starts. */
+  maxEncoders: number;
+  /** The ffmpeg binary. */
+  ffmpegPath: string;
 }
 
 /** A configuration value was rejected; the message names each variable and what is wrong. */
@@ -149,8 +163,15 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`CONFIG_FILE: ${file} must hold a mapping of variable names to values`, ["CONFIG_FILE"]);
   }
-  // Values in the file are strings, numbers or booleans; normalise to the env's string form.
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]));
+  // Values in the file are strings, numbers or booleans, lists, or (VOICE_ALIASES) a mapping;
+  // normalise to the env's string form.
+  const flat = (v: unknown): string =>
+    Array.isArray(v)
+      ? v.join(",")
+      : typeof v === "object" && v !== null
+        ? Object.entries(v).map(([name, target]) => `${name}=${String(target)}`).join(",")
+        : String(v);
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, flat(v)]));
 }
 
 /**
@@ -212,6 +233,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
+    voiceAliases: e.VOICE_ALIASES,
+    maxEncoders: e.MAX_ENCODERS,
+    ffmpegPath: e.FFMPEG_PATH,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { Encoders } from "./encode/encoders.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   rateLimitStore?: (name: string) => Store;
   /** Aborts running jobs when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
+  /** The audio encoders (ffmpeg). @default new Encoders({ max: config.maxEncoders }) */
+  encoders?: Encoders;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */

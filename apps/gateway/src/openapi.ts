@@ -6,6 +6,7 @@
 import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ResponseObject, type ResponsesObject, type SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
 import type { GatewayConfig } from "./config.ts";
+import { addOpenAIPaths } from "./openai/openapi.ts";
 import { PROBLEM_KINDS, problemType } from "./problems.ts";
 import {
   CreateVoiceFormSchema,
@@ -212,5 +213,6 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       },
     },
   });
+  addOpenAIPaths(b, config);
   return b.getSpec();
 }

@@ -60,6 +60,8 @@ export type GatewayProblemCode =
   | "shutting_down"
   | "not_ready"
   | "store_unavailable"
+  | "encoders_busy"
+  | "encode_failed"
   | "internal";
 
 export type ProblemCode = GatewayProblemCode | CosyVoiceErrorCode;
@@ -88,12 +90,14 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests", when: "the client's per-minute quota for this kind of request is used up" },
   headers_too_large: { status: 431, slug: "headers-too-large", title: "The request head is too large", when: "the request line and headers exceed Node's limit (16 KB by default), e.g. a huge URL or cookie" },
   internal: { status: 500, slug: "internal", title: "Internal error", when: "a bug in the gateway; the request id finds it in the logs" },
+  encode_failed: { status: 500, slug: "encode-failed", title: "The audio could not be encoded", when: "ffmpeg failed while converting the audio to the asked format" },
   connection: { status: 502, slug: "backend-unreachable", title: "The CosyVoice backend is unreachable", when: "the backend refuses, resets, or dies mid-job" },
   upstream: { status: 502, slug: "backend-error", title: "The CosyVoice backend failed", when: "the backend failed the job with a hidden error or an unusable answer" },
   unsupported_backend: { status: 502, slug: "backend-unsupported", title: "The backend is not a recognised CosyVoice UI", when: "the URL answers but is not a known CosyVoice web UI" },
   busy: { status: 503, slug: "busy", title: "The backend is at capacity", when: "all running slots and the wait list are taken (Retry-After says when to retry)" },
   queue_full: { status: 503, slug: "backend-queue-full", title: "The backend's queue is full", when: "the CosyVoice UI refused the job because its own queue is full" },
   not_ready: { status: 503, slug: "not-ready", title: "The backend is not ready", when: "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI" },
+  encoders_busy: { status: 503, slug: "encoders-busy", title: "Every audio encoder is in use", when: "MAX_ENCODERS conversions to mp3/opus/flac/wav/pcm are running; refused before any synthesis starts (Retry-After)" },
   store_unavailable: { status: 503, slug: "store-unavailable", title: "The shared store is unavailable", when: "STORE=redis and Redis does not answer (Retry-After)" },
   shutting_down: { status: 503, slug: "shutting-down", title: "The gateway is shutting down", when: "the job was cancelled because the gateway is stopping" },
   deadline_exceeded: { status: 504, slug: "deadline-exceeded", title: "The backend did not finish in time", when: "the upstream deadline passed; the backend job was cancelled" },
@@ -152,6 +156,9 @@ const SDK_DETAIL: Partial<Record<CosyVoiceErrorCode, (err: CosyVoiceError) => Om
   }),
 };
 
+/** Codes that domain errors (not HttpProblems) of the gateway's own parts may carry. */
+const GATEWAY_DOMAIN_CODES = new Set<ProblemCode>(["encoders_busy", "encode_failed"]);
+
 /**
  * Turns anything thrown into an {@link HttpProblem}. SDK errors go through the table by `code`;
  * anything unknown is an internal error whose message is not shown.
@@ -161,6 +168,16 @@ export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof CosyVoiceError && err.code in PROBLEM_KINDS) {
     return new HttpProblem(err.code, { ...SDK_DETAIL[err.code]?.(err), cause: err });
+  }
+  // Domain errors of the gateway's own parts (e.g. the encoders) carry a code of this table
+  // and, when retrying later helps, a retryAfterMs.
+  const coded = err as { code?: unknown; retryAfterMs?: unknown } | null;
+  if (err instanceof Error && typeof coded?.code === "string" && GATEWAY_DOMAIN_CODES.has(coded.code as ProblemCode)) {
+    const retryAfterMs = typeof coded.retryAfterMs === "number" ? coded.retryAfterMs : undefined;
+    return new HttpProblem(coded.code as ProblemCode, {
+      ...(retryAfterMs !== undefined ? { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) } : {}),
+      cause: err,
+    });
   }
   return new HttpProblem("internal", { cause: err });
 }

@@ -38,7 +38,12 @@ function clientStatus(err: unknown): number | undefined {
   return s;
 }
 
-function classify(err: unknown): HttpProblem {
+/**
+ * Any error a route or Express itself raised, as the problem it answers with (shared by the
+ * other error shapes, e.g. OpenAI's on `/v1`).
+ * @example const problem = classifyError(err); res.status(problem.status);
+ */
+export function classifyError(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   const type = (err as { type?: unknown } | null)?.type;
   const known = typeof type === "string" ? BODY_PARSER_ERRORS[type] : undefined;
@@ -61,7 +66,7 @@ function classify(err: unknown): HttpProblem {
  */
 export function problemHandler(options: ProblemHandlerOptions) {
   return function problemHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
-    const problem = classify(err);
+    const problem = classifyError(err);
     const requestId = res.locals.requestId;
     const log = { requestId, code: problem.code, status: problem.status, err: problem.cause ?? problem };
     if (problem.status >= 500 && problem.code !== "busy" && problem.code !== "not_ready") options.logger.error(log, "request failed");

@@ -37,7 +37,11 @@ export class Contract {
     const path = new URL(url, "http://x").pathname;
     const where = `${method} ${path} -> ${status}`;
     const type = (contentType ?? "").split(";")[0]?.trim() ?? "";
-    if (status >= 400) {
+    if (status >= 400 && (path === "/v1" || path.startsWith("/v1/"))) {
+      // OpenAI's speech API answers errors in OpenAI's shape.
+      expect(type, `${where}: error content type`).toBe("application/json");
+      this.validate("#/components/schemas/OpenAIError", body, where);
+    } else if (status >= 400) {
       expect(type, `${where}: error content type`).toBe("application/problem+json");
       this.validate("#/components/schemas/Problem", body, where);
     }
