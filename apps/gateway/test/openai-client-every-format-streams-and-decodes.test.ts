@@ -93,6 +93,16 @@ describe.skipIf(!SDK_READY)(`openai client: every format${SDK_READY ? "" : ` (sk
     expect(Math.abs(p.decodedMs - wavMs)).toBeLessThan(100);
   });
 
+  it("instructions become an instruct2 job with the saved voice's prompt audio", async () => {
+    const res = await client.audio.speech.create({ model: "gpt-4o-mini-tts", voice: "Cara", input: "Good morning to you.", instructions: "Speak like a pirate." });
+    expect((await probe(new Uint8Array(await res.arrayBuffer()), "mp3")).codec).toBe("mp3");
+    const call = readRecord(stack.standin.record).filter((e) => e.event === "call" && e["fn"] === "generate_audio").at(-1)!;
+    const inputs = call["inputs"] as Record<string, { value: unknown }>;
+    expect(inputs["mode_checkbox_group"]?.value).toBe("Instruct");
+    expect(String(inputs["instruct_text"]?.value)).toContain("Speak like a pirate.");
+    expect(call["prompt_wav_upload"]).not.toBeNull();
+  });
+
   it("leaves no encoder running", async () => {
     expect(stack.gw.config.maxEncoders).toBeGreaterThan(0);
     expect(await liveFfmpegChildren()).toBe(0);

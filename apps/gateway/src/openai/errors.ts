@@ -62,11 +62,11 @@ function paramOf(p: HttpProblem): string | null {
 }
 
 function messageOf(p: HttpProblem): string {
-  const kind = PROBLEM_KINDS[p.code];
   const first = p.errors?.[0];
-  const base = p.detail ?? kind.title;
-  if (!first) return base;
-  return `${base === kind.title && p.detail === undefined ? "" : `${base}: `}${paramOf(p) ?? "body"}: ${first.detail}`;
+  if (!first) return p.detail ?? PROBLEM_KINDS[p.code].title;
+  const about = `${paramOf(p) ?? "body"}: ${first.detail}`;
+  if (p.detail === undefined) return about;
+  return p.detail === first.detail ? p.detail : `${p.detail} (${about})`;
 }
 
 /**
@@ -81,17 +81,18 @@ export function toOpenAIError(p: HttpProblem): { status: number; body: OpenAIErr
   }
   return {
     status: mapped.status,
-    body: { error: { message: messageOf(p), type: mapped.type, param: paramOf(p), code: p.code } },
+    // The field's own code (zod's too_big, our voice_not_found) says more than invalid_request.
+    body: { error: { message: messageOf(p), type: mapped.type, param: paramOf(p), code: p.errors?.[0]?.code ?? p.code } },
     headers,
   };
 }
 
 /**
- * An OpenAI-shaped 400 about one field.
- * @example throw invalidParam("speed", "speed must be between 0.5 and 2.0 (CosyVoice's range)");
+ * An OpenAI-shaped 400 about one field; `code` becomes the error's `code`.
+ * @example throw invalidParam("speed", "speed must be between 0.5 and 2.0 (CosyVoice's range)", "speed_out_of_range");
  */
-export function invalidParam(param: string, message: string, code: ProblemCode = "invalid_request"): HttpProblem {
-  return new HttpProblem(code, { detail: message, errors: [{ pointer: `/${param}`, detail: message, code: "invalid" }] });
+export function invalidParam(param: string, message: string, code = "invalid_value"): HttpProblem {
+  return new HttpProblem("invalid_request", { detail: message, errors: [{ pointer: `/${param}`, detail: message, code }] });
 }
 
 /** Options of {@link openAIErrors}. */

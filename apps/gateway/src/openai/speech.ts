@@ -57,16 +57,16 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     const body = parsed.data;
 
     const input = body.input.trim();
-    if (input === "") throw invalidParam("input", "input must not be empty");
+    if (input === "") throw invalidParam("input", "input must not be empty", "empty_input");
     const pieces = splitText(input, config.maxTextChars);
     for (const piece of pieces) {
       const checked = TextSchema.safeParse(piece);
-      if (!checked.success) throw invalidParam("input", checked.error.issues[0]?.message ?? "input cannot be spoken");
+      if (!checked.success) throw invalidParam("input", checked.error.issues[0]?.message ?? "input cannot be spoken", "unspeakable_input");
     }
-    if (pieces.length === 0) throw invalidParam("input", "input must contain speakable characters (a letter or a digit)");
+    if (pieces.length === 0) throw invalidParam("input", "input must contain speakable characters (a letter or a digit)", "unspeakable_input");
 
     if (body.speed !== undefined && (body.speed < 0.5 || body.speed > 2)) {
-      throw invalidParam("speed", `speed must be between 0.5 and 2.0 (CosyVoice's range; OpenAI's 0.25 to 4 is wider), got ${body.speed}`);
+      throw invalidParam("speed", `speed must be between 0.5 and 2.0 (CosyVoice's range; OpenAI's 0.25 to 4 is wider), got ${body.speed}`, "speed_out_of_range");
     }
 
     const owner = res.locals.clientKey;
@@ -74,15 +74,15 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     const choice = chooseVoice(body.voice, voices, config.voiceAliases);
     if (!choice) {
       const asked = typeof body.voice === "string" ? body.voice : body.voice.id;
-      throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`);
+      throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
     }
 
     const instructions = body.instructions?.trim() || undefined;
     if (instructions !== undefined) {
       const refusal = instructionsRefusal(info, choice.voice);
-      if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`);
+      if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`, "instructions_unsupported");
       const checked = InstructSchema.safeParse(instructions);
-      if (!checked.success) throw invalidParam("instructions", `instructions: ${checked.error.issues[0]?.message ?? "not usable"} (CosyVoice's instruct limit is 500 characters)`);
+      if (!checked.success) throw invalidParam("instructions", `instructions: ${checked.error.issues[0]?.message ?? "not usable"} (CosyVoice's instruct limit is 500 characters)`, "invalid_instructions");
     }
 
     const format = body.response_format ?? "mp3";
