@@ -71,7 +71,10 @@ export const ConfigEnvSchema = z.object({
     .string()
     .default("")
     .transform((s) => s.split(",").map((pair) => pair.trim()).filter((pair) => pair !== ""))
-    .refine((pairs) => pairs.every((pair) => /^[^=\s]+=\S.*$/.test(pair)), "each entry is name=voice (e.g. alloy=builtin:中文女,nova=v_...)")
+    .refine(
+      (pairs) => pairs.every((pair) => /^[^=\s]+$/.test(pair.split("=")[0]?.trim() ?? "") && pair.includes("=") && pair.slice(pair.indexOf("=") + 1).trim() !== ""),
+      "each entry is name=voice (e.g. alloy=builtin:中文女,nova=v_...)",
+    )
     .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]))),
   MAX_ENCODERS: int(1, 1_024).default(16),
   FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
