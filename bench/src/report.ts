@@ -6,6 +6,7 @@ interface Latest {
   gateway_added_ms_p99: number;
   audio_rps_vs_nginx_ratio: number | null;
   first_byte_added_ms: number;
+  openai_first_byte_added_ms: number;
   rss_mb_200_inflight: number;
   rss_mb_after_5000: number;
   rss_mb_baseline: number;
@@ -40,6 +41,7 @@ export function table(r: Latest): string {
   rows.push(
     ["GET /audio/:id rps / nginx rps", r.audio_rps_vs_nginx_ratio === null ? "n/a" : String(r.audio_rps_vs_nginx_ratio), `gateway ${b["gateway_audio_rps"]} req/s, nginx ${b["nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", r.audio_rps_vs_nginx_ratio === null ? "n/a" : ok(r.audio_rps_vs_nginx_ratio >= 0.5)],
     ["First audio byte added by the gateway, p50 (ms)", String(r.first_byte_added_ms), `SDK first chunk p50 ${b["sdk_first_chunk_p50_ms"]} ms, gateway first byte p50 ${b["gateway_first_byte_p50_ms"]} ms`, "<= 5", ok(r.first_byte_added_ms <= 5)],
+    ["First MP3 byte through /v1/audio/speech after the SDK's first chunk, p50 (ms)", String(r.openai_first_byte_added_ms), `REST AAC stream (no encoder) ${b["rest_aac_first_byte_added_p50_ms"]} ms in the same run`, "<= 15", ok(r.openai_first_byte_added_ms <= 15)],
     ["RSS, 200 synthesis requests in flight (MB)", String(r.rss_mb_200_inflight), `baseline ${r.rss_mb_baseline} MB; default cap: ${r.detail.memory.inflight200DefaultCapMb} MB (${r.detail.memory.inflight200DefaultCap.refused503} refused 503)`, "<= 150", ok(r.rss_mb_200_inflight <= 150)],
     ["RSS after 5,000 requests, idle (MB)", String(r.rss_mb_after_5000), `baseline ${r.rss_mb_baseline} MB, peak ${r.detail.memory.after5000PeakMb} MB`, "<= baseline + 10 %", ok(r.rss_mb_after_5000 <= r.rss_mb_baseline * 1.1)],
   );

@@ -2,6 +2,8 @@
  * `pnpm bench`: the five figures of the gateway issue, each against its baseline measured in the
  * same run, on loopback. Writes `bench/results/latest.json` and prints a markdown table.
  * Timed figures are a report, never a test. `BENCH_QUICK=1` runs fewer repetitions.
+ * `BENCH_ONLY=openai_first_byte_added_ms` (comma-separated headline names) runs just those
+ * figures and prints their detail, leaving latest.json alone.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -10,6 +12,7 @@ import { audioServing } from "./figures/audio-serving.ts";
 import { firstByte } from "./figures/first-byte.ts";
 import { gatewayOverhead } from "./figures/gateway-overhead.ts";
 import { memory } from "./figures/memory.ts";
+import { openaiFirstByte } from "./figures/openai-first-byte.ts";
 import { sdkOverhead } from "./figures/sdk-overhead.ts";
 import { ROOT } from "./procs.ts";
 import { round } from "./stats.ts";
@@ -23,6 +26,20 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
   return fn();
 };
 
+const only = process.env["BENCH_ONLY"];
+if (only !== undefined) {
+  const single: Record<string, () => Promise<unknown>> = {
+    openai_first_byte_added_ms: () => openaiFirstByte(quick ? 4 : 20, 300, log),
+    first_byte_added_ms: () => firstByte(quick ? 4 : 20, 300, log),
+  };
+  for (const name of only.split(",").map((n) => n.trim())) {
+    const run = single[name];
+    if (!run) throw new Error(`BENCH_ONLY: unknown figure ${name}; known: ${Object.keys(single).join(", ")}`);
+    process.stdout.write(`${JSON.stringify({ [name]: await step(name, run) }, null, 2)}\n`);
+  }
+  process.exit(0);
+}
+
 const sdk = await step("1. SDK vs bare @gradio/client", () => sdkOverhead(quick ? 6 : 24, log));
 const gateway = await step("2. gateway vs direct SDK at concurrency 1, 8, 32", () =>
   gatewayOverhead(
@@ -35,6 +52,7 @@ const gateway = await step("2. gateway vs direct SDK at concurrency 1, 8, 32", (
 const audio = await step("3. GET /audio/:id vs nginx", () => audioServing(quick ? 3 : 8, 32, log));
 const fb = await step("4. first byte: gateway stream vs SDK first chunk", () => firstByte(quick ? 4 : 20, 300, log));
 const mem = await step("5. gateway RSS", () => memory(quick ? 1_000 : 5_000, log));
+const ofb = await step("6. first MP3 byte through /v1/audio/speech vs the SDK's first chunk", () => openaiFirstByte(quick ? 4 : 20, 300, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -47,6 +65,7 @@ const latest = {
   gateway_added_ms_p99: c1.paired.p99,
   audio_rps_vs_nginx_ratio: audio.ratio === undefined ? null : round(audio.ratio, 3),
   first_byte_added_ms: fb.paired.p50,
+  openai_first_byte_added_ms: ofb.mp3.p50,
   rss_mb_200_inflight: mem.inflight200Mb,
   rss_mb_after_5000: mem.after5000Mb,
   rss_mb_baseline: mem.baselineMb,
@@ -61,15 +80,18 @@ const latest = {
     gateway_audio_rps: audio.gateway.rps,
     sdk_first_chunk_p50_ms: fb.sdk.p50,
     gateway_first_byte_p50_ms: fb.gateway.p50,
+    rest_aac_first_byte_added_p50_ms: ofb.restAac.p50,
     rss_mb_baseline: mem.baselineMb,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, openaiFirstByte: ofb },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
     gateway_added_ms:
       "paired: per gateway request, client latency minus the SDK call inside the gateway minus the wait for a job slot (in-process gateway, instrumented from outside); unpaired differences of percentiles are in detail.gateway",
     first_byte_added_ms: "paired p50: client's first body byte minus the moment the SDK inside the gateway yielded the first chunk",
+    openai_first_byte_added_ms:
+      "paired p50: client's first MP3 body byte from POST /v1/audio/speech minus the moment the SDK inside the gateway yielded the first AAC chunk (ffmpeg decode + MP3 encode); baseline the same pairing for REST's AAC stream, interleaved",
     rss_mb_200_inflight: "200 synthesis requests held open (2 running on the UI, 198 waiting for a gateway slot; QUEUE_SIZE=200)",
     rss_mb_after_5000: "idle 5 s after 5,000 mixed requests (every 25th a synthesis)",
   },
