@@ -135,6 +135,28 @@ describe.skipIf(!SDK_READY)(`openai client: error classes${SDK_READY ? "" : ` (s
     expect((await right.audio.speech.create({ model: "tts-1", voice: "中文女", input: "你好。" })).status).toBe(200);
   });
 
+  it("one caller never sees nor speaks with another caller's voices", async () => {
+    const other = "sk-other-0123456789abcdef";
+    const keyed = await gateway({ model: "cosyvoice1", apiKeys: [KEY, other] });
+    const form = new FormData();
+    form.set("name", "Mine");
+    form.set("consent", "cons_1");
+    form.set("audio_sample", new Blob([synthWav({ sampleRate: 16_000, seconds: 3 }).slice()], { type: "audio/wav" }), "a.wav");
+    const made = await keyed.api("/v1/audio/voices", { method: "POST", body: form, headers: { authorization: `Bearer ${KEY}` } });
+    expect(made.status).toBe(200);
+    const theirs = await keyed.api("/v1/audio/voices", { headers: { authorization: `Bearer ${other}` } });
+    expect(theirs.json.voices.map((v: { id: string }) => v.id)).not.toContain(made.json.id);
+    const c = new OpenAI({ apiKey: other, baseURL: `${keyed.url}/v1`, maxRetries: 0 });
+    for (const voice of [made.json.id, "Mine", { id: made.json.id }]) {
+      const err = await failure(c.audio.speech.create({ model: "tts-1", voice, input: "你好。" }));
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err.code).toBe("voice_not_found");
+      expect(err.message.split("Voices you can use:")[1]).not.toContain(made.json.id);
+    }
+    const mine = new OpenAI({ apiKey: KEY, baseURL: `${keyed.url}/v1`, maxRetries: 0 });
+    expect((await mine.audio.speech.create({ model: "tts-1", voice: "Mine", input: "你好。" })).status).toBe(200);
+  });
+
   it("quota used up: RateLimitError with Retry-After, safe to retry", async () => {
     const limited = await gateway({ model: "cosyvoice1", rateLimit: { windowMs: 60_000, synthesize: 1, upload: 10, read: 100 } });
     const c = new OpenAI({ apiKey: "any", baseURL: `${limited.url}/v1`, maxRetries: 0 });

@@ -190,8 +190,8 @@ export class Encoders {
         // A failed input killed ffmpeg (its error is set before the kill); an abort did too.
         if (inputError) throw inputError.err;
         signal?.throwIfAborted();
-        if (spawnError) throw new EncodeError(`ffmpeg did not start: ${spawnError.message}`, { cause: spawnError });
-        if (code !== 0) throw new EncodeError(`ffmpeg exited with ${code ?? by}: ${stderr.trim()}`);
+        if (spawnError) throw new EncodeError("ffmpeg did not start", spawnError.message, { cause: spawnError });
+        if (code !== 0) throw new EncodeError(`ffmpeg exited with ${code ?? by}`, stderr.trim());
         // A clean exit follows the end of stdin, which the pump wrote after the source's end.
         await pump;
       } finally {

@@ -1,29 +1,31 @@
 /**
- * Errors of the encoders. Each carries a stable `code` that the HTTP edges map (REST problem
- * table, OpenAI's error shape); none of them knows about HTTP.
+ * Errors of the encoders: gateway domain errors with a stable `code` that the HTTP edges map
+ * (REST problem table, OpenAI's error shape); none of them knows about HTTP.
  */
+import { GatewayError } from "../errors.ts";
 
 /**
  * Every encoder is taken. Raised before any synthesis starts, so retrying runs nothing twice.
  * @example if (err instanceof EncodersBusyError) res.set("Retry-After", String(Math.ceil(err.retryAfterMs / 1000)));
  */
-export class EncodersBusyError extends Error {
+export class EncodersBusyError extends GatewayError {
   override name = "EncodersBusyError";
-  readonly code = "encoders_busy";
-  /** @unit milliseconds */
-  readonly retryAfterMs: number;
+  declare readonly retryAfterMs: number;
   constructor(max: number, retryAfterMs = 1_000) {
-    super(`All ${max} audio encoders are in use; retry shortly`);
-    this.retryAfterMs = retryAfterMs;
+    super("encoders_busy", `All ${max} audio encoders are in use; retry shortly`, { retryAfterMs });
   }
 }
 
 /**
- * ffmpeg failed (would not start, or exited with an error while encoding). The message holds
- * ffmpeg's last words for the log; the HTTP edges do not show it.
- * @example throw new EncodeError("ffmpeg exited with 1", { cause: err });
+ * ffmpeg failed (would not start, or exited with an error while encoding). The message is for
+ * clients; ffmpeg's own last words are in `ffmpeg` (for the log only).
+ * @example throw new EncodeError("ffmpeg exited with 1", "pipe:0: Invalid data found");
  */
-export class EncodeError extends Error {
+export class EncodeError extends GatewayError {
   override name = "EncodeError";
-  readonly code = "encode_failed";
+  readonly ffmpeg: string;
+  constructor(why: string, ffmpeg = "", opts: { cause?: unknown } = {}) {
+    super("encode_failed", `The audio could not be encoded (${why})`, opts);
+    this.ffmpeg = ffmpeg;
+  }
 }

@@ -6,6 +6,7 @@
 import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
 import type { RouteContext } from "../context.ts";
+import { callerOf } from "../middleware/api-keys.ts";
 import { methodNotAllowed, notFound } from "../middleware/problem-handler.ts";
 import { uploadAudio } from "../middleware/upload-audio.ts";
 import { HttpProblem } from "../problems.ts";
@@ -50,7 +51,7 @@ export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRout
   router
     .route("/audio/voices")
     .get(auth, readLimit, async (_req: Request, res: Response) => {
-      const voices = await speech.voices(res.locals.clientKey);
+      const voices = await speech.voices(callerOf(res));
       const listed = voices.map((v) => ({ id: v.id, name: v.name }));
       // Aliases whose voice this caller can use, under the name the client will send back.
       for (const alias of Object.keys(aliases)) {
@@ -65,7 +66,7 @@ export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRout
       const upload = res.locals.upload;
       if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio_sample", detail: "audio_sample (the voice's recording) is required", code: "required" }] });
       ctx.deps.logger.info({ requestId: res.locals.requestId, consent: fields.data.consent.slice(0, 200) }, "custom voice created with consent");
-      const voice = await speech.createVoice(res.locals.clientKey, {
+      const voice = await speech.createVoice(callerOf(res), {
         name: fields.data.name,
         ...(fields.data.prompt_text !== undefined ? { promptText: fields.data.prompt_text } : {}),
         upload,

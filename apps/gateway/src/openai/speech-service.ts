@@ -1,13 +1,14 @@
 /**
- * What the `/v1` routes need from synthesis: the caller's voices, what the backend can do,
- * one job streamed, a voice saved. The routes only translate OpenAI's protocol; everything
- * here is the gateway's own pipeline, reached through {@link fromRouteContext}.
+ * What the `/v1` routes need from the gateway: the caller's voices, what the backend can do,
+ * one job streamed (through the synthesis service: owners, voice resolution, caps, deadline
+ * and clip storage come from there), a voice saved. The routes only translate OpenAI's protocol.
  */
-import type { AudioChunk, BackendInfo } from "cosyvoice3-sdk";
+import type { BackendInfo } from "cosyvoice3-sdk";
 import type { RouteContext } from "../context.ts";
-import type { Lease } from "../pool.ts";
+import type { Caller } from "../owners.ts";
 import type { SniffedAudio } from "../sniff-audio.ts";
-import { builtinVoice, resolveVoice, savedVoice, toSdkRequest } from "../voices.ts";
+import type { SynthesisStream } from "../synthesis/service.ts";
+import { listVoices, type VoiceSources } from "../voices.ts";
 
 /** A voice the caller may use. */
 export interface SpeechVoice {
@@ -19,8 +20,7 @@ export interface SpeechVoice {
 
 /** One synthesis job (one piece of a long input). */
 export interface SpeechJob {
-  /** Who asks (an API key's fingerprint); undefined for an open gateway. */
-  owner: string | undefined;
+  caller: Caller;
   /** A voice id from {@link SpeechService.voices}. */
   voice: string;
   text: string;
@@ -30,67 +30,52 @@ export interface SpeechJob {
   speed?: number;
 }
 
-/** Per-job options. */
-export interface SpeechJobOptions {
-  signal: AbortSignal;
-  /** A job slot the request already holds (kept across the pieces of one input). */
-  lease?: Lease;
-}
-
 /** What the `/v1` routes call. */
 export interface SpeechService {
-  /** The voices `owner` may use: built-in speakers, then its saved voices. */
-  voices(owner: string | undefined): Promise<SpeechVoice[]>;
+  /** The voices the caller may use: built-in speakers, then their saved voices. */
+  voices(caller: Caller, signal?: AbortSignal): Promise<SpeechVoice[]>;
   /** What the backend is and can do (modes, sample rate once known). */
   info(): Promise<BackendInfo>;
-  /** Streams one job's AAC (ADTS) chunks as the backend yields them. */
-  stream(job: SpeechJob, options: SpeechJobOptions): AsyncIterable<AudioChunk>;
-  /** Saves a voice from checked prompt audio, for `owner`. */
-  createVoice(owner: string | undefined, voice: { name: string; promptText?: string; upload: SniffedAudio }): Promise<SpeechVoice>;
+  /** Streams one job's AAC (ADTS) chunks as the backend yields them; the clip is stored at its end. */
+  stream(job: SpeechJob, options: { signal: AbortSignal }): SynthesisStream;
+  /** Saves a voice from checked prompt audio, for the caller. */
+  createVoice(caller: Caller, voice: { name: string; promptText?: string; upload: SniffedAudio }): Promise<SpeechVoice>;
 }
 
 /**
- * The service over the gateway's current parts (backend pool, voice store, the REST voice
- * rules), so `/v1` and REST synthesize the same way.
+ * The service over the gateway's parts: the synthesis service for jobs, the voice rules and
+ * store for voices, so `/v1` and REST synthesize and see voices the same way.
  * @example const speech = fromRouteContext(ctx); for await (const c of speech.stream(job, { signal })) ...
  */
 export function fromRouteContext(ctx: RouteContext): SpeechService {
-  const { backend, voices } = ctx.deps;
+  const { backend, voices, synthesis } = ctx.deps;
+  const sources: VoiceSources = { voices, speakers: () => backend.listVoices() };
   return {
-    async voices() {
-      const [speakers, saved] = await Promise.all([backend.listVoices(), voices.list()]);
-      return [
-        ...speakers.filter((s) => s !== "").map((s) => ({ ...builtinVoice(s), kind: "builtin" as const })),
-        ...saved.map((r) => ({ id: r.id, name: r.name, kind: "cloned" as const })),
-      ];
+    async voices(caller, signal) {
+      return (await listVoices(caller, sources, signal)).map((v) => ({ id: v.id, name: v.name, kind: v.kind }));
     },
     info: () => backend.info(),
-    async *stream(job, options) {
-      const voice = await resolveVoice(job.voice, ctx.deps);
-      const { request } = toSdkRequest(
+    stream(job, options) {
+      return synthesis.stream(
         {
-          text: job.text,
+          ...job.caller,
           voice: job.voice,
+          text: job.text,
           ...(job.instruct !== undefined ? { instruct: job.instruct } : {}),
           ...(job.speed !== undefined ? { speed: job.speed } : {}),
         },
-        voice,
+        { signal: options.signal },
       );
-      yield* backend.stream(request, {
-        signal: options.signal,
-        timeoutMs: ctx.config.upstreamTimeoutMs,
-        ...(options.lease ? { lease: options.lease } : {}),
-      });
     },
-    async createVoice(_owner, v) {
+    async createVoice(caller, v) {
       const record = await voices.create({
+        owner: caller.owner,
         name: v.name,
         ...(v.promptText !== undefined ? { promptText: v.promptText } : {}),
         audio: { mimeType: v.upload.mimeType, ext: v.upload.ext, bytes: v.upload.data.byteLength, sampleRate: v.upload.sampleRate, durationMs: v.upload.durationMs },
         data: v.upload.data,
       });
-      const shown = savedVoice(record);
-      return { id: shown.id, name: shown.name, kind: "cloned" };
+      return { id: record.id, name: record.name, kind: "cloned" };
     },
   };
 }

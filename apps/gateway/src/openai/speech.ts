@@ -6,15 +6,17 @@
  * leaves as ffmpeg writes it, as raw chunked audio or as SSE events.
  */
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../context.ts";
 import { adtsSampleRate, adtsSamples } from "../encode/adts.ts";
-import type { EncoderTicket } from "../encode/encoders.ts";
 import { FORMATS, pcmMimeType, type AudioFormat } from "../encode/formats.ts";
-import { concurrencyCap } from "../middleware/concurrency-cap.ts";
+import { CapacityError, NoAudioError } from "../errors.ts";
+import { callerOf } from "../middleware/api-keys.ts";
+import { clientSignal } from "../middleware/client-signal.ts";
 import { jsonBody } from "../middleware/json-body.ts";
-import { upstreamDeadline } from "../middleware/upstream-deadline.ts";
+import type { Caller } from "../owners.ts";
 import { HttpProblem } from "../problems.ts";
 import { zodErrors } from "../schemas.ts";
 import { invalidParam } from "./errors.ts";
@@ -36,11 +38,62 @@ interface SpeechPlan {
   format: AudioFormat;
   sse: boolean;
   info: BackendInfo;
-  ticket: EncoderTicket;
   inputChars: number;
 }
 
-const plans = new WeakMap<Request, SpeechPlan>();
+/**
+ * Validates a body and resolves what it asks for, or throws the 400 that says which field is
+ * wrong and how. Nothing runs on the backend.
+ */
+async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, speech: SpeechService, signal: AbortSignal): Promise<SpeechPlan> {
+  const { config } = ctx;
+  const parsed = SpeechBodySchema.safeParse(body);
+  if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
+  const b = parsed.data;
+
+  const input = b.input.trim();
+  if (input === "") throw invalidParam("input", "input must not be empty", "empty_input");
+  const pieces = splitText(input, config.maxTextChars);
+  for (const piece of pieces) {
+    const checked = TextSchema.safeParse(piece);
+    if (!checked.success) throw invalidParam("input", checked.error.issues[0]?.message ?? "input cannot be spoken", "unspeakable_input");
+  }
+  if (pieces.length === 0) throw invalidParam("input", "input must contain speakable characters (a letter or a digit)", "unspeakable_input");
+
+  if (b.speed !== undefined && (b.speed < 0.5 || b.speed > 2)) {
+    throw invalidParam("speed", `speed must be between 0.5 and 2.0 (CosyVoice's range; OpenAI's 0.25 to 4 is wider), got ${b.speed}`, "speed_out_of_range");
+  }
+
+  const [voices, info] = await Promise.all([speech.voices(caller, signal), speech.info()]);
+  const choice = chooseVoice(b.voice, voices, config.voiceAliases);
+  if (!choice) {
+    const asked = typeof b.voice === "string" ? b.voice : b.voice.id;
+    throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
+  }
+
+  const instructions = b.instructions?.trim() || undefined;
+  if (instructions !== undefined) {
+    const refusal = instructionsRefusal(info, choice.voice);
+    if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`, "instructions_unsupported");
+    const checked = InstructSchema.safeParse(instructions);
+    if (!checked.success) throw invalidParam("instructions", `instructions: ${checked.error.issues[0]?.message ?? "not usable"} (CosyVoice's instruct limit is 500 characters)`, "invalid_instructions");
+  }
+
+  return {
+    job: {
+      caller,
+      voice: choice.voice.id,
+      ...(instructions !== undefined ? { instruct: instructions } : {}),
+      // Speed 1 is no change; leaving it out keeps the backend's streaming inference.
+      ...(b.speed !== undefined && b.speed !== 1 ? { speed: b.speed } : {}),
+    },
+    pieces,
+    format: b.response_format ?? "mp3",
+    sse: b.stream_format === "sse",
+    info,
+    inputChars: input.length,
+  };
+}
 
 /**
  * The middleware chain of `POST /v1/audio/speech`.
@@ -49,94 +102,60 @@ const plans = new WeakMap<Request, SpeechPlan>();
 export function speechHandlers(ctx: RouteContext, speech: SpeechService): RequestHandler[] {
   const { config } = ctx;
   const { encoders } = ctx.deps;
-  const shutdown = ctx.deps.shutdown ? { shutdown: ctx.deps.shutdown } : {};
 
-  async function plan(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const parsed = SpeechBodySchema.safeParse(req.body);
-    if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
-    const body = parsed.data;
-
-    const input = body.input.trim();
-    if (input === "") throw invalidParam("input", "input must not be empty", "empty_input");
-    const pieces = splitText(input, config.maxTextChars);
-    for (const piece of pieces) {
-      const checked = TextSchema.safeParse(piece);
-      if (!checked.success) throw invalidParam("input", checked.error.issues[0]?.message ?? "input cannot be spoken", "unspeakable_input");
+  /**
+   * The backend's chunks for every piece, in order. Each piece is its own job in the synthesis
+   * service (its own slot, deadline and stored clip). A piece after the first that finds every
+   * slot taken waits and tries again (nothing ran; the client is already listening), within the
+   * deadline one job has.
+   */
+  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<AudioChunk> {
+    for (const [i, text] of p.pieces.entries()) {
+      const waitUntil = Date.now() + config.upstreamTimeoutMs;
+      for (;;) {
+        const s = speech.stream({ ...p.job, text }, { signal });
+        let yielded = false;
+        try {
+          for await (const chunk of s) {
+            if (!yielded && i === 0) onFirst(s.id);
+            yielded = true;
+            yield chunk;
+          }
+          break;
+        } catch (err) {
+          if (i === 0 || yielded || !(err instanceof CapacityError) || Date.now() + err.retryAfterMs > waitUntil) throw err;
+          await sleep(Math.min(err.retryAfterMs, 1_000), undefined, { signal });
+        }
+      }
     }
-    if (pieces.length === 0) throw invalidParam("input", "input must contain speakable characters (a letter or a digit)", "unspeakable_input");
+  }
 
-    if (body.speed !== undefined && (body.speed < 0.5 || body.speed > 2)) {
-      throw invalidParam("speed", `speed must be between 0.5 and 2.0 (CosyVoice's range; OpenAI's 0.25 to 4 is wider), got ${body.speed}`, "speed_out_of_range");
-    }
-
-    const owner = res.locals.clientKey;
-    const [voices, info] = await Promise.all([speech.voices(owner), speech.info()]);
-    const choice = chooseVoice(body.voice, voices, config.voiceAliases);
-    if (!choice) {
-      const asked = typeof body.voice === "string" ? body.voice : body.voice.id;
-      throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
-    }
-
-    const instructions = body.instructions?.trim() || undefined;
-    if (instructions !== undefined) {
-      const refusal = instructionsRefusal(info, choice.voice);
-      if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`, "instructions_unsupported");
-      const checked = InstructSchema.safeParse(instructions);
-      if (!checked.success) throw invalidParam("instructions", `instructions: ${checked.error.issues[0]?.message ?? "not usable"} (CosyVoice's instruct limit is 500 characters)`, "invalid_instructions");
-    }
-
-    const format = body.response_format ?? "mp3";
+  async function speak(req: Request, res: Response): Promise<void> {
+    const signal = res.locals.signal;
+    if (!signal) throw new HttpProblem("internal");
+    const p = await planSpeech(req.body, callerOf(res), ctx, speech, signal);
     // Last, after everything that can refuse cheaply, and before any GPU work: a refusal here
     // (every encoder busy) is safe to retry.
-    const ticket = encoders.reserve("aac", format);
+    const ticket = encoders.reserve("aac", p.format);
     res.once("close", () => ticket.release());
-    plans.set(req, {
-      job: {
-        owner,
-        voice: choice.voice.id,
-        ...(instructions !== undefined ? { instruct: instructions } : {}),
-        // Speed 1 is no change; leaving it out keeps the backend's streaming inference.
-        ...(body.speed !== undefined && body.speed !== 1 ? { speed: body.speed } : {}),
-      },
-      pieces,
-      format,
-      sse: body.stream_format === "sse",
-      info,
-      ticket,
-      inputChars: input.length,
-    });
-    next();
-  }
 
-  // The deadline covers every piece of the input, one job time each.
-  function deadline(req: Request, res: Response, next: NextFunction): void {
-    const pieces = plans.get(req)?.pieces.length ?? 1;
-    upstreamDeadline({ ms: config.upstreamTimeoutMs * pieces, ...shutdown })(req, res, next);
-  }
-
-  async function run(req: Request, res: Response): Promise<void> {
-    const p = plans.get(req);
-    const signal = res.locals.signal;
-    if (!p || !signal) throw new HttpProblem("internal");
-    const lease = res.locals.lease;
     let first: AudioChunk | undefined;
+    let firstId: string | undefined;
     let samples = 0;
     async function* source(): AsyncGenerator<Uint8Array> {
-      for (const text of p!.pieces) {
-        for await (const chunk of speech.stream({ ...p!.job, text }, { signal: signal!, ...(lease ? { lease } : {}) })) {
-          first ??= chunk;
-          samples += adtsSamples(chunk.data);
-          yield chunk.data;
-        }
+      for await (const chunk of chunksOf(p, signal!, (id) => (firstId = id))) {
+        first ??= chunk;
+        samples += adtsSamples(chunk.data);
+        yield chunk.data;
       }
     }
     // The encoder starts on the first next(), while the backend is still working on the first
     // chunk, so ffmpeg is up and waiting when it arrives.
-    const encoded = p.ticket.encode(source(), { from: "aac", to: p.format, sampleRate: p.info.sampleRate ?? DEFAULT_RATE, signal });
+    const encoded = ticket.encode(source(), { from: "aac", to: p.format, sampleRate: p.info.sampleRate ?? DEFAULT_RATE, signal });
     let finished = false;
     try {
       let next = await encoded.next();
-      if (next.done) throw new HttpProblem("upstream", { detail: "The backend produced no audio" });
+      if (next.done) throw new NoAudioError();
       const sourceRate = (first && adtsSampleRate(first.data)) ?? p.info.sampleRate ?? DEFAULT_RATE;
       const rate = FORMATS[p.format].outputRate(sourceRate);
       // setHeader, not res.set: Express would add a charset to text/event-stream.
@@ -145,11 +164,14 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
         "Cache-Control": "no-store",
         "X-Accel-Buffering": "no",
         "X-Sample-Rate": String(rate),
+        // The backend's own AAC of a one-piece input is kept, as for REST streams (GET /audio/{id}).
+        ...(p.pieces.length === 1 && firstId !== undefined ? { "X-Audio-Id": firstId } : {}),
       });
       while (!next.done) {
         const bytes = next.value;
         const ok = p.sse ? res.write(`data: ${JSON.stringify({ type: "speech.audio.delta", audio: Buffer.from(bytes).toString("base64") })}\n\n`) : res.write(bytes);
-        if (!ok) await once(res, "drain", { signal });
+        // A client that stops reading (but stays) is given one job's time to go on.
+        if (!ok) await once(res, "drain", { signal: AbortSignal.any([signal, AbortSignal.timeout(config.upstreamTimeoutMs)]) });
         next = await encoded.next();
       }
       finished = true;
@@ -160,20 +182,11 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
       }
       res.end();
     } catch (err) {
-      // Our own abort comes back from the SDK as AbortError; the signal's reason says why.
       throw signal.aborted ? signal.reason : err;
     } finally {
       if (!finished) await encoded.return(undefined).catch(() => undefined);
     }
   }
 
-  return [
-    ctx.guards.auth,
-    ctx.guards.synthesizeLimit,
-    jsonBody({ maxBytes: Math.max(config.maxJsonBytes, MIN_JSON_BYTES) }),
-    plan,
-    deadline,
-    concurrencyCap({ pool: ctx.deps.backend }),
-    run,
-  ];
+  return [ctx.guards.auth, ctx.guards.synthesizeLimit, jsonBody({ maxBytes: Math.max(config.maxJsonBytes, MIN_JSON_BYTES) }), clientSignal(), speak];
 }
