@@ -6,6 +6,7 @@
 import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ResponseObject, type ResponsesObject, type SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
 import type { GatewayConfig } from "./config.ts";
+import { AUDIO_FORMATS, FORMATS } from "./encode/formats.ts";
 import { addOpenAIPaths } from "./openai/openapi.ts";
 import { PROBLEM_KINDS, problemType } from "./problems.ts";
 import {
@@ -167,13 +168,22 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       "Cache-Control": header("Cacheable until the clip expires"),
       ...(status === "206" ? { "Content-Range": header("bytes start-end/total") } : {}),
     },
-    content: {
-      "audio/wav": { schema: { type: "string", contentMediaType: "audio/wav" } },
-      "audio/aac": { schema: { type: "string", contentMediaType: "audio/aac" } },
-    },
+    // The clip as stored (audio/wav or audio/aac), or converted with ?format=.
+    content: Object.fromEntries(
+      [...new Set(["audio/wav", "audio/aac", ...AUDIO_FORMATS.map((f) => FORMATS[f].mimeType.split(";")[0] ?? f)])].map((t) => [t, { schema: { type: "string", contentMediaType: t } }]),
+    ),
   });
   const audioOp = (method: string): OperationObject => ({
     operationId: `${method}Audio`,
+    parameters: [
+      {
+        name: "format",
+        in: "query",
+        required: false,
+        schema: { type: "string", enum: [...AUDIO_FORMATS] },
+        description: "The clip in another format (mp3, Ogg opus, ADTS aac, flac, wav, raw s16le pcm), converted on the first request and kept beside the clip",
+      },
+    ],
     summary: method === "get" ? "The audio bytes (Range supported)" : "The audio's headers",
     responses: responses([400, 401, 404, 416, 429, 503], {
       "200": audioOk("200", "The whole clip"),

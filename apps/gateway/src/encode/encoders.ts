@@ -44,18 +44,15 @@ export interface EncoderTicket {
 const STDERR_TAIL = 2_000;
 
 /**
- * The ffmpeg command line of one encode. ADTS input is read with the smallest probe (its
- * frame headers say everything), so the first frames are decoded as soon as they arrive.
- * Timestamps are rebuilt from the sample count: the UI's segments are separate AAC files whose
- * own timestamps restart and would make the muxer complain. `-flush_packets 1` writes each
- * packet to the pipe at once.
+ * The ffmpeg command line of one encode. Timestamps are rebuilt from the sample count: the
+ * UI's segments are separate AAC files whose own timestamps restart and would make the muxer
+ * complain. `-flush_packets 1` writes each packet to the pipe at once.
  * @example ffmpegArgs({ from: "aac", to: "mp3", sampleRate: 24_000 })
  */
 export function ffmpegArgs(options: Pick<EncodeOptions, "from" | "to" | "sampleRate">): string[] {
-  const input = options.from === "aac" ? ["-f", "aac", "-probesize", "32", "-analyzeduration", "0"] : ["-f", "wav"];
   return [
     "-hide_banner", "-loglevel", "error", "-nostdin",
-    ...input, "-i", "pipe:0",
+    ...FORMATS[options.from].input(options.sampleRate), "-i", "pipe:0",
     "-vn", "-ac", "1", "-af", "asetpts=N/SR/TB", "-threads", "1",
     ...FORMATS[options.to].args(options.sampleRate),
     "-flush_packets", "1", "pipe:1",

@@ -8,8 +8,11 @@
 export const AUDIO_FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
-/** What the encoder reads: the SDK's streamed chunks (AAC ADTS) or a stored WAV clip. */
-export type SourceFormat = "aac" | "wav";
+/**
+ * What the encoder reads: the SDK's streamed chunks (AAC ADTS), a stored WAV clip, or a clip
+ * the gateway converted before (any of its formats).
+ */
+export type SourceFormat = AudioFormat;
 
 /** One output format. */
 export interface FormatSpec {
@@ -22,6 +25,8 @@ export interface FormatSpec {
   args(sampleRate: number): string[];
   /** The output's sample rate for an input at `sampleRate`. @unit hertz */
   outputRate(sampleRate: number): number;
+  /** ffmpeg input arguments to read this format from a pipe (at `sampleRate` when it has no header). */
+  input(sampleRate: number): string[];
 }
 
 const same = (rate: number) => rate;
@@ -46,6 +51,7 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/mpeg",
     ext: "mp3",
     codec: "mp3",
+    input: () => ["-f", "mp3"],
     args: () => ["-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0", "-id3v2_version", "0", "-f", "mp3"],
     outputRate: same,
   },
@@ -53,6 +59,7 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/ogg; codecs=opus",
     ext: "opus",
     codec: "opus",
+    input: () => ["-f", "ogg"],
     args: () => ["-ar", "48000", "-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", "-application", "audio", "-page_duration", "100000", "-f", "ogg"],
     outputRate: () => 48_000,
   },
@@ -60,6 +67,9 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/aac",
     ext: "aac",
     codec: "aac",
+    // The smallest probe: ADTS frame headers say everything, so the first frames decode as
+    // soon as they arrive.
+    input: () => ["-f", "aac", "-probesize", "32", "-analyzeduration", "0"],
     args: () => ["-c:a", "aac", "-b:a", "64k", "-f", "adts"],
     outputRate: same,
   },
@@ -67,6 +77,7 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/flac",
     ext: "flac",
     codec: "flac",
+    input: () => ["-f", "flac"],
     args: () => ["-c:a", "flac", "-f", "flac"],
     outputRate: same,
   },
@@ -74,6 +85,7 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/wav",
     ext: "wav",
     codec: "pcm_s16le",
+    input: () => ["-f", "wav"],
     args: () => ["-c:a", "pcm_s16le", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1", "-f", "wav"],
     outputRate: same,
   },
@@ -81,6 +93,7 @@ export const FORMATS: Record<AudioFormat, FormatSpec> = {
     mimeType: "audio/pcm",
     ext: "pcm",
     codec: "pcm_s16le",
+    input: (rate) => ["-f", "s16le", "-ar", String(rate), "-ac", "1"],
     args: () => ["-c:a", "pcm_s16le", "-f", "s16le"],
     outputRate: same,
   },

@@ -2,6 +2,8 @@ import { pipeline } from "node:stream/promises";
 import { Router, type Request, type Response } from "express";
 import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import type { RouteContext } from "../context.ts";
+import { clipConverter } from "../encode/converted-clips.ts";
+import { AUDIO_FORMATS, type AudioFormat } from "../encode/formats.ts";
 import { AUDIO_ID } from "../ids.ts";
 import { callerOf } from "../middleware/api-keys.ts";
 import { mayAccess } from "../owners.ts";
@@ -18,7 +20,8 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 /**
  * `GET /audio/:id` and `HEAD`: the stored clip with its Content-Type and Length, a strong ETag
  * (conditional GET gives 304), `Accept-Ranges: bytes` and 206 for a single range (what audio
- * elements send to seek), cache headers that last until the clip expires.
+ * elements send to seek), cache headers that last until the clip expires. `?format=mp3` (opus,
+ * aac, flac, wav, pcm) serves the clip converted, once, then kept beside it.
  * @example app.use(audioRoutes(ctx));
  */
 export function audioRoutes(ctx: RouteContext): Router {
@@ -28,14 +31,27 @@ export function audioRoutes(ctx: RouteContext): Router {
   // them without a key; AUDIO_REQUIRES_KEY puts them behind the key like everything else, and
   // then a clip is its owner's: another key gets 404, as for an id that never existed.
   const guards = ctx.config.audioRequiresKey ? [ctx.guards.auth, ctx.guards.readLimit] : [ctx.guards.readLimit];
+  const converter = clipConverter({ audio, encoders: ctx.deps.encoders, logger: ctx.deps.logger });
+  /** `?format=` (one of the encoders' formats), or undefined without one. */
+  const formatOf = (req: Request): AudioFormat | undefined => {
+    const f = req.query["format"];
+    if (f === undefined) return undefined;
+    if (typeof f === "string" && (AUDIO_FORMATS as readonly string[]).includes(f)) return f as AudioFormat;
+    throw new HttpProblem("invalid_request", {
+      errors: [{ pointer: "/format", detail: `format must be one of ${AUDIO_FORMATS.join(", ")} (query parameter)`, code: "invalid_value" }],
+    });
+  };
 
   router
     .route("/audio/:id")
     .get(...guards, async (req: Request<{ id: string }>, res: Response) => {
       const id = req.params.id;
+      const format = formatOf(req);
       const found = AUDIO_ID.test(id) ? await audio.stat(id) : undefined;
-      const meta = found && (!ctx.config.audioRequiresKey || mayAccess(callerOf(res), found.owner)) ? found : undefined;
-      if (!meta) throw new HttpProblem("audio_not_found", { detail: "No audio with this id (it may have expired)" });
+      const clip = found && (!ctx.config.audioRequiresKey || mayAccess(callerOf(res), found.owner)) ? found : undefined;
+      if (!clip) throw new HttpProblem("audio_not_found", { detail: "No audio with this id (it may have expired)" });
+      // Another format: its copy, converted on the first request and kept (Range, ETag and all).
+      const meta = format === undefined ? clip : await converter.convert(clip, format);
 
       const maxAge = Math.max(0, Math.floor((meta.expiresAt - clock.now()) / 1000));
       res.set({
@@ -73,7 +89,7 @@ export function audioRoutes(ctx: RouteContext): Router {
         res.end();
         return;
       }
-      const body = await audio.read(id, range);
+      const body = await audio.read(meta.id, range);
       if (!body) throw new HttpProblem("audio_not_found", { detail: "No audio with this id (it may have expired)" });
       res.flushHeaders();
       await pipeline(body, res).catch((err: unknown) => {
