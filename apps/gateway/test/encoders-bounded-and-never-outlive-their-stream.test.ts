@@ -59,6 +59,33 @@ describe("encoders are bounded and never outlive their stream", () => {
     expect(await liveFfmpegChildren()).toBe(0);
   });
 
+  it("a source that fails before its first chunk: the primed ffmpeg is killed, the error comes out", async () => {
+    const encoders = new Encoders({ max: 2, logger });
+    const boom = new Error("voice not found");
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      await new Promise((r) => setTimeout(r, 100));
+      throw boom;
+    }
+    const gen = encoders.reserve("aac", "mp3").encode(failing(), { ...opts, expectedRate: 24_000 });
+    const next = gen.next();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await liveFfmpegChildren()).toBe(1);
+    await expect(next).rejects.toBe(boom);
+    expect(encoders.live).toBe(0);
+    expect(await liveFfmpegChildren()).toBe(0);
+  });
+
+  it("an abort while waiting for the first chunk kills the primed ffmpeg", async () => {
+    const encoders = new Encoders({ max: 2, logger });
+    const ac = new AbortController();
+    const gen = encoders.reserve("aac", "opus").encode(endless([], ac.signal), { ...opts, to: "opus", expectedRate: 24_000, signal: ac.signal });
+    const next = gen.next();
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort(new Error("gone"));
+    await expect(next).rejects.toThrow("gone");
+    expect(await liveFfmpegChildren()).toBe(0);
+  });
+
   it("a consumer that stops reading early kills ffmpeg and tells the source", async () => {
     const encoders = new Encoders({ max: 2, logger });
     let sourceClosed = false;

@@ -46,6 +46,33 @@ describe("encoders: every format from streamed AAC", () => {
     expect(encoders.inUse).toBe(0);
   });
 
+  it.each(AUDIO_FORMATS.filter((f) => f !== "aac").map((f) => [f]))("%s primed at the source's rate: the same audio, nothing out before the first chunk", async (to: AudioFormat) => {
+    let fed = false;
+    let early = false;
+    async function* late(): AsyncGenerator<Uint8Array> {
+      await new Promise((r) => setTimeout(r, 150)); // ffmpeg primes meanwhile
+      fed = true;
+      yield* segments;
+    }
+    const parts: Uint8Array[] = [];
+    for await (const p of encoders.reserve("aac", to).encode(late(), { from: "aac", to, sampleRate: 24_000, expectedRate: 24_000 })) {
+      if (!fed) early = true;
+      parts.push(p);
+    }
+    expect(early).toBe(false);
+    const p = await probe(Buffer.concat(parts), FORMATS[to].ext, to === "pcm" ? { sampleRate: 24_000 } : undefined);
+    expect(p.codec).toBe(FORMATS[to].codec);
+    expect(Math.abs(p.decodedMs - sourceMs)).toBeLessThan(to === "mp3" ? 80 : 1);
+  });
+
+  it("primed at a rate the source does not have: restarted unprimed, the audio whole at the source's rate", async () => {
+    const out = await collect(encoders.reserve("aac", "wav").encode(slowly(segments), { from: "aac", to: "wav", sampleRate: 22_050, expectedRate: 22_050 }));
+    const p = await probe(out, "wav");
+    expect(p.sampleRate).toBe(24_000);
+    expect(p.decodedMs).toBeCloseTo(sourceMs, 0);
+    expect(await liveFfmpegChildren()).toBe(0);
+  });
+
   it("sends the first encoded bytes while the input is still open", async () => {
     let released!: () => void;
     const gate = new Promise<void>((r) => (released = r));

@@ -29,3 +29,19 @@ export function adtsSamples(bytes: Uint8Array): number {
   }
   return samples;
 }
+
+/**
+ * `frames` ADTS frames of silence (AAC-LC, mono) at `sampleRate`: no scale-factor bands, so the
+ * same 4 payload bytes at every rate; only the header's rate index differs. Undefined for a
+ * rate ADTS cannot say.
+ * @example adtsSilence(24_000, 3).byteLength // 33
+ */
+export function adtsSilence(sampleRate: number, frames: number): Uint8Array | undefined {
+  const index = RATES.indexOf(sampleRate);
+  if (index < 0) return undefined;
+  // profile LC (1), the rate index, mono (channel configuration 1), frame length 11, buffer fullness 0x7ff.
+  const frame = [0xff, 0xf1, (1 << 6) | (index << 2), 0x40, 0x01, 0x7f, 0xfc, 0x01, 0x18, 0x20, 0x07];
+  const out = new Uint8Array(frame.length * frames);
+  for (let i = 0; i < frames; i++) out.set(frame, i * frame.length);
+  return out;
+}

@@ -29,8 +29,8 @@ import { chooseVoice, instructionsRefusal, usableVoicesText } from "./voice-choi
 const SPEECH_TOKENS_PER_SECOND = 25;
 /** A 4,096-character input of escaped CJK plus instructions needs more than REST's 32 KiB. @unit bytes */
 const MIN_JSON_BYTES = 64 * 1024;
-/** Until the backend has said its rate (known after its first job), CosyVoice 2/3's. @unit hertz */
-const DEFAULT_RATE = 24_000;
+/** The rate a model family's UI streams at, until the backend has said (after its first job). @unit hertz */
+const MODEL_RATE: Record<string, number> = { cosyvoice1: 22_050, cosyvoice2: 24_000, cosyvoice3: 24_000 };
 
 interface SpeechPlan {
   job: Omit<SpeechJob, "text">;
@@ -150,13 +150,14 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
       }
     }
     // The encoder starts on the first next(), while the backend is still working on the first
-    // chunk, so ffmpeg is up and waiting when it arrives.
-    const encoded = ticket.encode(source(), { from: "aac", to: p.format, sampleRate: p.info.sampleRate ?? DEFAULT_RATE, signal });
+    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it arrives.
+    const expectedRate = p.info.sampleRate ?? MODEL_RATE[p.info.model] ?? 24_000;
+    const encoded = ticket.encode(source(), { from: "aac", to: p.format, sampleRate: expectedRate, expectedRate, signal });
     let finished = false;
     try {
       let next = await encoded.next();
       if (next.done) throw new NoAudioError();
-      const sourceRate = (first && adtsSampleRate(first.data)) ?? p.info.sampleRate ?? DEFAULT_RATE;
+      const sourceRate = (first && adtsSampleRate(first.data)) ?? expectedRate;
       const rate = FORMATS[p.format].outputRate(sourceRate);
       // setHeader, not res.set: Express would add a charset to text/event-stream.
       res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : p.format === "pcm" ? pcmMimeType(rate) : FORMATS[p.format].mimeType);
