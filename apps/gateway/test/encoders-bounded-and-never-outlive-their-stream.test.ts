@@ -62,11 +62,10 @@ describe("encoders are bounded and never outlive their stream", () => {
   it("a source that fails before its first chunk: the primed ffmpeg is killed, the error comes out", async () => {
     const encoders = new Encoders({ max: 2, logger });
     const boom = new Error("voice not found");
-    async function* failing(): AsyncGenerator<Uint8Array> {
-      await new Promise((r) => setTimeout(r, 100));
-      throw boom;
-    }
-    const gen = encoders.reserve("aac", "mp3").encode(failing(), { ...opts, expectedRate: 24_000 });
+    const failing: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise((_r, reject) => setTimeout(() => reject(boom), 100)) }),
+    };
+    const gen = encoders.reserve("aac", "mp3").encode(failing, { ...opts, expectedRate: 24_000 });
     const next = gen.next();
     await new Promise((r) => setTimeout(r, 50));
     expect(await liveFfmpegChildren()).toBe(1);
