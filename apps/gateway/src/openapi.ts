@@ -142,19 +142,26 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       summary: "Synthesize speech with a voice",
       description:
         "Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. " +
-        "With `\"stream\": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them; " +
+        "With `\"stream\": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them " +
+        "(with `format` or `Accept: audio/mpeg` etc., encoded to that format as they come); " +
         "the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection.",
       security: secured,
       requestBody: { required: true, content: { "application/json": { schema: ref("SynthesizeRequest") } } },
       responses: responses([400, 401, 404, 413, 415, 422, 429, 502, 503, 504], {
         "201": json("SynthesisCreated", "The clip was generated and stored", { Location: header("/audio/{id}") }),
         "200": {
-          description: "Streamed audio (AAC in ADTS frames, chunked)",
+          description: "Streamed audio, chunked as it is generated: AAC in ADTS frames as the backend made them, or (with `format` or `Accept`) those encoded as they come",
           headers: {
-            "X-Audio-Id": header("Id of the whole clip, fetchable at /audio/{id} once the stream ends"),
-            "Content-Location": header("/audio/{id}"),
+            "X-Audio-Id": header("Id of the whole clip (the backend's AAC), fetchable at /audio/{id} once the stream ends"),
+            "Content-Location": header("/audio/{id}, with ?format= for another format"),
+            "X-Sample-Rate": header("Sample rate of an encoded stream (for pcm, the only place it is said)", { type: "integer" }),
           },
-          content: { "audio/aac": { schema: { type: "string", contentMediaType: "audio/aac" } } },
+          content: Object.fromEntries(
+            ["aac" as const, ...AUDIO_FORMATS.filter((f) => f !== "aac")].map((f) => {
+              const t = FORMATS[f].mimeType.split(";")[0] ?? f;
+              return [t, { schema: { type: "string", contentMediaType: t } }];
+            }),
+          ),
         },
       }),
     },

@@ -4,6 +4,7 @@
  */
 import { InstructSchema, MAX_TEXT_CHARS, ModeSchema, PromptTextSchema, SeedSchema, SpeedSchema, TextSchema } from "cosyvoice3-sdk";
 import { z } from "zod";
+import { AUDIO_FORMATS } from "./encode/formats.ts";
 import { PROBLEM_TYPE_PREFIX } from "./problems.ts";
 
 /**
@@ -29,6 +30,12 @@ export function SynthesizeBodySchema(maxTextChars: number = MAX_TEXT_CHARS) {
         .boolean()
         .optional()
         .describe("Send the audio as it is generated (audio/aac, chunked) instead of a 201 with its id. `Accept: audio/aac` does the same"),
+      format: z
+        .enum(AUDIO_FORMATS, { error: `format must be one of ${AUDIO_FORMATS.join(", ")}` })
+        .optional()
+        .describe(
+          "Audio format: streamed, the chunks encoded as they come (`Accept: audio/mpeg` and the other types do the same); stored, the 201's url serves the clip converted (`/audio/{id}?format=`). Default: streamed aac, stored wav",
+        ),
     })
     .strict();
 }
@@ -74,8 +81,8 @@ export const VoiceListSchema = z.object({ voices: z.array(VoiceSchema) });
 
 export const SynthesisCreatedSchema = z.object({
   id: z.string().describe("Audio id (`a_` + 22 characters)"),
-  url: z.string().describe("Where to fetch it: /audio/{id}"),
-  mimeType: z.string().describe("audio/wav"),
+  url: z.string().describe("Where to fetch it: /audio/{id} (with ?format= when a format was asked for)"),
+  mimeType: z.string().describe("audio/wav, or the asked format's"),
   bytes: z.number().int(),
   sampleRate: z.number().int().describe("@unit hertz"),
   durationMs: z.number().describe("@unit milliseconds"),

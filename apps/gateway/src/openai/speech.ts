@@ -10,8 +10,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../context.ts";
-import { adtsSampleRate, adtsSamples } from "../encode/adts.ts";
-import { FORMATS, pcmMimeType, type AudioFormat } from "../encode/formats.ts";
+import { encodedStream, expectedRate } from "../encode/encoded-stream.ts";
+import type { AudioFormat } from "../encode/formats.ts";
 import { CapacityError, NoAudioError } from "../errors.ts";
 import { callerOf } from "../middleware/api-keys.ts";
 import { clientSignal } from "../middleware/client-signal.ts";
@@ -29,8 +29,6 @@ import { chooseVoice, instructionsRefusal, usableVoicesText } from "./voice-choi
 const SPEECH_TOKENS_PER_SECOND = 25;
 /** A 4,096-character input of escaped CJK plus instructions needs more than REST's 32 KiB. @unit bytes */
 const MIN_JSON_BYTES = 64 * 1024;
-/** The rate a model family's UI streams at, until the backend has said (after its first job). @unit hertz */
-const MODEL_RATE: Record<string, number> = { cosyvoice1: 22_050, cosyvoice2: 24_000, cosyvoice3: 24_000 };
 
 interface SpeechPlan {
   job: Omit<SpeechJob, "text">;
@@ -139,32 +137,21 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     const ticket = encoders.reserve("aac", p.format);
     res.once("close", () => ticket.release());
 
-    let first: AudioChunk | undefined;
     let firstId: string | undefined;
-    let samples = 0;
-    async function* source(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of chunksOf(p, signal!, (id) => (firstId = id))) {
-        first ??= chunk;
-        samples += adtsSamples(chunk.data);
-        yield chunk.data;
-      }
-    }
     // The encoder starts on the first next(), while the backend is still working on the first
     // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it arrives.
-    const expectedRate = p.info.sampleRate ?? MODEL_RATE[p.info.model] ?? 24_000;
-    const encoded = ticket.encode(source(), { from: "aac", to: p.format, sampleRate: expectedRate, expectedRate, signal });
+    const out = encodedStream(chunksOf(p, signal, (id) => (firstId = id)), ticket, p.format, { expected: expectedRate(p.info), signal });
+    const encoded = out[Symbol.asyncIterator]();
     let finished = false;
     try {
       let next = await encoded.next();
       if (next.done) throw new NoAudioError();
-      const sourceRate = (first && adtsSampleRate(first.data)) ?? expectedRate;
-      const rate = FORMATS[p.format].outputRate(sourceRate);
       // setHeader, not res.set: Express would add a charset to text/event-stream.
-      res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : p.format === "pcm" ? pcmMimeType(rate) : FORMATS[p.format].mimeType);
+      res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : out.mimeType);
       res.set({
         "Cache-Control": "no-store",
         "X-Accel-Buffering": "no",
-        "X-Sample-Rate": String(rate),
+        "X-Sample-Rate": String(out.sampleRate),
         // The backend's own AAC of a one-piece input is kept, as for REST streams (GET /audio/{id}).
         ...(p.pieces.length === 1 && firstId !== undefined ? { "X-Audio-Id": firstId } : {}),
       });
@@ -177,7 +164,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
       }
       finished = true;
       if (p.sse) {
-        const outputTokens = Math.round((samples / sourceRate) * SPEECH_TOKENS_PER_SECOND);
+        const outputTokens = Math.round((out.sourceSamples / out.sourceRate) * SPEECH_TOKENS_PER_SECOND);
         const usage = { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens };
         res.write(`data: ${JSON.stringify({ type: "speech.audio.done", usage })}\n\n`);
       }

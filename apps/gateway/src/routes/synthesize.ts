@@ -8,6 +8,9 @@ import type { RouteContext } from "../context.ts";
 import { HttpProblem } from "../problems.ts";
 import { SynthesizeBodySchema, zodErrors, type SynthesisCreated } from "../schemas.ts";
 import type { StoredClip, SynthesisStream } from "../synthesis/service.ts";
+import { clipConverter } from "../encode/converted-clips.ts";
+import { encodedStream, expectedRate, type EncodedStream } from "../encode/encoded-stream.ts";
+import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../encode/formats.ts";
 
 /** The 201 body of a stored clip. */
 function created(clip: StoredClip): SynthesisCreated {
@@ -26,60 +29,97 @@ function created(clip: StoredClip): SynthesisCreated {
 }
 
 /**
- * Writes a synthesis stream as chunked `audio/aac`. Headers wait for the first chunk, so
- * anything that fails before audio exists is still a proper problem response; a failure after
- * it cuts the connection (the problem handler destroys a started response).
+ * Writes a synthesis stream as chunked audio: the backend's AAC as it comes, or encoded to
+ * another format as it comes. Headers wait for the first bytes, so anything that fails before
+ * audio exists is still a proper problem response; a failure after it cuts the connection (the
+ * problem handler destroys a started response).
  */
-async function writeStream(s: SynthesisStream, res: Response): Promise<void> {
-  const chunks = s[Symbol.asyncIterator]();
+async function writeStream(s: SynthesisStream, res: Response, format: AudioFormat = "aac", encoded?: EncodedStream): Promise<void> {
+  const bytes = encoded ? encoded[Symbol.asyncIterator]() : aacOf(s);
   let finished = false;
   try {
-    let next = await chunks.next();
+    let next = await bytes.next();
     res.status(200).set({
-      "Content-Type": "audio/aac",
+      "Content-Type": encoded?.mimeType ?? "audio/aac",
       "Cache-Control": "no-store",
       "X-Audio-Id": s.id,
-      "Content-Location": `/audio/${s.id}`,
+      // The stored clip is the backend's AAC; in another format it is served converted.
+      "Content-Location": `/audio/${s.id}${format === "aac" ? "" : `?format=${format}`}`,
       "X-Accel-Buffering": "no",
+      ...(encoded ? { "X-Sample-Rate": String(encoded.sampleRate) } : {}),
     });
     while (!next.done) {
-      if (!res.write(next.value.data)) await once(res, "drain", { signal: s.signal }).catch(() => {
+      if (!res.write(next.value)) await once(res, "drain", { signal: s.signal }).catch(() => {
         throw s.signal.reason;
       });
       // The service stores the clip before it reports done, so the id answers once the client has the last byte.
-      next = await chunks.next();
+      next = await bytes.next();
     }
     finished = true;
     res.end();
   } finally {
-    if (!finished) await chunks.return?.(undefined).catch(() => undefined);
+    if (!finished) await bytes.return?.(undefined).catch(() => undefined);
   }
 }
 
+async function* aacOf(s: SynthesisStream): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const chunk of s) yield chunk.data;
+}
+
+/**
+ * Media types a synthesis can be streamed as, by format; the backend's own AAC first, so
+ * `Accept: audio/*` streams it unconverted, as before there were other formats.
+ */
+const STREAM_TYPES = Object.fromEntries(
+  ["aac" as const, ...AUDIO_FORMATS.filter((f) => f !== "aac")].map((f) => [FORMATS[f].mimeType.split(";")[0] ?? f, f]),
+) as Record<string, AudioFormat>;
+
 /**
  * `POST /synthesize`: validates the body and hands it to the synthesis service, then answers
- * 201 with the stored clip's id, or streams AAC chunks as they are generated with the id in
- * `X-Audio-Id`.
+ * 201 with the stored clip's id, or streams AAC chunks (or, with `format` or an `Accept` of
+ * another audio type, those chunks encoded as they come) with the id in `X-Audio-Id`.
  * @example app.use(synthesizeRoutes(ctx));
  */
 export function synthesizeRoutes(ctx: RouteContext): Router {
   const { config } = ctx;
-  const { synthesis } = ctx.deps;
+  const { synthesis, encoders, backend, audio } = ctx.deps;
+  const converter = clipConverter({ audio, encoders, logger: ctx.deps.logger });
   const bodySchema = SynthesizeBodySchema(config.maxTextChars);
   const router = Router();
 
   async function synthesize(req: Request, res: Response): Promise<void> {
     const parsed = bodySchema.safeParse(req.body);
     if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
-    const { stream, ...body } = parsed.data;
+    const { stream, format: asked, ...body } = parsed.data;
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
     const input = { ...callerOf(res), ...body };
-    if (stream ?? req.accepts(["application/json", "audio/aac"]) === "audio/aac") {
-      await writeStream(synthesis.stream(input, { signal }), res);
+    const accepted = req.accepts(["application/json", ...Object.keys(STREAM_TYPES)]);
+    const acceptedFormat = typeof accepted === "string" ? STREAM_TYPES[accepted] : undefined;
+    if (stream ?? acceptedFormat !== undefined) {
+      const format = asked ?? acceptedFormat ?? "aac";
+      if (format === "aac") {
+        await writeStream(synthesis.stream(input, { signal }), res);
+        return;
+      }
+      // Reserved before the job starts: every encoder busy is a 503 that ran nothing.
+      const ticket = encoders.reserve("aac", format);
+      res.once("close", () => ticket.release());
+      const s = synthesis.stream(input, { signal });
+      const info = await backend.info().catch(() => undefined);
+      const expected = info ? expectedRate(info) : expectedRate({ model: config.model });
+      await writeStream(s, res, format, encodedStream(s, ticket, format, { expected, signal }));
       return;
     }
-    const body201 = created(await synthesis.synthesize(input, { signal }));
+    const clip = await synthesis.synthesize(input, { signal });
+    const body201 = created(clip);
+    if (asked !== undefined && asked !== "wav") {
+      // The clip in the asked format, converted now (so the 201 tells its size) and kept.
+      const meta = await audio.stat(clip.id);
+      if (!meta) throw new HttpProblem("audio_not_found", { detail: "The clip expired before it could be converted" });
+      const copy = await converter.convert(meta, asked);
+      Object.assign(body201, { url: `/audio/${clip.id}?format=${asked}`, mimeType: copy.mimeType, bytes: copy.bytes, sampleRate: copy.sampleRate ?? body201.sampleRate });
+    }
     // Not res.json(): Express would hash the body for an ETag, which means nothing on a 201 and
     // cost about 0.1 ms per request in the benchmark (Node sets the Content-Length itself).
     res.status(201).location(body201.url).type("application/json").end(JSON.stringify(body201));
