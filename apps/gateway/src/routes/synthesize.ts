@@ -7,9 +7,10 @@ import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import { upstreamDeadline } from "../middleware/upstream-deadline.ts";
 import type { RouteContext } from "../context.ts";
 import type { PoolRequestOptions } from "../pool.ts";
+import { synthesisOffer } from "../http/negotiate.ts";
 import { newId } from "../ids.ts";
 import { HttpProblem } from "../problems.ts";
-import { SynthesizeBodySchema, zodErrors, type SynthesisCreated } from "../schemas.ts";
+import { parseOrThrow, SynthesizeBodySchema, type SynthesisCreated } from "../schemas.ts";
 import { resolveVoice, toSdkRequest } from "../voices.ts";
 
 interface Plan {
@@ -35,12 +36,10 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
   const router = Router();
 
   async function plan(req: Request, _res: Response, next: NextFunction): Promise<void> {
-    const parsed = bodySchema.safeParse(req.body);
-    if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
-    const body = parsed.data;
+    const body = parseOrThrow(bodySchema, req.body);
+    const stream = synthesisOffer(req.get("accept"), body.stream).stream;
     const voice = await resolveVoice(body.voice, ctx.deps);
     const { mode, request } = toSdkRequest(body, voice);
-    const stream = body.stream ?? req.accepts(["application/json", "audio/aac"]) === "audio/aac";
     plans.set(req, { voice: voice.id, mode, request, stream });
     next();
   }
