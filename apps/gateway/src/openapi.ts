@@ -250,8 +250,10 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       },
       responses: {
         "201": json("SynthesisCreated", "The clip was generated and stored", SYNTHESIS_CREATED_EXAMPLE, { Location: header("/audio/{id}") }),
-        "200": {
-          description: "Streamed audio (AAC in ADTS frames, chunked)",
+        // "2XX", not "200": Swagger UI lets the first 2xx response (in key order, where "200"
+        // would come before "201") set the Accept header of "Try it out", which must be JSON.
+        "2XX": {
+          description: "200: streamed audio (AAC in ADTS frames, chunked), for `Accept: audio/aac` or `\"stream\": true`",
           headers: {
             "X-Audio-Id": header("Id of the whole clip, fetchable at /audio/{id} once the stream ends"),
             "Content-Location": header("/audio/{id}"),
