@@ -103,7 +103,12 @@ const kindOf = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : typeof v === "string" ? "a string" : `a ${typeof v}`;
 
 const show = (v: unknown): string => {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return kindOf(v); // nested too deep to print (the JSON parser allows it, the stack does not)
+  }
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
 };
 
