@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The gateway process: reads and validates the configuration (a bad value stops start-up with
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
