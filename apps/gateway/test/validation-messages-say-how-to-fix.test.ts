@@ -180,3 +180,30 @@ describe("POST /voices: each mistake, its message", () => {
     expect(synth.json.mode).toBe("crossLingual");
   });
 });
+
+describe("an unknown voice says where voice ids come from", () => {
+  it("the placeholder of the docs, or any id that is not a v_ id", async () => {
+    const res = await gw.api("/synthesize", jsonPost({ text: "Hi.", voice: "v_REPLACE_WITH_YOUR_VOICE_ID" }));
+    expect(res.status).toBe(404);
+    expect(res.json.detail).toBe('No voice with id "v_REPLACE_WITH_YOUR_VOICE_ID": voice ids are the v_ ids POST /voices answers (GET /voices lists them), or builtin:<speaker>');
+  });
+
+  it("an unknown built-in speaker lists the ones there are", async () => {
+    const res = await gw.api("/synthesize", jsonPost({ text: "Hi.", voice: "builtin:nobody" }));
+    expect(res.status).toBe(404);
+    expect(res.json.detail).toBe('No voice with id "builtin:nobody": the built-in speakers here are builtin:中文女, builtin:英文男');
+  });
+
+  it("a backend without built-in speakers (CosyVoice2/3) says so", async () => {
+    const cv3 = new FakeBackend();
+    cv3.info_ = { variant: "cv3-en", gradioVersion: "5.4.0", model: "cosyvoice3", sampleRate: 24_000, modes: ["clone", "crossLingual", "instruct"], speakers: [] };
+    const other = await startTestGateway({ backend: cv3 });
+    try {
+      const res = await other.api("/synthesize", jsonPost({ text: "你好。", voice: "builtin:中文女" }));
+      expect(res.status).toBe(404);
+      expect(res.json.detail).toMatch(/: this backend has no built-in speakers \(only CosyVoice 1 models have them\); save a voice with POST \/voices/);
+    } finally {
+      await other.close();
+    }
+  });
+});
