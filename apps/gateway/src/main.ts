@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     // Relative paths (DATA_DIR, CONFIG_FILE) are relative to where the person ran the command:
     // npm and pnpm run a package's script in its own folder but say where they were started in
     // INIT_CWD, so `npm start` and `pnpm --filter cosyvoice3-gateway start` share one data folder.
-    config = loadConfig(process.env, process.env["INIT_CWD"] ?? process.cwd());
+    config = loadConfig(process.env, process.env["INIT_CWD"] || process.cwd());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cosyvoice3-gateway: ${err.message}\n`);
