@@ -62,13 +62,15 @@ describe("encoders are bounded and never outlive their stream", () => {
   it("a source that fails before its first chunk: the primed ffmpeg is killed, the error comes out", async () => {
     const encoders = new Encoders({ max: 2, logger });
     const boom = new Error("voice not found");
+    let fail!: () => void;
     const failing: AsyncIterable<Uint8Array> = {
-      [Symbol.asyncIterator]: () => ({ next: () => new Promise((_r, reject) => setTimeout(() => reject(boom), 100)) }),
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise((_r, reject) => (fail = () => reject(boom))) }),
     };
     const gen = encoders.reserve("aac", "mp3").encode(failing, { ...opts, expectedRate: 24_000 });
     const next = gen.next();
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
     expect(await liveFfmpegChildren()).toBe(1);
+    fail();
     await expect(next).rejects.toBe(boom);
     expect(encoders.live).toBe(0);
     expect(await liveFfmpegChildren()).toBe(0);

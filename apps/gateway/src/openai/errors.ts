@@ -109,6 +109,8 @@ export interface OpenAIErrorsOptions {
 export function openAIErrors(options: OpenAIErrorsOptions) {
   return function openAIErrors(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
     const problem = classifyError(err);
+    // The rate limit gives refusals of bad input back by their code.
+    res.locals.problemCode = problem.code;
     const { status, body, headers } = toOpenAIError(problem);
     const log = { requestId: res.locals.requestId, code: problem.code, status, err: problem.cause ?? problem };
     if (status >= 500 && !SAFE_TO_RESEND.has(problem.code)) options.logger.error(log, "request failed");

@@ -62,7 +62,7 @@ export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRout
     })
     .post(auth, uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes, field: "audio_sample" }), async (req: Request, res: Response) => {
       const fields = CreateAudioVoiceFieldsSchema.safeParse(req.body ?? {});
-      if (!fields.success) throw new HttpProblem("invalid_request", { errors: zodErrors(fields.error) });
+      if (!fields.success) throw new HttpProblem("invalid_request", { errors: zodErrors(fields.error, { input: req.body ?? {}, schema: CreateAudioVoiceFieldsSchema }) });
       const upload = res.locals.upload;
       if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio_sample", detail: "audio_sample (the voice's recording) is required", code: "required" }] });
       ctx.deps.logger.info({ requestId: res.locals.requestId, consent: fields.data.consent.slice(0, 200) }, "custom voice created with consent");

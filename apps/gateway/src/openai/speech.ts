@@ -46,7 +46,7 @@ interface SpeechPlan {
 async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, speech: SpeechService, signal: AbortSignal): Promise<SpeechPlan> {
   const { config } = ctx;
   const parsed = SpeechBodySchema.safeParse(body);
-  if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
+  if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error, { input: body, schema: SpeechBodySchema }) });
   const b = parsed.data;
 
   const input = b.input.trim();

@@ -5,12 +5,13 @@ import { clientSignal } from "../middleware/client-signal.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import type { RouteContext } from "../context.ts";
+import { synthesisOffer } from "../http/negotiate.ts";
 import { HttpProblem } from "../problems.ts";
-import { SynthesizeBodySchema, zodErrors, type SynthesisCreated } from "../schemas.ts";
+import { parseOrThrow, SynthesizeBodySchema, type SynthesisCreated } from "../schemas.ts";
 import type { StoredClip, SynthesisStream } from "../synthesis/service.ts";
 import { clipConverter } from "../encode/converted-clips.ts";
 import { encodedStream, expectedRate, type EncodedStream } from "../encode/encoded-stream.ts";
-import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../encode/formats.ts";
+import type { AudioFormat } from "../encode/formats.ts";
 
 /** The 201 body of a stored clip. */
 function created(clip: StoredClip): SynthesisCreated {
@@ -66,13 +67,6 @@ async function* aacOf(s: SynthesisStream): AsyncGenerator<Uint8Array, void, unde
   for await (const chunk of s) yield chunk.data;
 }
 
-/**
- * Media types a synthesis can be streamed as, by format; the backend's own AAC first, so
- * `Accept: audio/*` streams it unconverted, as before there were other formats.
- */
-const STREAM_TYPES = Object.fromEntries(
-  ["aac" as const, ...AUDIO_FORMATS.filter((f) => f !== "aac")].map((f) => [FORMATS[f].mimeType.split(";")[0] ?? f, f]),
-) as Record<string, AudioFormat>;
 
 /**
  * `POST /synthesize`: validates the body and hands it to the synthesis service, then answers
@@ -88,16 +82,14 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
   const router = Router();
 
   async function synthesize(req: Request, res: Response): Promise<void> {
-    const parsed = bodySchema.safeParse(req.body);
-    if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
-    const { stream, format: asked, ...body } = parsed.data;
+    const { stream, format: asked, ...body } = parseOrThrow(bodySchema, req.body);
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
     const input = { ...callerOf(res), ...body };
-    const accepted = req.accepts(["application/json", ...Object.keys(STREAM_TYPES)]);
-    const acceptedFormat = typeof accepted === "string" ? STREAM_TYPES[accepted] : undefined;
-    if (stream ?? acceptedFormat !== undefined) {
-      const format = asked ?? acceptedFormat ?? "aac";
+    const offer = synthesisOffer(req.get("accept"), stream);
+    if (offer.stream) {
+      // The body's format is explicit, so it wins over the one Accept picked.
+      const format = asked ?? offer.audioFormat ?? "aac";
       if (format === "aac") {
         await writeStream(synthesis.stream(input, { signal }), res);
         return;
