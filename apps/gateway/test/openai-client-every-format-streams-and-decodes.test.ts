@@ -107,4 +107,8 @@ describe.skipIf(!SDK_READY)(`openai client: every format${SDK_READY ? "" : ` (sk
     expect(stack.gw.config.maxEncoders).toBeGreaterThan(0);
     expect(await liveFfmpegChildren()).toBe(0);
   });
+
+  it("every encoder was primed at the rate the UI streams at, 24000 Hz (CosyVoice 3): none had to restart", () => {
+    expect(stack.gw.logLines.filter((l) => l.includes("ffmpeg primed at another rate"))).toEqual([]);
+  });
 });

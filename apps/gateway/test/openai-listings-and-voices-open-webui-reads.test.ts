@@ -115,4 +115,8 @@ describe.skipIf(!SDK_READY)(`openai listings and voices${SDK_READY ? "" : ` (ski
     await res.arrayBuffer();
     expect(lastCall(stack.standin.record)).toMatchObject({ mode: "自然语言控制", speaker: "中文女" });
   });
+
+  it("every encoder was primed at the rate the UI streams at, 22050 Hz (CosyVoice 1): none had to restart", () => {
+    expect(stack.gw.logLines.filter((l) => l.includes("ffmpeg primed at another rate"))).toEqual([]);
+  });
 });

@@ -205,6 +205,7 @@ export class Encoders {
       if (primed && !first.done && adtsSampleRate(first.value) !== options.expectedRate) {
         // Primed at another rate than the source has: a fresh, unprimed ffmpeg (nothing was
         // encoded yet, so nothing is lost but the head start).
+        this.logger.debug({ expectedRate: options.expectedRate, sourceRate: adtsSampleRate(first.value), to: options.to }, "ffmpeg primed at another rate: restarted");
         proc.kill();
         await proc.exited;
         proc = this.start(options, undefined);
