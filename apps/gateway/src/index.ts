@@ -14,3 +14,8 @@ export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-aud
 export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
 export { openStores, type GatewayStores } from "./stores/open.ts";
+export { Encoders, ffmpegArgs, type EncodersOptions, type EncodeOptions, type EncoderTicket } from "./encode/encoders.ts";
+export { EncodeError, EncodersBusyError } from "./encode/errors.ts";
+export { AUDIO_FORMATS, FORMATS, type AudioFormat, type FormatSpec } from "./encode/formats.ts";
+export { openAIRoutes } from "./openai/router.ts";
+export type { SpeechService, SpeechVoice, SpeechJob } from "./openai/speech-service.ts";
