@@ -77,7 +77,7 @@ describe("POST /synthesize: each mistake, its message", () => {
   it("an unknown key with no near miss lists the known fields", async () => {
     const [e] = (await refusal({ text: "Hi.", voice, colour: "blue" })).errors;
     expect(e).toMatchObject({ pointer: "/colour", code: "unknown_field" });
-    expect(e?.detail).toBe('unknown field "colour"; known fields: text, voice, mode, instruct, speed, seed, stream');
+    expect(e?.detail).toBe('unknown field "colour"; known fields: text, voice, mode, instruct, speed, seed, stream, format');
   });
 
   it('a missing field says "required", not "expected string, received undefined"', async () => {

@@ -5,6 +5,7 @@
 import type { OpenApiBuilder, ResponseObject, SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
 import { AUDIO_FORMATS, FORMATS } from "../encode/formats.ts";
+import { PLACEHOLDER } from "../openapi-examples.ts";
 import { AudioModelListSchema, AudioVoiceListSchema, AudioVoiceSchema, CreateAudioVoiceFieldsSchema, ModelListSchema, OpenAIErrorSchema, SpeechBodySchema, SpeechEventSchema } from "./schemas.ts";
 
 const TAG = "OpenAI";
@@ -47,6 +48,18 @@ function errors(codes: number[]): Record<string, ResponseObject> {
 
 const json = (name: string, description: string): ResponseObject => ({ description, content: { "application/json": { schema: ref(name) } } });
 
+const REPLACE = `Replace \`${PLACEHOLDER.voice}\` with a voice id (or name) from GET /v1/audio/voices, or an alias from VOICE_ALIASES.`;
+
+/** Request bodies of `POST /v1/audio/speech`, as OpenAI's clients send them (the first is Swagger UI's default). */
+const SPEECH_EXAMPLES = {
+  mp3: { summary: "What Open WebUI sends (MP3, the default)", value: { model: "tts-1", voice: PLACEHOLDER.voice, input: "Hello! This is my cloned voice speaking." } },
+  instructions: {
+    summary: "Instructions (an instruct job), Ogg Opus",
+    value: { model: "gpt-4o-mini-tts", voice: PLACEHOLDER.voice, input: "Take a deep breath and relax.", instructions: "Speak slowly and softly.", response_format: "opus" },
+  },
+  sse: { summary: "Server-sent events with base64 audio", value: { model: "tts-1", voice: { id: PLACEHOLDER.voice }, input: "One sentence. And another.", response_format: "aac", stream_format: "sse" } },
+};
+
 /**
  * Adds the `/v1` paths and their schemas to a document.
  * @example addOpenAIPaths(builder, { maxUploadBytes: 10 * 2 ** 20 });
@@ -81,9 +94,10 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
         "Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; " +
         "opus in Ogg; aac as ADTS; flac and wav with unknown length; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, " +
         "streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. " +
-        "An error after the first bytes cuts the connection (an SSE stream ends with an `error` event).",
+        "An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). " +
+        REPLACE,
       security: secured,
-      requestBody: { required: true, content: { "application/json": { schema: ref("SpeechRequest") } } },
+      requestBody: { required: true, content: { "application/json": { schema: ref("SpeechRequest"), examples: SPEECH_EXAMPLES } } },
       responses: {
         "200": {
           description: "The audio, or with `stream_format: \"sse\"` a text/event-stream of SpeechEvent (`data: {...}` lines)",
@@ -98,7 +112,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
     get: { tags: [TAG], operationId: "openaiListModels", summary: "Model names (any name works for speech)", security: secured, responses: { "200": json("ModelList", "OpenAI's model list"), ...errors([401, 429]) } },
   });
   b.addPath("/v1/models/{id}", {
-    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, example: "tts-1" }],
     get: { tags: [TAG], operationId: "openaiGetModel", summary: "One model", security: secured, responses: { "200": { description: "The model", content: { "application/json": { schema: { type: "object" } } } }, ...errors([401, 404, 429]) } },
   });
   b.addPath("/v1/audio/models", {
@@ -124,7 +138,10 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
       operationId: "openaiCreateVoice",
       summary: "Create a custom voice (OpenAI's multipart form): one of our saved voices",
       security: secured,
-      requestBody: { required: true, content: { "multipart/form-data": { schema: form } } },
+      requestBody: {
+        required: true,
+        content: { "multipart/form-data": { schema: form, example: { name: "Ann", consent: "cons_1234", prompt_text: "I like long walks." } } },
+      },
       responses: { "200": json("AudioVoice", "The saved voice; its id works as `voice` here and on /synthesize"), ...errors([400, 401, 413, 429]) },
     },
   });
