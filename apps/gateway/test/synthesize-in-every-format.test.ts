@@ -1,6 +1,7 @@
 // REST's POST /synthesize in the other formats: `format` (or an Accept of an audio type) streams
 // the backend's chunks encoded as they come; a stored clip asked for in a format comes back
 // converted, its url serving that format. The backend's own AAC stays the stored clip.
+import { request } from "node:http";
 import { synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FORMATS, type AudioFormat } from "../src/encode/formats.ts";
@@ -66,6 +67,35 @@ describe.skipIf(!SDK_READY)(`POST /synthesize in every format${SDK_READY ? "" : 
     expect(Math.abs((await probe(mp3.bytes, "mp3")).decodedMs - wavMs)).toBeLessThan(100);
     // The clip itself is still the WAV.
     expect((await stack.gw.api(`/audio/${res.json.id}`)).headers.get("content-type")).toBe("audio/wav");
+  });
+
+  // Hundreds of kilobytes of WAV into a socket the client does not read for a while: the
+  // gateway waits for drain (on the client's signal, not the job's, which ends before the
+  // encoder has written everything) and sends it all.
+  const LONG = Array.from({ length: 2 }, () => TEXT).join(" ");
+  it.each([
+    ["/synthesize", { text: LONG, stream: true, format: "wav" }],
+    ["/v1/audio/speech", { input: LONG, response_format: "wav" }],
+  ] as const)("%s: a client that reads slowly still gets the whole encoded stream", async (path, body) => {
+    const payload = JSON.stringify({ ...body, voice });
+    const bytes = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(stack.gw.url + path, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+        const parts: Buffer[] = [];
+        res.pause();
+        // Not reading while the job runs to its end: the rest waits in the gateway's buffers.
+        setTimeout(() => {
+          res.on("data", (b: Buffer) => parts.push(b));
+          res.on("end", () => resolve(Buffer.concat(parts)));
+          res.on("error", reject);
+          res.resume();
+        }, 2_000);
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+    const whole = await probe((await stack.gw.api((await stack.gw.api("/synthesize", jsonPost({ text: LONG, voice }))).json.url)).bytes, "wav");
+    expect(whole.decodedMs).toBeGreaterThan(4_000);
+    expect(Math.abs((await probe(bytes, "wav")).decodedMs - whole.decodedMs)).toBeLessThan(100);
   });
 
   it("an unknown format is a 400 naming the formats", async () => {

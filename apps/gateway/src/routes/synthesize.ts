@@ -35,24 +35,29 @@ function created(clip: StoredClip): SynthesisCreated {
  * audio exists is still a proper problem response; a failure after it cuts the connection (the
  * problem handler destroys a started response).
  */
-async function writeStream(s: SynthesisStream, res: Response, format: AudioFormat = "aac", encoded?: EncodedStream): Promise<void> {
-  const bytes = encoded ? encoded[Symbol.asyncIterator]() : aacOf(s);
+async function writeStream(s: SynthesisStream, res: Response, format: AudioFormat = "aac", encoded?: { stream: EncodedStream; drainSignal: () => AbortSignal }): Promise<void> {
+  const bytes = encoded ? encoded.stream[Symbol.asyncIterator]() : aacOf(s);
+  // The job's own signal ends with the job; an encoder still flushing after it needs another.
+  const drainSignal = encoded?.drainSignal ?? (() => s.signal);
   let finished = false;
   try {
     let next = await bytes.next();
     res.status(200).set({
-      "Content-Type": encoded?.mimeType ?? "audio/aac",
+      "Content-Type": encoded?.stream.mimeType ?? "audio/aac",
       "Cache-Control": "no-store",
       "X-Audio-Id": s.id,
       // The stored clip is the backend's AAC; in another format it is served converted.
       "Content-Location": `/audio/${s.id}${format === "aac" ? "" : `?format=${format}`}`,
       "X-Accel-Buffering": "no",
-      ...(encoded ? { "X-Sample-Rate": String(encoded.sampleRate) } : {}),
+      ...(encoded ? { "X-Sample-Rate": String(encoded.stream.sampleRate) } : {}),
     });
     while (!next.done) {
-      if (!res.write(next.value)) await once(res, "drain", { signal: s.signal }).catch(() => {
-        throw s.signal.reason;
-      });
+      if (!res.write(next.value)) {
+        const waitSignal = drainSignal();
+        await once(res, "drain", { signal: waitSignal }).catch(() => {
+          throw waitSignal.reason;
+        });
+      }
       // The service stores the clip before it reports done, so the id answers once the client has the last byte.
       next = await bytes.next();
     }
@@ -100,7 +105,9 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
       const s = synthesis.stream(input, { signal });
       const info = await backend.info().catch(() => undefined);
       const expected = info ? expectedRate(info) : expectedRate({ model: config.model });
-      await writeStream(s, res, format, encodedStream(s, ticket, format, { expected, signal }));
+      // A client that stops reading (but stays) is given one job's time to go on.
+      const drainSignal = () => AbortSignal.any([signal, AbortSignal.timeout(config.upstreamTimeoutMs)]);
+      await writeStream(s, res, format, { stream: encodedStream(s, ticket, format, { expected, signal }), drainSignal });
       return;
     }
     const clip = await synthesis.synthesize(input, { signal });
