@@ -68,6 +68,8 @@ export const ConfigEnvSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).max(100).regex(/^[\w:.-]+$/, "letters, digits and _ : . - only").default("cosyvoice3-gateway:"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ROUTES_FILE: z.string().min(1).optional(),
+  SYNTHESIS_ROUTE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "a route name from ROUTES_FILE").optional(),
   CORS_ORIGINS: z
     .string()
     .default("")
@@ -124,6 +126,10 @@ export interface GatewayConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Browser origins allowed to call the API from JavaScript (`*` for any); empty: same-origin only. */
   corsOrigins: string[];
+  /** Absolute path of the routes file (ours or Ocelot's ocelot.json), hot-reloaded; unset: no passthrough routes. */
+  routesFile?: string;
+  /** The route whose backends the REST API uses (else a route with `synthesis: true`, else COSYVOICE_URL). */
+  synthesisRoute?: string;
 }
 
 /** A configuration value was rejected; the message names each variable and what is wrong. */
@@ -212,6 +218,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
+    ...(e.ROUTES_FILE !== undefined ? { routesFile: resolve(cwd, e.ROUTES_FILE) } : {}),
+    ...(e.SYNTHESIS_ROUTE !== undefined ? { synthesisRoute: e.SYNTHESIS_ROUTE } : {}),
   };
 }
 

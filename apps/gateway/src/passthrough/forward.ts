@@ -42,9 +42,21 @@ export interface ForwardOptions {
   streamIdleMs: number;
   /** Rewrites an upstream Location (a redirect) into the gateway's URL space. */
   rewriteLocation: (location: string) => string;
-  /** Sees the response head; may return a watcher of its body chunks. */
-  onResponse?: (status: number, headers: IncomingMessage["headers"]) => ((chunk: Buffer) => void) | undefined;
+  /**
+   * Replaces a (small, JSON) 200 response body: the one thing read whole rather than streamed.
+   * Used for one client bug only (see `passthrough.ts`).
+   */
+  rewrite?: (body: Buffer) => Buffer;
+  /** Sees the response head; may return a watcher of its body (chunks as they pass, then its end). */
+  onResponse?: (status: number, headers: IncomingMessage["headers"]) => BodyWatcher | undefined;
   logger: Logger;
+}
+
+/** Reads a copy of a response body as it passes. */
+export interface BodyWatcher {
+  chunk(c: Buffer): void;
+  /** The body reached its end. */
+  end?(): void;
 }
 
 /** How an exchange ended. */
@@ -147,19 +159,40 @@ export function forward(req: IncomingMessage, res: ServerResponse, opts: Forward
         }, ms);
       };
       arm(stream ? opts.streamIdleMs : Math.max(1, opts.timeoutMs - (Date.now() - started)));
+      if (opts.rewrite) {
+        const parts: Buffer[] = [];
+        proxyRes.on("data", (c: Buffer) => parts.push(c));
+        proxyRes.once("end", () => {
+          let body: Buffer = Buffer.concat(parts);
+          if (status === 200) {
+            try {
+              body = opts.rewrite?.(body) ?? body;
+            } catch {
+              // Not what we expected: pass it on unchanged.
+            }
+          }
+          const out = { ...proxyRes.headers, "content-length": String(body.length) };
+          delete out["transfer-encoding"];
+          if (!res.headersSent) res.writeHead(status ?? 502, out);
+          res.end(body);
+        });
+      }
       proxyRes.on("data", (chunk: Buffer) => {
         if (stream) arm(opts.streamIdleMs);
-        watcher?.(chunk);
+        watcher?.chunk(chunk);
       });
       proxyRes.once("end", () => {
         complete = true;
         clearTimeout(bodyTimer);
+        watcher?.end?.();
       });
     };
 
     const headers = req.headers as Record<string, unknown>;
     dropHopByHop(headers);
     if (opts.body !== undefined) headers["content-length"] = String(opts.body.length);
+    // A body to rewrite must arrive uncompressed.
+    if (opts.rewrite) delete headers["accept-encoding"];
     Object.assign(headers, opts.headers);
     const body =
       opts.body !== undefined
@@ -167,7 +200,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, opts: Forward
         : capped(req, opts.maxBodyBytes, () => fail(new HttpProblem("payload_too_large", { detail: `The body is larger than ${opts.maxBodyBytes} bytes` })));
 
     res.once("close", finish);
-    proxy.web(req, res, { target: new URL(backend.url + opts.path), agent: backend.agent, buffer: body }, (err: NodeJS.ErrnoException) => {
+    proxy.web(req, res, { target: new URL(backend.url + opts.path), agent: backend.agent, buffer: body, selfHandleResponse: opts.rewrite !== undefined }, (err: NodeJS.ErrnoException) => {
       if (ex.failed) return finish();
       const code = err.code ?? "";
       if (status === undefined && DOWN.has(code)) backend.markDown(opts.logger, code, "passthrough request");

@@ -369,7 +369,8 @@ function translateRoute(r: Reader, route: Obj, at: string, g: GlobalDefaults, na
   timeoutMs ??= g.timeoutMs ?? OCELOT_DEFAULT_TIMEOUT_MS;
 
   const lb = r.object(route["LoadBalancerOptions"], `${at}.LoadBalancerOptions`);
-  let bal = g.balancer;
+  // Ocelot's default is NoLoadBalancer: the first host, always.
+  let bal = g.balancer ?? "first";
   if (lb) {
     r.keys(lb, LB_KEYS, `${at}.LoadBalancerOptions`);
     bal = balancer(r, lb["Type"], `${at}.LoadBalancerOptions.Type`) ?? bal;
@@ -405,7 +406,7 @@ function translateRoute(r: Reader, route: Obj, at: string, g: GlobalDefaults, na
     kind: "auto",
     ...(methodList ? { methods: methodList as NonNullable<RouteInput["methods"]> } : {}),
     backends,
-    ...(bal ? { balancer: bal } : {}),
+    balancer: bal,
     ...(rateLimit ? { rateLimit } : {}),
     timeoutMs,
     auth,
