@@ -145,10 +145,32 @@ export class Passthrough {
   readonly handler: RequestHandler = (req, res, next) => {
     const table = this.table;
     const m = table.match(req.url);
-    if (!m) return next();
+    if (!m) return this.strayAsset(table, req, res, next);
     if (m.redirect) return void res.redirect(req.method === "GET" || req.method === "HEAD" ? 301 : 308, m.location);
     this.handle(m.route, m.rest, m.upstream, req, res).catch(next);
   };
+
+  /**
+   * The Gradio frontend loads its stylesheet a second time from `new URL("./assets/...", root)`,
+   * and `root` has no trailing slash, so under a prefix that request leaves it
+   * (`/assets/x.css`). A GET that no route claims, sent by a page under a Gradio route of this
+   * origin (its Referer), is sent back under that route.
+   */
+  private strayAsset(table: RouteTable, req: Request, res: Response, next: NextFunction): void {
+    const referer = req.get("referer");
+    if ((req.method !== "GET" && req.method !== "HEAD") || !referer) return next();
+    let from: URL;
+    try {
+      from = new URL(referer);
+    } catch {
+      return next();
+    }
+    if (from.host !== req.host) return next();
+    const m = table.match(from.pathname);
+    if (!m || m.redirect || m.route.match !== "prefix" || m.route.kind === "http") return next();
+    if (!this.candidates(m.route).some((b) => b.gradio === true)) return next();
+    res.redirect(307, m.route.path + req.url.replace(/^\/+/, ""));
+  }
 
   private async handle(route: CompiledRoute, rest: string, upstream: string, req: Request, res: Response): Promise<void> {
     if (route.methods && !route.methods.includes(req.method)) {
