@@ -53,6 +53,8 @@ export async function startRoutedGateway(root: string, routes: string, overrides
     dataDir,
     model: "cosyvoice3",
     routesFile,
+    // The REST API's backend: nothing listens on port 1 (never a real UI on 7860).
+    cosyvoiceUrl: "http://127.0.0.1:1",
     shutdownGraceMs: 1_000,
     healthCheckIntervalMs: 1_000,
     rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
@@ -84,4 +86,26 @@ export async function startRoutedGateway(root: string, routes: string, overrides
 export function tempRoot(prefix: string): { root: string; cleanup(): void } {
   const root = mkdtempSync(join(tmpdir(), prefix));
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The prompt text CosyVoice3 needs in zero-shot mode. */
+export const PROMPT_TEXT = "You are a helpful assistant.<|endofprompt|>This is my voice.";
+
+/**
+ * One whole Gradio session over the raw protocol through `base` (e.g. `http://gw/cosyvoice`):
+ * upload a prompt, join a 3 s clone, follow the stream to `process_completed`.
+ * @returns whether the job succeeded, and its session hash
+ */
+export async function runCloneSession(base: string, session: string, text: string): Promise<{ session: string; success: boolean; messages: string[] }> {
+  const { joinQueue, openQueueStream, synthWav, uploadFile } = await import("@cosyvoice3/testkit");
+  const file = await uploadFile(base, synthWav({ sampleRate: 24_000, seconds: 3, f0: 160 }), `${session}.wav`, "audio/wav");
+  const join = await joinQueue(base, { fn_index: 1, session_hash: session, data: [text, "3s极速复刻", "", PROMPT_TEXT, file, null, "", 0, false, 1] });
+  if (!join.ok) return { session, success: false, messages: [`join ${join.status} ${JSON.stringify(join.body)}`] };
+  const stream = await openQueueStream(base, session);
+  try {
+    const done = await stream.waitFor((m) => m.msg === "process_completed" || m.msg === "unexpected_error", 60_000);
+    return { session, success: done["success"] === true, messages: stream.messages.map((m) => m.msg) };
+  } finally {
+    stream.close();
+  }
 }
