@@ -109,3 +109,69 @@ export async function runCloneSession(base: string, session: string, text: strin
     stream.close();
   }
 }
+
+/** What {@link startEchoBackend} saw of one request. */
+export interface EchoRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Bytes of body received so far. */
+  received: number;
+  ended: boolean;
+  /** The connection closed before the body ended or the answer was sent. */
+  aborted: boolean;
+}
+
+/** A plain HTTP backend that shows what reached it (headers, body progress, disconnects). */
+export interface EchoBackend {
+  url: string;
+  port: number;
+  requests: EchoRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Paths: `/headers` answers the request's headers as JSON (with hop-by-hop headers of its own);
+ * `/redirect` answers 302 to its own absolute URL; `/upload` reads the body and answers its
+ * size; `/hang` accepts and never answers.
+ * @example const echo = await startEchoBackend(); await fetch(`${echo.url}/headers`);
+ */
+export async function startEchoBackend(): Promise<EchoBackend> {
+  const { createServer } = await import("node:http");
+  const requests: EchoRequest[] = [];
+  const server = createServer((req, res) => {
+    const seen: EchoRequest = { method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, received: 0, ended: false, aborted: false };
+    requests.push(seen);
+    req.on("data", (c: Buffer) => (seen.received += c.length));
+    req.on("end", () => (seen.ended = true));
+    res.on("close", () => {
+      if (!res.writableFinished) seen.aborted = true;
+    });
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    if (path.endsWith("/hang")) return;
+    if (path.endsWith("/redirect")) {
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/landed` });
+      return void res.end();
+    }
+    req.on("end", () => {
+      if (path.endsWith("/upload")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return void res.end(JSON.stringify({ received: seen.received }));
+      }
+      res.writeHead(200, { "content-type": "application/json", connection: "keep-alive, x-upstream-hop", "x-upstream-hop": "1", "keep-alive": "timeout=5" });
+      res.end(JSON.stringify(seen.headers));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
