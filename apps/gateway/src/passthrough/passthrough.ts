@@ -334,7 +334,7 @@ export class Passthrough {
     if (session) a.sessions.set(session, backend.url);
 
     // A job takes a slot of its box, shared with the REST API's jobs on that box.
-    const release = await this.takeSlot(ctx, backend);
+    const release = this.takeSlot(ctx, backend);
     if (!release) return;
     let handedOver = false;
     await this.exchange(ctx, backend, {
@@ -375,14 +375,19 @@ export class Passthrough {
     return Buffer.from(JSON.stringify(parsed));
   }
 
-  /** A job slot on `backend`, or a Gradio-shaped 503 when its cap is reached (then undefined). */
-  private async takeSlot(ctx: Ctx, backend: PassthroughBackend): Promise<(() => void) | undefined> {
-    const signal = AbortSignal.any([abortOnClose(ctx.res), AbortSignal.timeout(ctx.route.timeoutMs)]);
-    try {
-      return await backend.slots.acquire(signal);
-    } catch (err) {
-      if (ctx.res.destroyed || ctx.res.writableEnded) return undefined;
-      const retry = err instanceof HttpProblem && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds : Math.max(1, Math.ceil(ctx.route.timeoutMs / 1000));
+  /**
+   * A place among `backend`'s jobs, or a Gradio-shaped 503 when its cap (running + waiting) is
+   * reached (then undefined). The join is never held: Gradio queues it itself, and the place it
+   * takes in the shared slots (a running slot, else one in the wait list that turns into a
+   * running one when its turn comes) keeps the REST API's jobs and the passthrough's under one
+   * cap, below the size of the UI's own queue. Holding the join instead would time out Python's
+   * `gradio_client`, which waits 5 s for it.
+   */
+  private takeSlot(ctx: Ctx, backend: PassthroughBackend): (() => void) | undefined {
+    const slots = backend.slots;
+    if (!slots.hasRoom) {
+      const retry = slots.retryAfterSeconds();
+      this.logger.debug({ backend: backend.name, ...slots.load }, "passthrough join refused: the backend's job cap is reached");
       // Gradio's own answer to a full queue, which its clients (browser, gradio_client) understand.
       ctx.res
         .status(503)
@@ -390,6 +395,20 @@ export class Passthrough {
         .json({ detail: `Queue is full. The job cap of this backend is reached; retry in ${retry} s.` });
       return undefined;
     }
+    const ac = new AbortController();
+    let release: (() => void) | undefined;
+    let over = false;
+    // Takes its place now (synchronously): a running slot, or one in the wait list.
+    slots.acquire(ac.signal).then(
+      (r) => (over ? r() : (release = r)),
+      () => undefined,
+    );
+    return () => {
+      if (over) return;
+      over = true;
+      if (release) release();
+      else ac.abort();
+    };
   }
 
   /** queue/data: follows the session's job messages to free slots and learn output files. */
