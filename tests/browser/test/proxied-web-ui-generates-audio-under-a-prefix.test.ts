@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)("the CosyVoice web UI through /cosyvoice/ in
     // The output player: the last <audio> on the page, fed by the streamed HLS playlist.
     await page.waitForFunction(
       () => {
-        const all = [...document.querySelectorAll("audio")];
+        const all = Array.from(document.querySelectorAll("audio"));
         const out = all[all.length - 1];
         return out !== undefined && all.length >= 2 && out.currentTime > 0.2;
       },
