@@ -189,18 +189,23 @@ export function forward(req: IncomingMessage, res: ServerResponse, opts: Forward
     };
 
     const headers = req.headers as Record<string, unknown>;
+    const chunked = headers["transfer-encoding"] !== undefined;
     dropHopByHop(headers);
     if (opts.body !== undefined) headers["content-length"] = String(opts.body.length);
     // A body to rewrite must arrive uncompressed.
     if (opts.rewrite) delete headers["accept-encoding"];
     Object.assign(headers, opts.headers);
+    // A request without a body (most GETs) is piped as it is: no counting stream to allocate.
+    const hasBody = chunked || (headers["content-length"] !== undefined && headers["content-length"] !== "0");
     const body =
       opts.body !== undefined
         ? Readable.from([opts.body])
-        : capped(req, opts.maxBodyBytes, () => fail(new HttpProblem("payload_too_large", { detail: `The body is larger than ${opts.maxBodyBytes} bytes` })));
+        : hasBody
+          ? capped(req, opts.maxBodyBytes, () => fail(new HttpProblem("payload_too_large", { detail: `The body is larger than ${opts.maxBodyBytes} bytes` })))
+          : undefined;
 
     res.once("close", finish);
-    proxy.web(req, res, { target: new URL(backend.url + opts.path), agent: backend.agent, buffer: body, selfHandleResponse: opts.rewrite !== undefined }, (err: NodeJS.ErrnoException) => {
+    proxy.web(req, res, { target: new URL(backend.url + opts.path), agent: backend.agent, ...(body ? { buffer: body } : {}), selfHandleResponse: opts.rewrite !== undefined }, (err: NodeJS.ErrnoException) => {
       if (ex.failed) return finish();
       const code = err.code ?? "";
       if (status === undefined && DOWN.has(code)) backend.markDown(opts.logger, code, "passthrough request");

@@ -142,13 +142,42 @@ export class Passthrough {
   }
 
   /** The request handler: answers requests under a route's path, passes the rest on. */
-  readonly handler: RequestHandler = (req, res, next) => {
+  readonly handler: RequestHandler = (req, res, next) => this.dispatch(req, res, next, "all");
+
+  /**
+   * Mounted before the gateway's own routes and its request log: a route's path wins over the
+   * gateway's paths, and proxied requests are logged by the passthrough itself (one line when
+   * info is enabled) rather than by pino-http, which serializes every request's headers into a
+   * child logger whether or not it logs. A route at `/` (a catch-all) is left to {@link late}.
+   */
+  readonly early: RequestHandler = (req, res, next) => this.dispatch(req, res, next, "early");
+
+  /** Mounted after the gateway's own routes: a catch-all route at `/`, and Gradio's stray asset requests. */
+  readonly late: RequestHandler = (req, res, next) => this.dispatch(req, res, next, "late");
+
+  private dispatch(req: Request, res: Response, next: NextFunction, when: "early" | "late" | "all"): void {
     const table = this.table;
     const m = table.match(req.url);
-    if (!m) return this.strayAsset(table, req, res, next);
+    if (!m) return when === "early" ? next() : this.strayAsset(table, req, res, next);
+    const catchAll = m.route.path === "/";
+    if ((when === "early" && catchAll) || (when === "late" && !catchAll)) return next();
+    if (when === "early") this.accessLog(req, res, m.route);
     if (m.redirect) return void res.redirect(req.method === "GET" || req.method === "HEAD" ? 301 : 308, m.location);
     this.handle(m.route, m.rest, m.upstream, req, res).catch(next);
-  };
+  }
+
+  private accessLog(req: Request, res: Response, route: CompiledRoute): void {
+    const started = Date.now();
+    res.once("close", () => {
+      const status = res.statusCode;
+      const level = !res.writableFinished || status >= 500 ? "warn" : "info";
+      if (!this.logger.isLevelEnabled(level)) return;
+      this.logger[level](
+        { requestId: res.locals.requestId, method: req.method, path: req.path, status, ms: Date.now() - started, route: route.name, complete: res.writableFinished },
+        "passthrough request",
+      );
+    });
+  }
 
   /**
    * The Gradio frontend loads its stylesheet a second time from `new URL("./assets/...", root)`,
