@@ -56,8 +56,13 @@ describe.skipIf(skip !== undefined)("the CosyVoice web UI through /cosyvoice/ in
       const direct = await fetch(stack.standin.url + r.url.slice(`${stack.gatewayUrl}/cosyvoice`.length));
       expect({ url: r.url, status: r.status }).toEqual({ url: r.url, status: direct.status });
     }
-    // No request of the gateway's origin went unanswered.
-    expect(failed.filter((u) => u.startsWith(stack.gatewayUrl) && !ours.some((r) => r.url === u))).toEqual([]);
+    // No request of the gateway's origin went unanswered, unless the UI itself cannot answer it
+    // (Chromium reports a font it got a 404 for as a failed request, sometimes before its response).
+    for (const u of failed.filter((x) => x.startsWith(`${stack.gatewayUrl}/cosyvoice/`) && !requested.some((r) => r.url === x))) {
+      const direct = await fetch(stack.standin.url + u.slice(`${stack.gatewayUrl}/cosyvoice`.length));
+      expect({ u, direct: direct.status >= 400 }).toEqual({ u, direct: true });
+    }
+    expect(failed.filter((x) => x.startsWith(stack.gatewayUrl) && !x.startsWith(`${stack.gatewayUrl}/cosyvoice/`))).toEqual([]);
   });
 
   it("clones a voice from an uploaded prompt and the output <audio> plays", async () => {
