@@ -109,7 +109,7 @@ export async function startGateway(
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
-        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrl: synthesisRoute.backends.map((b) => b.url).join(",") } : config, logger);
+        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => b.url) } : config, logger);
   pool.start();
   if (routes) {
     const urls = new Map(Object.entries(pool.endpoints()).map(([name, url]) => [url.replace(/\/+$/, ""), name]));

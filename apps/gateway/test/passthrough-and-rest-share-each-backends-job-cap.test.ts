@@ -22,7 +22,7 @@ describe("the passthrough and the REST API share each box's job cap", () => {
     // CosyVoice1 has built-in speakers, so both doors can run a pretrained job; each takes ~2 s.
     [box] = (await startBoxes(tmp.root, 1, { model: "cosyvoice1", firstChunkDelayMs: 2_000 })) as [StandinHandle];
     g = await startRoutedGateway(tmp.root, `routes:\n  - path: /cosyvoice/\n    kind: gradio\n    backends: ["${box.url}"]\n`, {
-      cosyvoiceUrl: box.url,
+      cosyvoiceUrls: [box.url],
       model: "cosyvoice1",
       concurrency: 1,
       queueSize: 0,

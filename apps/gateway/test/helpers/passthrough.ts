@@ -54,7 +54,7 @@ export async function startRoutedGateway(root: string, routes: string, overrides
     model: "cosyvoice3",
     routesFile,
     // The REST API's backend: nothing listens on port 1 (never a real UI on 7860).
-    cosyvoiceUrl: "http://127.0.0.1:1",
+    cosyvoiceUrls: ["http://127.0.0.1:1"],
     shutdownGraceMs: 1_000,
     healthCheckIntervalMs: 1_000,
     rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },

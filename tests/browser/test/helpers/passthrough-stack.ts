@@ -36,7 +36,7 @@ export async function startPassthroughStack(overrides: Partial<GatewayConfig> = 
       host: "127.0.0.1",
       dataDir,
       model: "cosyvoice3",
-      cosyvoiceUrl: standin.url,
+      cosyvoiceUrls: [standin.url],
       routesFile,
       shutdownGraceMs: 2_000,
       logLevel: "debug",
