@@ -101,7 +101,13 @@ export async function startGateway(
       },
     });
   }
-  const synthesisRoute = routes ? synthesisRouteOf(config, routes.current()) : undefined;
+  let synthesisRoute: CompiledRoute | undefined;
+  try {
+    synthesisRoute = routes ? synthesisRouteOf(config, routes.current()) : undefined;
+  } catch (err) {
+    routes?.close();
+    throw err;
+  }
   const stores = await openStores(config, logger);
   const given = options.backend;
   const pool =

@@ -4,7 +4,8 @@
  * `gradio_client` and from `@gradio/client`, neither of which keeps cookies: every job
  * completes, the sessions spread over both boxes, and each session's upload, join, event
  * stream and output live on one box (the stand-ins' records say which session each job came
- * from, and a job whose prompt landed on the other box would have found no file).
+ * from, and a job whose prompt landed on the other box would have found no file). A box that
+ * goes down gets no new sessions.
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { promisify } from "node:util";
 import { Client, handle_file } from "@gradio/client";
 import { joinQueue, openQueueStream, readRecord, synthWav, uploadFile, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBoxes, startRoutedGateway, tempRoot, type RoutedGateway } from "./helpers/passthrough.ts";
+import { runCloneSession, startBoxes, startRoutedGateway, tempRoot, type RoutedGateway } from "./helpers/passthrough.ts";
 
 const PYTHON = resolve(import.meta.dirname, "../../standin/.venv/bin/python");
 const SCRIPT = resolve(import.meta.dirname, "fixtures/gradio_client_predict.py");
@@ -114,6 +115,19 @@ describe("Gradio sessions through /cosyvoice/ stick to one of two backends", () 
     const mine = [...calls(boxes[0] as StandinHandle), ...calls(boxes[1] as StandinHandle)].filter((c) => c["session_hash"] === session);
     expect(mine).toHaveLength(1);
     expect(mine[0]?.["prompt_wav_upload"]).toMatchObject({ sample_rate: 24_000 });
+  });
+
+  it("a box that goes down gets no new sessions, and the page keeps loading", async () => {
+    const [a, b] = boxes as [StandinHandle, StandinHandle];
+    await b.stop();
+    // Before any check has seen it go: a request tied to no box is tried on the other one.
+    for (let i = 0; i < 4; i++) expect((await fetch(`${g.url}/cosyvoice/config`)).status).toBe(200);
+    const deadline = Date.now() + 5_000;
+    while (g.gw.passthrough?.registry.get(b.url)?.health !== "down" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const results = await Promise.all([0, 1, 2].map((i) => runCloneSession(`${g.url}/cosyvoice`, `after-down-${i}`, `Box B is gone, session ${i}.`)));
+    expect(results.filter((r) => !r.success)).toEqual([]);
+    const onA = new Set(calls(a).map((c) => c["session_hash"]));
+    for (const r of results) expect(onA.has(r.session)).toBe(true);
   });
 
   /** Every session's jobs ran on exactly one box, with its prompt found there; both boxes worked. */

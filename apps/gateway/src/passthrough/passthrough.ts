@@ -311,9 +311,9 @@ export class Passthrough {
         return this.exchange(ctx, this.bound(route, g.eventId && a.events.get(g.eventId)) ?? this.pick(route), {});
       case "other":
         if (ctx.req.method === "GET" && /^config\/?(\?|$)/.test(ctx.upstream.slice(route.upstreamPath.length)) && PYTHON_CLIENT.test(ctx.req.get("user-agent") ?? "")) {
-          return this.exchange(ctx, this.pick(route), { rewrite: relativeApiPrefix });
+          return this.exchange(ctx, this.pick(route), { rewrite: relativeApiPrefix, retryElsewhere: true });
         }
-        return this.exchange(ctx, this.pick(route), {});
+        return this.exchange(ctx, this.pick(route), { retryElsewhere: true });
     }
   }
 
@@ -476,9 +476,20 @@ export class Passthrough {
     if (eventId) this.jobs.completed(eventId);
   }
 
-  /** Proxies to `backend` with the forwarded headers; a failure before any byte is answered as a problem. */
-  private async exchange(ctx: Ctx, backend: PassthroughBackend, extra: Pick<ForwardOptions, "body" | "onResponse" | "rewrite">): Promise<void> {
+  /**
+   * Proxies to `backend` with the forwarded headers; a failure before any byte is answered as a
+   * problem. `retryElsewhere`: a bodyless request tied to no box (the page, its assets, config)
+   * that found its box refusing connections is tried once on another usable box.
+   */
+  private async exchange(
+    ctx: Ctx,
+    backend: PassthroughBackend,
+    extra: Pick<ForwardOptions, "body" | "onResponse" | "rewrite"> & { retryElsewhere?: boolean },
+  ): Promise<void> {
     const { route, req, res } = ctx;
+    const { retryElsewhere, ...forwardExtra } = extra;
+    // Read before forwarding: forward() drops Transfer-Encoding (hop-by-hop) from the headers.
+    const bodyless = req.get("content-length") === undefined && req.get("transfer-encoding") === undefined;
     const out = await forward(req, res, {
       backend,
       path: ctx.upstream,
@@ -488,8 +499,15 @@ export class Passthrough {
       streamIdleMs: Math.max(route.timeoutMs, MIN_STREAM_IDLE_MS),
       rewriteLocation: (l) => rewriteLocation(l, backend.url, route),
       logger: this.logger,
-      ...extra,
+      ...forwardExtra,
     });
+    if (retryElsewhere && out.problem?.code === "connection" && out.status === undefined && backend.health === "down" && bodyless && !res.headersSent && !res.destroyed) {
+      const other = this.candidates(route).find((b) => b !== backend && b.usable);
+      if (other) {
+        this.logger.debug({ from: backend.name, to: other.name }, "passthrough: box refused; trying another");
+        return this.exchange(ctx, other, forwardExtra);
+      }
+    }
     if (out.problem && !res.headersSent && !res.destroyed) {
       if (out.problem.code === "payload_too_large") res.setHeader("Connection", "close");
       throw out.problem;
