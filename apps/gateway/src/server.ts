@@ -102,13 +102,14 @@ export async function startGateway(
     });
   }
   let synthesisRoute: CompiledRoute | undefined;
+  let stores: Awaited<ReturnType<typeof openStores>>;
   try {
     synthesisRoute = routes ? synthesisRouteOf(config, routes.current()) : undefined;
+    stores = await openStores(config, logger);
   } catch (err) {
     routes?.close();
     throw err;
   }
-  const stores = await openStores(config, logger);
   const given = options.backend;
   const pool =
     given instanceof BackendPool
