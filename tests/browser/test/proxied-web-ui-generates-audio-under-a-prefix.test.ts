@@ -97,3 +97,37 @@ describe.skipIf(skip !== undefined)("the CosyVoice web UI through /cosyvoice/ in
     expect(streamed.every((r) => r.status === 200)).toBe(true);
   });
 });
+
+describe.skipIf(skip !== undefined)("with API keys, a browser signs in once", () => {
+  const KEY = "browser-sign-in-key-0123456789";
+  let stack: PassthroughStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startPassthroughStack({ apiKeys: [KEY] });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("is sent to sign in, gets an HttpOnly SameSite cookie (not the key), and the UI boots", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const urls: string[] = [];
+    page.on("request", (r) => urls.push(r.url()));
+    await page.goto(`${stack.gatewayUrl}/cosyvoice/`);
+    expect(new URL(page.url()).pathname).toBe("/sign-in");
+    await page.getByLabel("API key").fill(KEY);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("输入合成文本").waitFor({ timeout: 30_000 });
+    expect(page.url()).toBe(`${stack.gatewayUrl}/cosyvoice/`);
+    const cookies = await context.cookies(stack.gatewayUrl);
+    expect(cookies).toEqual([expect.objectContaining({ name: "cv3gw_session", httpOnly: true, sameSite: "Lax" })]);
+    expect(cookies[0]?.value).not.toContain(KEY);
+    // The key never travelled in a URL.
+    expect(urls.filter((u) => u.includes(KEY))).toEqual([]);
+    await context.close();
+  });
+});
