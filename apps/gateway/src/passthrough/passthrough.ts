@@ -518,12 +518,14 @@ export class Passthrough {
     const { req, route } = ctx;
     const headers = req.headers as Record<string, unknown>;
     const priorFor = this.opts.trustProxy ? req.get("x-forwarded-for") : undefined;
-    for (const h of FORWARDED) delete headers[h];
+    for (const h of FORWARDED) if (h in headers) delete headers[h];
     // The gateway's key is for the gateway: the backend never sees it, nor the sign-in cookie.
-    if (this.opts.apiKeys.length > 0 && route.auth) delete headers["authorization"];
-    const cookie = withoutSessionCookie(req.get("cookie"));
-    if (cookie === undefined) delete headers["cookie"];
-    else headers["cookie"] = cookie;
+    if (this.opts.apiKeys.length > 0 && route.auth && "authorization" in headers) delete headers["authorization"];
+    if ("cookie" in headers) {
+      const cookie = withoutSessionCookie(req.get("cookie"));
+      if (cookie === undefined) delete headers["cookie"];
+      else headers["cookie"] = cookie;
+    }
     const host = req.host;
     if (!HOST.test(host)) throw new HttpProblem("invalid_request", { detail: "The Host header is not a host name" });
     const prefix = route.match === "prefix" ? route.path.replace(/\/$/, "") : "";
