@@ -59,7 +59,7 @@ export const PROMPT_AUDIO_FORMATS: readonly { match: RegExp; mimeType: string; e
   { match: /^Ogg$/, mimeType: "audio/ogg", ext: "ogg", label: "Ogg" },
   { match: /^MPEG$/, mimeType: "audio/mpeg", ext: "mp3", label: "MP3" },
   { match: /^(M4A|mp4|isom|mp42)\b/i, mimeType: "audio/mp4", ext: "m4a", label: "M4A" },
-  { match: /^ADTS$/, mimeType: "audio/aac", ext: "aac", label: "AAC (ADTS)" },
+  { match: /^ADTS\b/, mimeType: "audio/aac", ext: "aac", label: "AAC (ADTS)" },
   { match: /^AIFF/, mimeType: "audio/aiff", ext: "aiff", label: "AIFF" },
   { match: /^(WebM|EBML\/webm)$/i, mimeType: "audio/webm", ext: "webm", label: "WebM" },
 ];

@@ -10,14 +10,14 @@
  * 2. The queue's event stream is opened by its `stream(url)` method and driven through the
  *    returned object's `onmessage({ data })`: our reader uses the injected fetch, logs nothing,
  *    parses SSE with eventsource-parser and reports a stream that breaks mid-job.
- * 3. A client made with `new` works from four fields that `Client.connect` would fill from
+ * 3. A client made with `new` works from fields that `Client.connect` would fill from
  *    `/config` and `/info` (`config`, `api_info`, `api_map`, `api_prefix`): they are adopted
  *    from the one connect, so a job costs no `/config` or `/info` request, and `config.root` is
- *    the URL the caller gave (not the root Gradio derived from its Host header).
- *
- * The session hash is a documented option (`session_hash`): each job gets a fresh one, because
- * jobs sharing a session share one event stream (cancelling one can break the others) and on
- * gradio 5.4 can get each other's audio.
+ *    the URL the caller gave (not the root Gradio derived from its Host header). The same goes
+ *    for `session_hash`: the documented `session_hash` option is applied by `Client.connect`
+ *    only, not by the constructor, so it is set here (from crypto, not `Math.random`). Each job
+ *    gets a fresh one, because jobs sharing a session share one event stream (cancelling one can
+ *    break the others) and on gradio 5.4 can get each other's audio.
  */
 import { randomBytes } from "node:crypto";
 import * as gradio from "@gradio/client";
@@ -58,7 +58,6 @@ export interface GradioJob extends AsyncIterable<unknown> {
 interface SessionOptions {
   events: ("data" | "status" | "log")[];
   with_null_state: boolean;
-  session_hash: string;
   record_history: boolean;
 }
 
@@ -116,10 +115,11 @@ export class SessionClient extends GradioClientBase {
       events: ["data", "status", "log"],
       // Outputs the UI did not send stay null instead of repeating the component's state.
       with_null_state: true,
-      session_hash: randomBytes(8).toString("hex"),
       record_history: false,
     });
     this.ctx = ctx;
+    // The session is what keeps one caller's stream from another's: not guessable.
+    this.session_hash = randomBytes(16).toString("hex");
     if (ctx.state) {
       this.config = ctx.state.config;
       this.api_info = ctx.state.apiInfo;

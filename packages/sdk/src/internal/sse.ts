@@ -80,12 +80,20 @@ export function openSse(url: string, opts: SseOptions): SseSource {
       }
       src.readyState = 1;
       const decoder = new TextDecoder();
+      let endsInCr = false;
       const reader = res.body.getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
-          if (done || opts.signal.aborted) break;
-          parser.feed(decoder.decode(value, { stream: true }));
+          if (opts.signal.aborted) break;
+          if (done) {
+            // A CR at the very end is a line ending; the parser waits to see whether LF follows.
+            if (endsInCr) parser.feed("\n");
+            break;
+          }
+          const text = decoder.decode(value, { stream: true });
+          if (text.length > 0) endsInCr = text.endsWith("\r");
+          parser.feed(text);
           if (parseFailure) throw parseFailure;
         }
       } finally {
