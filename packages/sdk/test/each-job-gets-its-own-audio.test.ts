@@ -51,6 +51,8 @@ describe("each job gets its own audio", () => {
       if (Math.abs(ms - producedMs()) >= 150) wrong++;
     }
     bare.close();
-    expect(wrong).toBeGreaterThan(0);
+    // The trap is gradio 5.4's (stream runs keyed by id(iterator)); newer gradio keys them apart.
+    if (standin.gradioVersion === "5.4.0") expect(wrong).toBeGreaterThan(0);
+    else expect(wrong).toBe(0);
   });
 });
