@@ -52,6 +52,7 @@ export interface InspectOptions {
 /**
  * The containers a prompt may come in (the UIs hand the file to torchaudio/ffmpeg, which read all
  * of them), by music-metadata's container name; MP4 brands vary, so `M4A` matches by prefix.
+ * @example PROMPT_AUDIO_FORMATS.map((f) => f.label).join(", ") // "WAV, FLAC, Ogg, MP3, M4A, AAC (ADTS), AIFF, WebM"
  */
 export const PROMPT_AUDIO_FORMATS: readonly { match: RegExp; mimeType: string; ext: string; label: string }[] = [
   { match: /^WAVE$/, mimeType: "audio/wav", ext: "wav", label: "WAV" },

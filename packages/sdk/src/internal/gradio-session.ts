@@ -17,7 +17,7 @@
  *    for `session_hash`: the documented `session_hash` option is applied by `Client.connect`
  *    only, not by the constructor, so it is set here (from crypto, not `Math.random`). Each job
  *    gets a fresh one, because jobs sharing a session share one event stream (cancelling one can
- *    break the others) and on gradio 5.4 can get each other's audio.
+ *    break the others) and on gradio 5.x can get each other's audio.
  */
 import { randomBytes } from "node:crypto";
 import * as gradio from "@gradio/client";
