@@ -8,6 +8,7 @@ import { notFound, problemHandler } from "./middleware/problem-handler.ts";
 import { rateLimitFor } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { audioRoutes } from "./routes/audio.ts";
+import { capabilitiesRoutes } from "./routes/capabilities.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
@@ -21,7 +22,7 @@ import "./locals.ts";
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
  * environment or touches a global, so tests build as many as they like in-process.
  * @example
- * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrl), voices, audio, logger });
+ * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrls[0]), voices, audio, logger });
  * app.listen(config.port);
  */
 export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
@@ -88,6 +89,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
   app.use(healthRoutes(ctx));
+  app.use(capabilitiesRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import multer from "multer";
 import { PROMPT_AUDIO_FORMATS, type PromptAudioIssue, type PromptAudioIssueCode } from "cosyvoice3-sdk";
+import { missingFile } from "../issues.ts";
 import { HttpProblem, type ProblemCode } from "../problems.ts";
 import { sniffAudio } from "../sniff-audio.ts";
 
@@ -71,7 +72,8 @@ export function uploadAudio(options: UploadAudioOptions) {
         return next(new HttpProblem("invalid_request", { detail: "The multipart body is malformed or incomplete", cause: err }));
       }
       if (!req.file) {
-        return next(new HttpProblem("invalid_request", { errors: [{ pointer: `/${field}`, detail: "the audio file is required", code: "required" }] }));
+        const error = missingFile(field, req.body);
+        return next(new HttpProblem("invalid_request", { detail: error.detail, errors: [error] }));
       }
       sniffAudio(new Uint8Array(req.file.buffer.buffer, req.file.buffer.byteOffset, req.file.buffer.byteLength)).then(
         ({ audio, issues }) => {
