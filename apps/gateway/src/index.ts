@@ -36,3 +36,7 @@ export { EncodeError, EncodersBusyError } from "./encode/errors.ts";
 export { AUDIO_FORMATS, FORMATS, type AudioFormat, type FormatSpec } from "./encode/formats.ts";
 export { openAIRoutes } from "./openai/router.ts";
 export type { SpeechService, SpeechVoice, SpeechJob } from "./openai/speech-service.ts";
+export { Passthrough, type PassthroughOptions } from "./passthrough/passthrough.ts";
+export { parseRoutesFile, RoutesFileError, type CompiledRoute, type RoutesConfig, type RouteBackend, type FileIssue, type FileNote } from "./routes-file/load.ts";
+export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesOptions } from "./routes-file/watch.ts";
+export { RoutesFileSchema, RouteSchema, routesJsonSchema, type RoutesFileInput, type RouteInput } from "./routes-file/schema.ts";
