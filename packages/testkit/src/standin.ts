@@ -26,6 +26,11 @@ export interface StandinOptions {
   python?: string;
   /** Extra raw flags. */
   extraArgs?: string[];
+  /**
+   * Extra environment variables, e.g. `GRADIO_TEMP_DIR` so two stand-ins on one machine keep
+   * their uploads apart as two GPU boxes would.
+   */
+  env?: Record<string, string>;
   /** How long to wait for `/config` to answer. @default 60_000 @unit milliseconds */
   startTimeoutMs?: number;
 }
@@ -120,7 +125,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   const child = spawn(python, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" },
+    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1", ...opts.env },
   });
   let out = "";
   const keep = (b: Buffer) => {
