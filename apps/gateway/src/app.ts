@@ -12,6 +12,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
+import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
 import { BackendPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import "./locals.ts";
@@ -57,10 +58,14 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     },
   };
 
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.watchBackends(() => backend.status());
+
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
+  app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
       logger,
@@ -68,7 +73,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       // The key and cookies never reach the log.
       redact: ["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"],
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),
   );
   app.use(function securityHeaders(_req: Request, res: Response, next: NextFunction) {
@@ -77,12 +82,14 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   });
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
+  app.get("/metrics", metricsRoute(metrics));
   app.use(healthRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
   app.use(notFound());
+  app.use(refusalMetrics(metrics));
   app.use(problemHandler({ logger }));
   return app;
 }

@@ -3,6 +3,7 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { GatewayMetrics } from "./metrics/index.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
@@ -32,12 +33,14 @@ export interface GatewayDeps {
   rateLimitStore?: (name: string) => Store;
   /** Aborts running jobs when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
+  /** Where `/metrics` counts (one registry per app). @default createMetrics() */
+  metrics?: GatewayMetrics;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore">> & { backend: BackendPool; shutdown?: AbortSignal };
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics">> & { backend: BackendPool; shutdown?: AbortSignal };
   guards: {
     auth: RequestHandler;
     readLimit: RequestHandler;
