@@ -14,6 +14,7 @@ import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
 import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
 import { BackendPool } from "./pool.ts";
+import { traceRequests, tracingEnabled } from "./tracing/index.ts";
 import { Slots } from "./slots.ts";
 import "./locals.ts";
 
@@ -64,6 +65,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
+  // Only when tracing was started: off, it costs nothing per request.
+  if (tracingEnabled()) app.use(traceRequests());
   app.use(requestId());
   app.use(httpMetrics(metrics));
   app.use(
