@@ -1,0 +1,1 @@
+export { BackendBreaker, isBoxFault, type BackendBreakerOptions, type BreakerState, type BreakerTicket } from "./breaker.ts";
