@@ -9,6 +9,9 @@ interface Latest {
   rss_mb_200_inflight: number;
   rss_mb_after_5000: number;
   rss_mb_baseline: number;
+  cache_hit_p50_ms: number;
+  cache_hit_rps_vs_nginx_ratio: number | null;
+  pool_scaling_ratio_2: number;
   baselines: Record<string, number | null>;
   detail: {
     gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
@@ -42,6 +45,11 @@ export function table(r: Latest): string {
     ["First audio byte added by the gateway, p50 (ms)", String(r.first_byte_added_ms), `SDK first chunk p50 ${b["sdk_first_chunk_p50_ms"]} ms, gateway first byte p50 ${b["gateway_first_byte_p50_ms"]} ms`, "<= 5", ok(r.first_byte_added_ms <= 5)],
     ["RSS, 200 synthesis requests in flight (MB)", String(r.rss_mb_200_inflight), `baseline ${r.rss_mb_baseline} MB; default cap: ${r.detail.memory.inflight200DefaultCapMb} MB (${r.detail.memory.inflight200DefaultCap.refused503} refused 503)`, "<= 150", ok(r.rss_mb_200_inflight <= 150)],
     ["RSS after 5,000 requests, idle (MB)", String(r.rss_mb_after_5000), `baseline ${r.rss_mb_baseline} MB, peak ${r.detail.memory.after5000PeakMb} MB`, "<= baseline + 10 %", ok(r.rss_mb_after_5000 <= r.rss_mb_baseline * 1.1)],
+  );
+  rows.push(
+    ["Cache hit, POST /synthesize p50 (ms)", String(r.cache_hit_p50_ms), `miss ${b["cache_miss_ms"]} ms`, "<= 2", ok(r.cache_hit_p50_ms <= 2)],
+    ["Cache hits rps / nginx rps", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : String(r.cache_hit_rps_vs_nginx_ratio), `hits ${b["cache_hit_rps"]} req/s, nginx ${b["cache_nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : ok(r.cache_hit_rps_vs_nginx_ratio >= 0.5)],
+    ["Pool of two stand-ins / one (jobs/s ratio)", String(r.pool_scaling_ratio_2), `one ${b["pool_one_jobs_per_s"]} jobs/s, two ${b["pool_two_jobs_per_s"]} jobs/s`, ">= 1.8", ok(r.pool_scaling_ratio_2 >= 1.8)],
   );
   const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
