@@ -58,6 +58,7 @@ export type GatewayProblemCode =
   | "range_not_satisfiable"
   | "rate_limited"
   | "busy"
+  | "breaker_open"
   | "deadline_exceeded"
   | "shutting_down"
   | "not_ready"
@@ -95,6 +96,7 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   upstream: { status: 502, slug: "backend-error", title: "The CosyVoice backend failed", when: "the backend failed the job with a hidden error or an unusable answer" },
   unsupported_backend: { status: 502, slug: "backend-unsupported", title: "The backend is not a recognised CosyVoice UI", when: "the URL answers but is not a known CosyVoice web UI" },
   busy: { status: 503, slug: "busy", title: "The backend is at capacity", when: "all running slots and the wait list are taken (Retry-After says when to retry)" },
+  breaker_open: { status: 503, slug: "breaker-open", title: "No backend is taking jobs right now", when: "every backend's circuit breaker is open after repeated failures (Retry-After: when one is tried again)" },
   queue_full: { status: 503, slug: "backend-queue-full", title: "The backend's queue is full", when: "the CosyVoice UI refused the job because its own queue is full" },
   not_ready: { status: 503, slug: "not-ready", title: "The backend is not ready", when: "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI" },
   store_unavailable: { status: 503, slug: "store-unavailable", title: "The shared store is unavailable", when: "STORE=redis and Redis does not answer (Retry-After)" },
