@@ -2,6 +2,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { pinoHttp } from "pino-http";
 import type { GatewayConfig } from "./config.ts";
 import type { GatewayDeps, RouteContext } from "./context.ts";
+import { authenticate, createJwtVerifier, requireScope } from "./auth/index.ts";
+import { withCache } from "./cache/index.ts";
 import { apiKeys } from "./middleware/api-keys.ts";
 import { crossOrigin } from "./middleware/cors.ts";
 import { notFound, problemHandler } from "./middleware/problem-handler.ts";
@@ -42,7 +44,9 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       logger,
       ...(deps.rateLimitStore ? { store: deps.rateLimitStore(name) } : {}),
     });
-  const synthesis = createSynthesisService({
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.watchBackends(() => backend.status());
+  const service = createSynthesisService({
     pool: backend,
     voices: deps.voices,
     audio: deps.audio,
@@ -50,6 +54,18 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     timeoutMs: config.upstreamTimeoutMs,
     ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   });
+  // The cache wraps the service: a hit takes no slot; identical jobs in flight run once.
+  const synthesis = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
+  const jwt = config.jwt
+    ? createJwtVerifier({
+        ...(config.jwt.secret !== undefined ? { secret: config.jwt.secret } : {}),
+        ...(config.jwt.jwksUrl !== undefined ? { jwksUrl: config.jwt.jwksUrl } : {}),
+        ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
+        ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
+        clockToleranceSec: config.jwt.clockSkewSec,
+      })
+    : undefined;
+  const keys = apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys });
   const ctx: RouteContext = {
     config,
     deps: {
@@ -62,15 +78,13 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     },
     guards: {
-      auth: apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys }),
+      auth: authenticate({ keys, keysConfigured: config.apiKeys.length + config.adminKeys.length > 0, ...(jwt ? { jwt } : {}) }),
+      scope: requireScope,
       readLimit: limit("read"),
       uploadLimit: limit("upload"),
       synthesizeLimit: limit("synthesize"),
     },
   };
-
-  const metrics = deps.metrics ?? createMetrics();
-  metrics.watchBackends(() => backend.status());
 
   const app = express();
   app.disable("x-powered-by");

@@ -81,6 +81,16 @@ export const ConfigEnvSchema = z.object({
       (list) => list.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)),
       "each origin is scheme://host[:port] with no path, or *",
     ),
+  JWT_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  JWKS_URL: httpUrl.optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_SKEW_S: int(0, 600).default(30),
+  BREAKER_FAILURES: int(0, 1_000).default(5),
+  BREAKER_OPEN_MS: int(100, 3_600_000).default(10_000),
+  CACHE_MAX_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
+  CACHE_TTL_MS: int(1_000, 365 * 86_400_000).default(86_400_000),
+  SLOT_LEASE_MS: int(500, 600_000).default(5_000),
 });
 
 /** Validated configuration, in the shape the code uses. */
@@ -131,6 +141,14 @@ export interface GatewayConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Browser origins allowed to call the API from JavaScript (`*` for any); empty: same-origin only. */
   corsOrigins: string[];
+  /** JWTs accepted beside API keys: an HS256 secret or an issuer's key set; absent: none. */
+  jwt?: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; clockSkewSec: number };
+  /** Consecutive box faults that open a backend's breaker (0: no breaker), and how long it stays open. */
+  breaker: { failures: number; openMs: number };
+  /** The synthesis cache's size cap (0: off) and entry lifetime. */
+  cache: { maxBytes: number; ttlMs: number };
+  /** With `store: "redis"`: how long a slot lease lives without being renewed. @unit milliseconds */
+  slotLeaseMs: number;
 }
 
 /** A configuration value was rejected; the message names each variable and what is wrong. */
@@ -144,7 +162,7 @@ export class ConfigError extends Error {
 }
 
 /** Values never echoed in an error message (a Redis URL may carry a password). */
-const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL"]);
+const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL", "JWT_SECRET"]);
 
 function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
@@ -176,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   const result = ConfigEnvSchema.superRefine((e, ctx) => {
     if (e.STORE === "redis" && e.REDIS_URL === undefined) ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "required when STORE=redis" });
+    if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) ctx.addIssue({ code: "custom", path: ["JWKS_URL"], message: "set JWT_SECRET or JWKS_URL, not both" });
   }).safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
@@ -220,6 +239,20 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
+    ...(e.JWT_SECRET !== undefined || e.JWKS_URL !== undefined
+      ? {
+          jwt: {
+            ...(e.JWT_SECRET !== undefined ? { secret: e.JWT_SECRET } : {}),
+            ...(e.JWKS_URL !== undefined ? { jwksUrl: e.JWKS_URL } : {}),
+            ...(e.JWT_ISSUER !== undefined ? { issuer: e.JWT_ISSUER } : {}),
+            ...(e.JWT_AUDIENCE !== undefined ? { audience: e.JWT_AUDIENCE } : {}),
+            clockSkewSec: e.JWT_CLOCK_SKEW_S,
+          },
+        }
+      : {}),
+    breaker: { failures: e.BREAKER_FAILURES, openMs: e.BREAKER_OPEN_MS },
+    cache: { maxBytes: e.CACHE_MAX_BYTES, ttlMs: e.CACHE_TTL_MS },
+    slotLeaseMs: e.SLOT_LEASE_MS,
   };
 }
 

@@ -3,6 +3,8 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { Scope } from "./auth/index.ts";
+import type { SynthesisCache } from "./cache/index.ts";
 import type { GatewayMetrics } from "./metrics/index.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
@@ -36,12 +38,14 @@ export interface GatewayDeps {
   shutdown?: AbortSignal;
   /** Where `/metrics` counts (one registry per app). @default createMetrics() */
   metrics?: GatewayMetrics;
+  /** The synthesis cache (see `openCache`); without one nothing is cached. */
+  cache?: SynthesisCache;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;
@@ -49,6 +53,8 @@ export interface RouteContext {
   };
   guards: {
     auth: RequestHandler;
+    /** Refuses (403) a token whose `scope` claim lacks this scope. */
+    scope: (scope: Scope) => RequestHandler;
     readLimit: RequestHandler;
     uploadLimit: RequestHandler;
     synthesizeLimit: RequestHandler;

@@ -114,7 +114,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       summary: "Save a cloned voice from prompt audio",
       security: secured,
       requestBody: { required: true, content: { "multipart/form-data": { schema: form } } },
-      responses: responses([400, 401, 413, 415, 422, 429, 503], {
+      responses: responses([400, 401, 403, 413, 415, 422, 429, 503], {
         "201": json("Voice", "The saved voice", { Location: header("/voices/{id}") }),
       }),
     },
@@ -131,7 +131,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       operationId: "deleteVoice",
       summary: "Delete a saved voice",
       security: secured,
-      responses: responses([400, 401, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
+      responses: responses([400, 401, 403, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
     },
   });
   b.addPath("/synthesize", {
@@ -144,7 +144,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
         "the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection.",
       security: secured,
       requestBody: { required: true, content: { "application/json": { schema: ref("SynthesizeRequest") } } },
-      responses: responses([400, 401, 404, 413, 415, 422, 429, 502, 503, 504], {
+      responses: responses([400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504], {
         "201": json("SynthesisCreated", "The clip was generated and stored", { Location: header("/audio/{id}") }),
         "200": {
           description: "Streamed audio (AAC in ADTS frames, chunked)",
@@ -193,6 +193,13 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       operationId: "ready",
       summary: "At least one backend answers and is a recognised CosyVoice UI; the state of each",
       responses: { "200": json("Ready", "Ready"), "503": problem(503), "500": problem(500) },
+    },
+  });
+  b.addPath("/metrics", {
+    get: {
+      operationId: "metrics",
+      summary: "Prometheus metrics: requests by route template and status, backend jobs and breakers, cache, refusals, process",
+      responses: { "200": { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
     },
   });
   b.addPath("/openapi.json", {

@@ -12,6 +12,7 @@ import type { GatewayConfig } from "./config.ts";
 import { BackendPool, backendPoolFor } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { openStores } from "./stores/open.ts";
+import { openCache } from "./cache/index.ts";
 
 /** A listening gateway. */
 export interface RunningGateway {
@@ -82,6 +83,7 @@ export async function startGateway(
   options: { backend?: SynthesisBackend } = {},
 ): Promise<RunningGateway> {
   const stores = await openStores(config, logger);
+  const cache = await openCache(config, logger, stores.redis);
   const given = options.backend;
   const pool =
     given instanceof BackendPool
@@ -96,6 +98,7 @@ export async function startGateway(
     voices: stores.voices,
     audio: stores.audio,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    ...(cache ? { cache } : {}),
     logger,
     shutdown: shutdown.signal,
   });
@@ -111,6 +114,7 @@ export async function startGateway(
     });
   } catch (err) {
     await pool.close();
+    await cache?.close();
     await stores.close();
     throw err;
   }
@@ -139,6 +143,7 @@ export async function startGateway(
       server.closeAllConnections();
       await closed;
       await pool.close();
+      await cache?.close();
       await stores.close();
       logger.info("gateway stopped");
     })();

@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type Crypt
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, requireScope } from "../src/auth/authenticate.ts";
+import { apiKeys } from "../src/middleware/api-keys.ts";
 import { createJwtVerifier } from "../src/auth/jwt.ts";
 import { problemHandler } from "../src/middleware/problem-handler.ts";
 import { requestId } from "../src/middleware/request-id.ts";
@@ -23,8 +24,8 @@ const API_KEY = "k".repeat(32);
 async function startApp(verifier: ReturnType<typeof createJwtVerifier>) {
   const app = express();
   app.use(requestId());
-  const auth = authenticate({ keys: [API_KEY], jwt: verifier });
-  app.get("/me", auth, (_req, res) => void res.json(res.locals.principal ?? null));
+  const auth = authenticate({ keys: apiKeys({ keys: [API_KEY] }), keysConfigured: true, jwt: verifier });
+  app.get("/me", auth, (_req, res) => void res.json({ ...res.locals.caller, via: res.locals.principal?.via ?? "api_key" }));
   app.post("/synthesize", auth, requireScope("synthesize"), (_req, res) => void res.json({ ok: true }));
   app.post("/voices", auth, requireScope("voices:write"), (_req, res) => void res.json({ ok: true }));
   app.use(problemHandler({ logger: pino({ level: "silent" }) }));
@@ -60,6 +61,8 @@ describe("HS256 with JWT_SECRET", () => {
     const r = await app.call("/me", await hs());
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ owner: "jwt:user-1", via: "jwt" });
+    const admin = await app.call("/me", await hs({ scope: "admin synthesize" }));
+    expect(admin.body).toEqual({ owner: "jwt:user-1", admin: true, via: "jwt" });
   });
 
   it("an expired token is refused with 401 and says so", async () => {

@@ -1,61 +1,63 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { NextFunction, Request, Response } from "express";
-import { keyFingerprint } from "../middleware/api-keys.ts";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { HttpProblem } from "../problems.ts";
 import { JwksUnavailableError, looksLikeJwt, type JwtVerifier } from "./jwt.ts";
 import { allows, type Scope } from "./principal.ts";
 
 /** Options of {@link authenticate}. */
 export interface AuthenticateOptions {
-  /** Accepted API keys. */
-  keys: readonly string[];
+  /** The API-key check (`apiKeys()`), which also names key callers. */
+  keys: RequestHandler;
+  /** Whether any API key is configured (without, and without `jwt`, the API is open). */
+  keysConfigured: boolean;
   /** Verifies JWTs; without one only API keys are accepted. */
   jwt?: JwtVerifier;
 }
 
-const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 const REALM = 'Bearer realm="cosyvoice3-gateway"';
 
 const refuse = (detail: string, error?: string) =>
   new HttpProblem("unauthorized", { detail, headers: { "WWW-Authenticate": error ? `${REALM}, error="${error}"` : REALM } });
 
 /**
- * Requires `Authorization: Bearer <credential>` when API keys or a JWT verifier are configured
- * (neither: the API is open). An API key is compared as a SHA-256 digest with `timingSafeEqual`
- * against every key without stopping early; a credential that is no key and has a JWT's shape
- * is verified as a token. Leaves the caller in `res.locals.principal` (and its owner in
- * `res.locals.clientKey`, which rate limits count by).
- * @example router.post("/synthesize", authenticate({ keys: config.apiKeys, jwt }), requireScope("synthesize"), handler);
+ * API keys and, when a verifier is given, JWTs, both as `Authorization: Bearer <credential>`. A
+ * credential with a JWT's shape is verified as a token first; if it is not a valid token but
+ * keys are configured it may still be a key (a key may contain dots). A token's caller is
+ * `jwt:<sub>` (`res.locals.caller`, so it owns its voices and clips; the `admin` scope gives
+ * the admin powers), its scopes go to `res.locals.principal`, and its owner to
+ * `res.locals.clientKey`, which rate limits count by.
+ * @example const auth = authenticate({ keys: apiKeys({ keys }), keysConfigured: keys.length > 0, jwt });
  */
-export function authenticate(options: AuthenticateOptions) {
-  const digests = options.keys.map(digest);
-  const { jwt } = options;
-  const open = digests.length === 0 && jwt === undefined;
+export function authenticate(options: AuthenticateOptions): RequestHandler {
+  const { jwt, keys, keysConfigured } = options;
+  if (!jwt) return keys;
   return async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
-    if (open) return next();
-    const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(req.get("authorization") ?? "");
-    const token = match?.[1];
-    if (token === undefined) return next(refuse(jwt ? "Send an API key or a JWT as Authorization: Bearer <credential>" : "Send the API key as Authorization: Bearer <key>"));
-    const given = digest(token);
-    let isKey = false;
-    for (const d of digests) isKey = timingSafeEqual(given, d) || isKey;
-    if (isKey) {
-      const owner = keyFingerprint(token);
-      res.locals.principal = { owner, via: "api_key" };
-      res.locals.clientKey = owner;
-      return next();
+    const token = /^Bearer[ ]+([^\s]+)\s*$/i.exec(req.get("authorization") ?? "")?.[1];
+    if (token === undefined || !looksLikeJwt(token)) {
+      if (keysConfigured) {
+        keys(req, res, next);
+        return;
+      }
+      return next(refuse(token === undefined ? "Send a JWT as Authorization: Bearer <token>" : "The credential is not a JWT", token === undefined ? undefined : "invalid_token"));
     }
-    if (!jwt || !looksLikeJwt(token)) return next(refuse(jwt ? "The credential is neither a valid API key nor a valid JWT" : "The API key is not valid", "invalid_token"));
+    let identity;
     try {
-      const identity = await jwt.verify(token);
-      const owner = `jwt:${identity.subject}`;
-      res.locals.principal = { owner, via: "jwt", ...(identity.scopes ? { scopes: identity.scopes } : {}) };
-      res.locals.clientKey = owner;
-      next();
+      identity = await jwt.verify(token);
     } catch (err) {
       if (err instanceof JwksUnavailableError) return next(new HttpProblem("auth_unavailable", { retryAfterSeconds: 5, cause: err }));
-      next(refuse((err as Error).message, "invalid_token"));
+      const why = refuse((err as Error).message, "invalid_token");
+      // Not a valid token: a key with dots in it is still a key; anything else gets the token's reason.
+      if (keysConfigured) {
+        keys(req, res, (keyErr?: unknown) => next(keyErr === undefined ? undefined : why));
+        return;
+      }
+      return next(why);
     }
+    const owner = `jwt:${identity.subject}`;
+    const admin = identity.scopes?.has("admin") === true;
+    res.locals.principal = { owner, via: "jwt", ...(identity.scopes ? { scopes: identity.scopes } : {}) };
+    res.locals.caller = admin ? { owner, admin } : { owner };
+    res.locals.clientKey = owner;
+    next();
   };
 }
 

@@ -15,6 +15,7 @@ export class NobodyListeningError extends Error {
 }
 
 class Flight<T> {
+  constructor(readonly spec: JobSpec<T>) {}
   readonly items: T[] = [];
   finished = false;
   failed = false;
@@ -56,8 +57,8 @@ export interface JoinedJob<T> {
 export interface JobSpec<T> {
   /** Runs the job; called once per flight, with a signal that aborts when nobody follows any more. */
   start(signal: AbortSignal): AsyncIterable<T>;
-  /** Called with every item once the job finished well (e.g. to store the clip). */
-  onDone?(items: readonly T[]): void;
+  /** Called with every item once the job finished well (e.g. to store the clip); the job stays joinable until it settles. */
+  onDone?(items: readonly T[]): void | Promise<void>;
 }
 
 /**
@@ -77,13 +78,14 @@ export class SharedJobs<T> {
   join(key: string, spec: JobSpec<T>): JoinedJob<T> {
     const existing = this.flights.get(key);
     const shared = existing !== undefined;
-    const flight = existing ?? new Flight<T>();
+    const flight = existing ?? new Flight<T>(spec);
     if (!existing) this.flights.set(key, flight);
     const flights = this.flights;
 
     const pump = async () => {
       try {
-        for await (const item of spec.start(flight.controller.signal)) {
+        // The spec of whoever created the flight, whoever follows first.
+        for await (const item of flight.spec.start(flight.controller.signal)) {
           flight.items.push(item);
           flight.wake();
         }
@@ -91,11 +93,12 @@ export class SharedJobs<T> {
       } catch (err) {
         flight.failed = true;
         flight.error = err;
-      } finally {
-        if (flights.get(key) === flight) flights.delete(key);
-        flight.wake();
       }
-      if (flight.finished) spec.onDone?.(flight.items);
+      flight.wake();
+      // A finished job stays joinable until its result is stored, so a caller arriving in
+      // between gets it rather than starting the job again.
+      if (flight.finished) await Promise.resolve(flight.spec.onDone?.(flight.items)).catch(() => undefined);
+      if (flights.get(key) === flight) flights.delete(key);
     };
 
     async function* follow(signal?: AbortSignal): AsyncGenerator<T> {

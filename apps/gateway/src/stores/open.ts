@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import type { Store } from "express-rate-limit";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.ts";
 import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
@@ -18,6 +19,8 @@ export interface GatewayStores {
   audio: AudioStore;
   /** Shared rate-limit counters (Redis); undefined keeps them in this process. */
   rateLimitStore?: (name: string) => Store;
+  /** The Redis connection with `STORE=redis` (the cache and the shared slots use it too). */
+  redis?: Redis;
   /** Stops background work and closes connections. */
   close(): Promise<void>;
 }
@@ -38,7 +41,7 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
       logger: logger.child({ component: "redis" }),
       now,
     });
-    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, close: shared.close };
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
   const audio = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });

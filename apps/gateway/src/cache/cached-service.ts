@@ -1,0 +1,208 @@
+/**
+ * The synthesis service with the cache in front: a deterministic request (see `key.ts`) is
+ * answered from a cached clip without a backend slot, or joins the identical job already
+ * running, or runs and fills the cache. Every caller gets a clip of its own (its id, owner and
+ * expiry), so nobody learns another caller's audio id. The service itself is unchanged: this
+ * wraps it.
+ */
+import type { AudioChunk } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import { CallerGoneError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { GatewayMetrics } from "../metrics/index.ts";
+import type { BackendPool } from "../pool.ts";
+import type { AudioStore } from "../stores/audio-store.ts";
+import type { VoiceStore } from "../stores/voice-store.ts";
+import type { StoredClip, SynthesisInput, SynthesisOptions, SynthesisService, SynthesisStream } from "../synthesis/service.ts";
+import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { cacheKey, PromptHashes } from "./key.ts";
+import type { CachedClip, SynthesisCache } from "./synthesis-cache.ts";
+
+/** What {@link withCache} needs besides the service. */
+export interface CachedServiceDeps {
+  cache: SynthesisCache;
+  pool: Pick<BackendPool, "readyInfo" | "listVoices">;
+  voices: VoiceStore;
+  audio: AudioStore;
+  logger: Logger;
+  metrics?: GatewayMetrics;
+}
+
+interface Keyed {
+  key: string;
+  voice: string;
+  mode: StoredClip["mode"];
+}
+
+/** A whole clip as a shared job hands it over: the first caller's stored clip and its bytes. */
+interface SharedClip {
+  stored: StoredClip;
+  cached: CachedClip;
+}
+
+async function* oneItem<T>(p: Promise<T>): AsyncGenerator<T> {
+  yield await p;
+}
+
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array));
+  return Buffer.concat(parts);
+}
+
+/**
+ * @example
+ * const synthesis = withCache(createSynthesisService(deps), { cache, pool, voices, audio, logger, metrics });
+ */
+export function withCache(inner: SynthesisService, deps: CachedServiceDeps): SynthesisService {
+  const { cache, audio, metrics } = deps;
+  const hashes = new PromptHashes();
+  const sources: VoiceSources = { voices: deps.voices, speakers: () => deps.pool.listVoices() };
+
+  /** The content key, or undefined when the request is not cacheable now (its error, if any, is the service's to give). */
+  async function keyFor(input: SynthesisInput, format: "wav" | "aac", signal: AbortSignal | undefined): Promise<Keyed | undefined> {
+    const backend = deps.pool.readyInfo()?.info;
+    // Before any box is known, its model (part of the key) is not.
+    if (!backend) return undefined;
+    try {
+      const voice = await resolveVoice(input.voice, input, sources, signal);
+      const { mode, request } = toSdkRequest(input, voice);
+      const key = cacheKey({
+        model: backend.model,
+        variant: backend.variant,
+        mode,
+        text: request.text,
+        // The SDK sends 0 without a seed, so no seed and seed 0 are the same request.
+        seed: request.seed ?? 0,
+        speed: request.speed,
+        format,
+        instruct: "instruct" in request ? request.instruct : undefined,
+        ...(voice.kind === "builtin" ? { speaker: voice.name } : { promptAudioSha256: hashes.of(voice.id, voice.audio), promptText: voice.record.promptText }),
+      });
+      return { key, voice: voice.id, mode };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores a cached clip as the caller's own clip under `id`. */
+  async function own(id: string, owner: string, c: CachedClip, k: Keyed): Promise<StoredClip> {
+    const meta = await audio.put({ id, owner, mimeType: c.mimeType, durationMs: c.durationMs, ...(c.sampleRate !== undefined ? { sampleRate: c.sampleRate } : {}) }, c.audio);
+    return { id, owner, mimeType: meta.mimeType, bytes: meta.bytes, sampleRate: c.sampleRate, durationMs: c.durationMs, chunks: c.chunks, voice: k.voice, mode: k.mode, backend: "cache", expiresAt: meta.expiresAt };
+  }
+
+  async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
+    const k = await keyFor(input, "wav", opts.signal);
+    if (!k) {
+      metrics?.cache("bypass");
+      return inner.synthesize(input, opts);
+    }
+    const hit = await cache.lookup(k.key);
+    if (hit) {
+      metrics?.cache("hit");
+      return own(newId("a_"), input.owner, hit, k);
+    }
+    const job = cache.join<SharedClip>(k.key, {
+      start: (signal) =>
+        oneItem(
+          (async () => {
+            const stored = await inner.synthesize(input, { ...opts, signal });
+            const bytes = await audio.read(stored.id);
+            if (!bytes) throw new Error("the clip just stored cannot be read");
+            const cached: CachedClip = { mimeType: stored.mimeType, sampleRate: stored.sampleRate, durationMs: stored.durationMs, chunks: stored.chunks, audio: await readAll(bytes) };
+            // Stored before anyone is answered (about a millisecond): an answer means the next identical request hits, on any instance.
+            await cache.save(k.key, cached);
+            return { stored, cached };
+          })(),
+        ),
+    });
+    metrics?.cache(job.shared ? "shared" : "miss");
+    for await (const { stored, cached } of job.follow(opts.signal)) {
+      // The caller that started the job has its clip; every other gets one of its own.
+      return job.shared ? own(newId("a_"), input.owner, cached, k) : stored;
+    }
+    throw new Error("unreachable: a shared job ended without its clip");
+  }
+
+  function stream(input: SynthesisInput, opts: SynthesisOptions = {}): SynthesisStream {
+    // The service's own stream, made now for its id; it runs only if this caller leads the job.
+    const upstream = new AbortController();
+    const mine = inner.stream(input, { ...opts, signal: upstream.signal });
+    const { id } = mine;
+    let settle!: { resolve: (c: StoredClip) => void; reject: (e: unknown) => void };
+    const clip = new Promise<StoredClip>((resolve, reject) => (settle = { resolve, reject }));
+    clip.catch(() => undefined);
+    const over = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, over.signal]) : over.signal;
+    const unused = () => upstream.abort(new CallerGoneError("Answered without this job"));
+
+    async function* run(): AsyncGenerator<AudioChunk> {
+      try {
+        const k = await keyFor(input, "aac", opts.signal);
+        if (!k) {
+          metrics?.cache("bypass");
+          const follow = () => upstream.abort(opts.signal?.reason);
+          opts.signal?.addEventListener("abort", follow, { once: true });
+          if (opts.signal?.aborted) follow();
+          yield* mine;
+          settle.resolve(await mine.clip);
+          return;
+        }
+        const hit = await cache.lookup(k.key);
+        if (hit) {
+          metrics?.cache("hit");
+          unused();
+          const stored = await own(id, input.owner, hit, k);
+          yield { index: 0, data: hit.audio, mimeType: "audio/aac", durationMs: hit.durationMs };
+          settle.resolve(stored);
+          return;
+        }
+        const job = cache.join<AudioChunk>(k.key, {
+          start: (jobSignal) => {
+            jobSignal.addEventListener("abort", () => upstream.abort(jobSignal.reason), { once: true });
+            return mine;
+          },
+          onDone: async (chunks) => {
+            const stored = await mine.clip.catch(() => undefined);
+            if (stored) await cache.save(k.key, { mimeType: "audio/aac", sampleRate: stored.sampleRate, durationMs: stored.durationMs, chunks: chunks.length, audio: Buffer.concat(chunks.map((c) => c.data)) });
+          },
+        });
+        metrics?.cache(job.shared ? "shared" : "miss");
+        if (job.shared) unused();
+        const parts: Uint8Array[] = [];
+        let durationMs = 0;
+        for await (const chunk of job.follow(opts.signal)) {
+          parts.push(chunk.data);
+          durationMs += chunk.durationMs;
+          yield chunk;
+        }
+        if (!job.shared) {
+          settle.resolve(await mine.clip);
+          return;
+        }
+        const sampleRate = deps.pool.readyInfo()?.info.sampleRate;
+        settle.resolve(await own(id, input.owner, { mimeType: "audio/aac", sampleRate, durationMs: Math.round(durationMs), chunks: parts.length, audio: Buffer.concat(parts) }, k));
+      } catch (err) {
+        settle.reject(err);
+        throw err;
+      } finally {
+        over.abort(new CallerGoneError("The stream is over"));
+        settle.reject(new CallerGoneError("The stream was closed before its end"));
+      }
+    }
+
+    let started: AsyncGenerator<AudioChunk> | undefined;
+    return {
+      id,
+      clip,
+      signal,
+      [Symbol.asyncIterator]() {
+        if (started) throw new Error("a synthesis stream can be read once");
+        started = run();
+        return started;
+      },
+    };
+  }
+
+  return { synthesize, stream };
+}
