@@ -25,7 +25,7 @@ import "./locals.ts";
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
  * environment or touches a global, so tests build as many as they like in-process.
  * @example
- * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrl), voices, audio, logger });
+ * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrls[0]), voices, audio, logger });
  * app.listen(config.port);
  */
 export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
@@ -56,8 +56,9 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   });
   // The cache wraps the service: a hit takes no slot; identical jobs in flight run once.
   const synthesis = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
-  const jwt = config.jwt
-    ? createJwtVerifier({
+  const jwt =
+    config.jwt.secret !== undefined || config.jwt.jwksUrl !== undefined
+      ? createJwtVerifier({
         ...(config.jwt.secret !== undefined ? { secret: config.jwt.secret } : {}),
         ...(config.jwt.jwksUrl !== undefined ? { jwksUrl: config.jwt.jwksUrl } : {}),
         ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),

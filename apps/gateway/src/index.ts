@@ -1,7 +1,7 @@
 export { createApp } from "./app.ts";
 export { connectingBackend, type SynthesisBackend, type CosyVoiceLike, type ConnectingBackendOptions } from "./backend.ts";
-export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type Lease, type PoolMember, type PoolRequestOptions } from "./pool.ts";
-export { loadConfig, backendUrls, defaultConfig, ConfigError, ConfigEnvSchema, type GatewayConfig } from "./config.ts";
+export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type BackendView, type Lease, type PoolMember, type PoolRequestOptions } from "./pool.ts";
+export { loadConfig, defaultConfig, ConfigError, GatewayConfigSchema, type GatewayConfig } from "./config.ts";
 export type { GatewayDeps, Clock } from "./context.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX, HttpProblem, problemType, type ProblemBody, type ProblemCode } from "./problems.ts";

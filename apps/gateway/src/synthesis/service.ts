@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { newId } from "../ids.ts";
 import { CallerGoneError, NoAudioError } from "../errors.ts";
 import type { Caller } from "../owners.ts";
-import type { BackendPool, Lease } from "../pool.ts";
+import { needsOf, type BackendPool, type Lease } from "../pool.ts";
 import type { AudioStore } from "../stores/audio-store.ts";
 import type { VoiceStore } from "../stores/voice-store.ts";
 import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
@@ -111,7 +111,8 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
   async function prepare(input: SynthesisInput, signal: AbortSignal) {
     const voice = await resolveVoice(input.voice, input, sources, signal);
     const { mode, request } = toSdkRequest(input, voice);
-    const lease = await pool.acquire(signal);
+    // Only a box whose variant and model can run this mode (and speaker) is chosen.
+    const lease = await pool.acquire(signal, { needs: needsOf(request) });
     return { voice, mode, request, lease };
   }
 
