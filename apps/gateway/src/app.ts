@@ -46,6 +46,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     });
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchBackends(() => backend.status());
+  backend.observe({ queueWait: (b, s) => metrics.queueWait(b, s), job: (b, outcome, s) => metrics.job(b, outcome, s) });
   const service = createSynthesisService({
     pool: backend,
     voices: deps.voices,

@@ -90,7 +90,7 @@ export async function startGateway(
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
-        : backendPoolFor(config, logger);
+        : backendPoolFor(config, logger, { redis: stores.redis });
   pool.start();
   const shutdown = new AbortController();
   const app = createApp(config, {

@@ -37,7 +37,7 @@ describe("a cap of 1 over two instances", () => {
     const a = instance(key, { concurrency: 1, queueSize: 0 });
     const b = instance(key, { concurrency: 1, queueSize: 0 });
     const release = await a.slots.acquire();
-    await expect(b.slots.acquire()).rejects.toMatchObject({ code: "busy", retryAfterSeconds: expect.any(Number) });
+    await expect(b.slots.acquire()).rejects.toMatchObject({ code: "busy", retryAfterMs: expect.any(Number) });
     expect(b.slots.shared).toEqual({ running: 1, waiting: 0 });
     expect(b.slots.hasRoom).toBe(false);
     release();

@@ -1,2 +1,2 @@
 export { RedisSlots, type RedisSlotsOptions } from "./redis-slots.ts";
-export { CapacityRefusal } from "./refusal.ts";
+export type { JobSlots } from "./job-slots.ts";

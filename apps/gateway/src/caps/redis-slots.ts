@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { guard } from "../stores/redis-errors.ts";
-import { CapacityRefusal } from "./refusal.ts";
+import { CapacityError } from "../errors.ts";
 
 /** Options of {@link RedisSlots}. */
 export interface RedisSlotsOptions {
@@ -170,7 +170,7 @@ export class RedisSlots {
     let granted = await this.ask(id, "join");
     if (granted === -1) {
       const s = this.retryAfterSeconds();
-      throw new CapacityRefusal(s * 1000, `${this.seen.running} jobs are running and ${this.seen.waiting} waiting over all gateways`);
+      throw new CapacityError(s * 1000, `${this.seen.running} jobs are running and ${this.seen.waiting} waiting over all gateways`);
     }
     if (granted === 0) {
       const waiter: Waiter = { id, wake: () => undefined };
@@ -182,7 +182,7 @@ export class RedisSlots {
           granted = await this.ask(id, "ask");
           // Our place expired (this instance stalled past the TTL): join the line again.
           if (granted === -2) granted = await this.ask(id, "join");
-          if (granted === -1) throw new CapacityRefusal(this.retryAfterSeconds() * 1000, "the place in line expired and the line is full");
+          if (granted === -1) throw new CapacityError(this.retryAfterSeconds() * 1000, "the place in line expired and the line is full");
         }
       } catch (err) {
         this.waiters.delete(waiter);

@@ -11,6 +11,7 @@ import type { Store } from "express-rate-limit";
 import { pino, type Logger } from "pino";
 import { createApp } from "../../src/app.ts";
 import type { SynthesisCache } from "../../src/cache/index.ts";
+import type { JobSlots } from "../../src/caps/index.ts";
 import type { GatewayMetrics } from "../../src/metrics/index.ts";
 import type { SynthesisBackend } from "../../src/backend.ts";
 import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
@@ -27,7 +28,7 @@ export interface TestGateway {
   voices: VoiceStore;
   audio: AudioStore;
   /** The slots of the (first) backend. */
-  slots: Slots;
+  slots: JobSlots;
   /** The backend pool (a pool of one around a single backend). */
   pool: BackendPool;
   logLines: string[];
@@ -69,7 +70,7 @@ export async function startTestGateway(opts: {
   const audio =
     opts.stores?.audio ?? (await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now }));
   let pool: BackendPool;
-  let slots: Slots;
+  let slots: JobSlots;
   if (opts.backend instanceof BackendPool) {
     pool = opts.backend;
     const first = pool.status()[0]?.name ?? "";
