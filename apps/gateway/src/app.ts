@@ -16,7 +16,7 @@ import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
 import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
 import { BackendPool } from "./pool.ts";
-import { traceRequests, tracingEnabled } from "./tracing/index.ts";
+import { traceRequests, tracingEnabled, withSpans } from "./tracing/index.ts";
 import { Slots } from "./slots.ts";
 import { createSynthesisService } from "./synthesis/service.ts";
 import "./locals.ts";
@@ -56,7 +56,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   });
   // The cache wraps the service: a hit takes no slot; identical jobs in flight run once.
-  const synthesis = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
+  const cached = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
+  const synthesis = tracingEnabled() ? withSpans(cached) : cached;
   const jwt =
     config.jwt.secret !== undefined || config.jwt.jwksUrl !== undefined
       ? createJwtVerifier({

@@ -111,6 +111,11 @@ describe("one trace per request", () => {
     expect(attr(root!, "http.response.status_code")).toBe(201);
     const trace = await spansOf(root!.traceId, (s) => s.filter((x) => x.kind === CLIENT).some((x) => /\/stream\/|\/file=/.test(String(attr(x, "url.full")))));
     const clients = trace.filter((s) => s.kind === CLIENT);
+    // The synthesis span sits between the request and the SDK's calls.
+    const synthesis = trace.find((s) => s.name === "synthesis");
+    expect(synthesis?.parentSpanId).toBe(root!.spanId);
+    expect(attr(synthesis!, "synthesis.backend")).toBe("backend-1");
+    expect(clients.some((c) => c.parentSpanId === synthesis!.spanId)).toBe(true);
     const urls = clients.map((s) => String(attr(s, "url.full")));
     expect(urls.some((u) => /\/queue\/join$/.test(u)), urls.join("\n")).toBe(true);
     expect(urls.some((u) => /\/queue\/data$/.test(u)), urls.join("\n")).toBe(true);

@@ -5,6 +5,7 @@
  * expiry), so nobody learns another caller's audio id. The service itself is unchanged: this
  * wraps it.
  */
+import { trace } from "@opentelemetry/api";
 import type { AudioChunk } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import { CallerGoneError } from "../errors.ts";
@@ -55,7 +56,14 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
  * const synthesis = withCache(createSynthesisService(deps), { cache, pool, voices, audio, logger, metrics });
  */
 export function withCache(inner: SynthesisService, deps: CachedServiceDeps): SynthesisService {
-  const { cache, audio, metrics } = deps;
+  const { cache, audio } = deps;
+  // Counted, and noted on the active (synthesis) span when tracing is on.
+  const metrics = {
+    cache(result: "hit" | "shared" | "miss" | "bypass") {
+      deps.metrics?.cache(result);
+      trace.getActiveSpan()?.setAttribute("cache.result", result);
+    },
+  };
   const hashes = new PromptHashes();
   const sources: VoiceSources = { voices: deps.voices, speakers: () => deps.pool.listVoices() };
 
@@ -94,12 +102,12 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
   async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
     const k = await keyFor(input, "wav", opts.signal);
     if (!k) {
-      metrics?.cache("bypass");
+      metrics.cache("bypass");
       return inner.synthesize(input, opts);
     }
     const hit = await cache.lookup(k.key);
     if (hit) {
-      metrics?.cache("hit");
+      metrics.cache("hit");
       return own(newId("a_"), input.owner, hit, k);
     }
     const job = cache.join<SharedClip>(k.key, {
@@ -116,7 +124,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           })(),
         ),
     });
-    metrics?.cache(job.shared ? "shared" : "miss");
+    metrics.cache(job.shared ? "shared" : "miss");
     for await (const { stored, cached } of job.follow(opts.signal)) {
       // The caller that started the job has its clip; every other gets one of its own.
       return job.shared ? own(newId("a_"), input.owner, cached, k) : stored;
@@ -140,7 +148,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
       try {
         const k = await keyFor(input, "aac", opts.signal);
         if (!k) {
-          metrics?.cache("bypass");
+          metrics.cache("bypass");
           const follow = () => upstream.abort(opts.signal?.reason);
           opts.signal?.addEventListener("abort", follow, { once: true });
           if (opts.signal?.aborted) follow();
@@ -150,7 +158,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
         }
         const hit = await cache.lookup(k.key);
         if (hit) {
-          metrics?.cache("hit");
+          metrics.cache("hit");
           unused();
           const stored = await own(id, input.owner, hit, k);
           yield { index: 0, data: hit.audio, mimeType: "audio/aac", durationMs: hit.durationMs };
@@ -167,7 +175,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
             if (stored) await cache.save(k.key, { mimeType: "audio/aac", sampleRate: stored.sampleRate, durationMs: stored.durationMs, chunks: chunks.length, audio: Buffer.concat(chunks.map((c) => c.data)) });
           },
         });
-        metrics?.cache(job.shared ? "shared" : "miss");
+        metrics.cache(job.shared ? "shared" : "miss");
         if (job.shared) unused();
         const parts: Uint8Array[] = [];
         let durationMs = 0;
