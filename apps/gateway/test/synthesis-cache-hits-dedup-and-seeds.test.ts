@@ -117,11 +117,15 @@ describe("synthesis cache", () => {
     expect(Buffer.from((await gw.api(`/audio/${id}`)).bytes).equals(Buffer.from(first.bytes))).toBe(true);
   }, 60_000);
 
-  it("a hit needs no backend at all", async () => {
+  it("a hit needs no backend at all, even once the pool knows it is down", async () => {
     const body = jsonPost({ text: "Still here.", voice: VOICE, seed: 41 });
     expect((await gw.api("/synthesize", body)).status).toBe(201);
     await standin.stop();
+    await gw.pool.checkAll();
+    expect(gw.pool.status()[0]?.state).toBe("down");
     const hit = await gw.api("/synthesize", body);
     expect(hit.status).toBe(201);
+    // A miss now gets the real error.
+    expect((await gw.api("/synthesize", jsonPost({ text: "Not cached.", voice: VOICE, seed: 42 }))).status).toBe(502);
   }, 60_000);
 });

@@ -15,14 +15,15 @@ import type { BackendPool } from "../pool.ts";
 import type { AudioStore } from "../stores/audio-store.ts";
 import type { VoiceStore } from "../stores/voice-store.ts";
 import type { StoredClip, SynthesisInput, SynthesisOptions, SynthesisService, SynthesisStream } from "../synthesis/service.ts";
-import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { BUILTIN_PREFIX } from "../ids.ts";
+import { resolveVoice, toSdkRequest, type ResolvedVoice, type VoiceSources } from "../voices.ts";
 import { cacheKey, PromptHashes } from "./key.ts";
 import type { CachedClip, SynthesisCache } from "./synthesis-cache.ts";
 
 /** What {@link withCache} needs besides the service. */
 export interface CachedServiceDeps {
   cache: SynthesisCache;
-  pool: Pick<BackendPool, "readyInfo" | "listVoices">;
+  pool: Pick<BackendPool, "backends" | "listVoices">;
   voices: VoiceStore;
   audio: AudioStore;
   logger: Logger;
@@ -69,11 +70,16 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
 
   /** The content key, or undefined when the request is not cacheable now (its error, if any, is the service's to give). */
   async function keyFor(input: SynthesisInput, format: "wav" | "aac", signal: AbortSignal | undefined): Promise<Keyed | undefined> {
-    const backend = deps.pool.readyInfo()?.info;
-    // Before any box is known, its model (part of the key) is not.
-    if (!backend) return undefined;
+    // What the boxes run, as last seen (a box that went down since is still what it was). Before
+    // any box is known, its model (part of the key) is not: no caching yet.
+    const backend = deps.pool.backends().find((b) => b.model !== undefined && b.variant !== undefined);
+    if (!backend?.model || !backend.variant) return undefined;
     try {
-      const voice = await resolveVoice(input.voice, input, sources, signal);
+      // A built-in speaker is its name: an entry exists only if a box had it, and a hit then
+      // needs no box to list its speakers (all of them may be down).
+      const voice: ResolvedVoice = input.voice.startsWith(BUILTIN_PREFIX)
+        ? { kind: "builtin", id: input.voice, name: input.voice.slice(BUILTIN_PREFIX.length) }
+        : await resolveVoice(input.voice, input, sources, signal);
       const { mode, request } = toSdkRequest(input, voice);
       const key = cacheKey({
         model: backend.model,
@@ -188,7 +194,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           settle.resolve(await mine.clip);
           return;
         }
-        const sampleRate = deps.pool.readyInfo()?.info.sampleRate;
+        const sampleRate = deps.pool.backends().find((b) => b.sampleRate !== undefined)?.sampleRate;
         settle.resolve(await own(id, input.owner, { mimeType: "audio/aac", sampleRate, durationMs: Math.round(durationMs), chunks: parts.length, audio: Buffer.concat(parts) }, k));
       } catch (err) {
         settle.reject(err);
