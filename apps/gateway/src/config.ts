@@ -111,6 +111,11 @@ export const GatewayConfigSchema = z.object({
     maxBytes: fromEnv("CACHE_MAX_BYTES", int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024), "Size of the synthesis cache; 0 turns it off (bytes)"),
     ttlMs: fromEnv("CACHE_TTL_MS", int(1_000, 365 * 86_400_000).default(86_400_000), "How long a cached clip is kept (ms)"),
   }),
+  audioWriteBehindBytes: fromEnv(
+    "AUDIO_WRITE_BEHIND_BYTES",
+    int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    "With STORE=disk: clips answered before their write lands, served from memory until it does, at most (bytes); 0: every answer waits for its write",
+  ),
   slotLeaseMs: fromEnv("SLOT_LEASE_MS", int(500, 600_000).default(5_000), "With STORE=redis: how long a job slot of an instance that stopped renewing it stays taken (ms)"),
 });
 

@@ -14,3 +14,10 @@ export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-aud
 export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
 export { openStores, type GatewayStores } from "./stores/open.ts";
+export { WriteBehindAudioStore, type WriteBehindOptions } from "./stores/write-behind-audio-store.ts";
+export { SynthesisCache, openCache, withCache, cacheKey, type CachedClip, type SynthesisFingerprint } from "./cache/index.ts";
+export { createMetrics, type GatewayMetrics } from "./metrics/index.ts";
+export { startTracing, tracedFetch, traceLogFields, type Tracing } from "./tracing/index.ts";
+export { createJwtVerifier, type JwtVerifier, type Scope } from "./auth/index.ts";
+export { BackendBreaker, BreakerOpenError, isBoxFault } from "./breaker/index.ts";
+export { RedisSlots, type JobSlots } from "./caps/index.ts";

@@ -16,7 +16,7 @@ export async function openCache(config: GatewayConfig, logger: Logger, redis?: R
   if (maxBytes === 0) return undefined;
   if (config.store === "redis") {
     if (!redis) throw new Error("STORE=redis: the cache needs the Redis connection");
-    return new SynthesisCache({ store: new RedisAudioStore(redis, `${config.redisKeyPrefix}cache:`, { ttlMs, maxBytes }), logger });
+    return new SynthesisCache({ store: new RedisAudioStore(redis, `${config.redisKeyPrefix}cache:`, { ttlMs, maxBytes }), logger, memoryTtlMs: ttlMs, memoryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
   }
-  return new SynthesisCache({ store: await DiskAudioStore.open(join(config.dataDir, "cache"), { ttlMs, maxBytes }), logger });
+  return new SynthesisCache({ store: await DiskAudioStore.open(join(config.dataDir, "cache"), { ttlMs, maxBytes }), logger, memoryTtlMs: ttlMs, memoryBytes: Math.min(maxBytes, 32 * 1024 * 1024) });
 }

@@ -5,6 +5,7 @@
  * answer is a miss, and a failed write is only logged.
  */
 import { Readable } from "node:stream";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AudioStore } from "../stores/audio-store.ts";
 import { SharedJobs, type JoinedJob, type JobSpec } from "./shared-jobs.ts";
@@ -25,6 +26,10 @@ export interface SynthesisCacheOptions {
   /** Where entries live; its TTL and size cap are the cache's. */
   store: AudioStore;
   logger: Logger;
+  /** Recent entries also kept in this process, so a hot hit reads no store. 0: none. @default 33_554_432 @unit bytes */
+  memoryBytes?: number;
+  /** How long an entry lives in memory: the store's TTL, so memory never outlives it. @default 60_000 @unit milliseconds */
+  memoryTtlMs?: number;
 }
 
 // Stored bytes: "CVC1", chunk count (uint32 BE), then the audio. The store's own metadata keeps
@@ -45,13 +50,19 @@ async function readAll(stream: Readable): Promise<Buffer> {
 export class SynthesisCache {
   private readonly jobs = new SharedJobs<unknown>();
   private readonly logger: Logger;
+  private readonly hot: LRUCache<string, CachedClip> | undefined;
 
   constructor(private readonly opts: SynthesisCacheOptions) {
     this.logger = opts.logger.child({ component: "cache" });
+    const maxSize = opts.memoryBytes ?? 32 * 1024 * 1024;
+    // Entries are immutable (the key is their content), so a memory copy is never stale; its TTL keeps it within the store's.
+    this.hot = maxSize > 0 ? new LRUCache({ maxSize, sizeCalculation: (c) => Math.max(1, c.audio.byteLength), ttl: opts.memoryTtlMs ?? 60_000 }) : undefined;
   }
 
   /** The clip stored under `key`, or undefined (also when the store fails: logged, counted a miss). */
   async lookup(key: string): Promise<CachedClip | undefined> {
+    const warm = this.hot?.get(key);
+    if (warm) return warm;
     const id = `a_${key}`;
     try {
       const meta = await this.opts.store.stat(id);
@@ -60,7 +71,9 @@ export class SynthesisCache {
       if (!stream) return undefined;
       const bytes = await readAll(stream);
       if (bytes.length < 8 || !bytes.subarray(0, 4).equals(MAGIC)) return undefined;
-      return { mimeType: meta.mimeType, sampleRate: meta.sampleRate, durationMs: meta.durationMs ?? 0, chunks: bytes.readUInt32BE(4), audio: bytes.subarray(8) };
+      const clip = { mimeType: meta.mimeType, sampleRate: meta.sampleRate, durationMs: meta.durationMs ?? 0, chunks: bytes.readUInt32BE(4), audio: bytes.subarray(8) };
+      this.hot?.set(key, clip, { ttl: Math.max(1, meta.expiresAt - Date.now()) });
+      return clip;
     } catch (err) {
       this.logger.warn({ err }, "cache lookup failed; synthesizing");
       return undefined;
@@ -69,6 +82,7 @@ export class SynthesisCache {
 
   /** Stores a clip under `key`; a failure is logged, never thrown. */
   async save(key: string, clip: CachedClip): Promise<void> {
+    this.hot?.set(key, clip);
     const header = Buffer.alloc(8);
     MAGIC.copy(header);
     header.writeUInt32BE(clip.chunks, 4);

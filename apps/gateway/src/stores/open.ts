@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.ts";
 import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
 import { openRedisStores } from "./redis.ts";
+import { WriteBehindAudioStore } from "./write-behind-audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
 
 /** Opened stores, ready for `createApp`. */
@@ -44,6 +45,8 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
     return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
-  const audio = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
+  const disk = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
+  // A synthesis is answered before its clip's write lands (about a millisecond); closing waits for the writes.
+  const audio = config.audioWriteBehindBytes > 0 ? new WriteBehindAudioStore(disk, { ttlMs: config.audioTtlMs, maxPendingBytes: config.audioWriteBehindBytes, logger, now }) : disk;
   return { kind: "disk", voices, audio, close: () => audio.close() };
 }
