@@ -30,7 +30,7 @@ const body = JSON.stringify({ text: TEXT, voice: `builtin:${SPEAKER}`, seed: 42 
 
 export async function cacheHit(hits: number, durationS: number, connections: number, log: (s: string) => void): Promise<CacheHit> {
   const standin = await startStandin({ variant: "official", model: "cosyvoice1" });
-  const gw = await startGatewayProcess({ COSYVOICE_URL: standin.url, COSYVOICE_MODEL: "cosyvoice1" });
+  const gw = await startGatewayProcess({ COSYVOICE_URL: standin.url, COSYVOICE_MODEL: "cosyvoice1", CACHE_MAX_BYTES: String(256 * 1024 * 1024) });
   try {
     const post = async () => {
       const t = performance.now();
