@@ -10,6 +10,7 @@ import { notFound, problemHandler } from "./middleware/problem-handler.ts";
 import { rateLimitFor } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { audioRoutes } from "./routes/audio.ts";
+import { capabilitiesRoutes } from "./routes/capabilities.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
@@ -114,6 +115,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(crossOrigin({ origins: config.corsOrigins }));
   app.get("/metrics", metricsRoute(metrics));
   app.use(healthRoutes(ctx));
+  app.use(capabilitiesRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
