@@ -23,7 +23,7 @@ import type { CachedClip, SynthesisCache } from "./synthesis-cache.ts";
 /** What {@link withCache} needs besides the service. */
 export interface CachedServiceDeps {
   cache: SynthesisCache;
-  pool: Pick<BackendPool, "backends" | "listVoices">;
+  pool: Pick<BackendPool, "backends" | "listVoices" | "info">;
   voices: VoiceStore;
   audio: AudioStore;
   logger: Logger;
@@ -70,10 +70,12 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
 
   /** The content key, or undefined when the request is not cacheable now (its error, if any, is the service's to give). */
   async function keyFor(input: SynthesisInput, format: "wav" | "aac", signal: AbortSignal | undefined): Promise<Keyed | undefined> {
-    // What the boxes run, as last seen (a box that went down since is still what it was). Before
-    // any box is known, its model (part of the key) is not: no caching yet.
-    const backend = deps.pool.backends().find((b) => b.model !== undefined && b.variant !== undefined);
-    if (!backend?.model || !backend.variant) return undefined;
+    // What the boxes run, as last seen (a box that went down since is still what it was); before
+    // any box is known, the first one that answers says (the job would ask it anyway). None: no
+    // caching, and the service gives the real error.
+    const seen = deps.pool.backends().find((b) => b.model !== undefined && b.variant !== undefined);
+    const backend = seen?.model && seen.variant ? { model: seen.model, variant: seen.variant } : await deps.pool.info().catch(() => undefined);
+    if (!backend) return undefined;
     try {
       // A built-in speaker is its name: an entry exists only if a box had it, and a hit then
       // needs no box to list its speakers (all of them may be down).
