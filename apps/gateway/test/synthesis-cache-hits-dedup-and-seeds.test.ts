@@ -20,12 +20,16 @@ import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.
 import { parsePrometheus, sampleValue } from "./helpers/prometheus.ts";
 
 const VOICE = "builtin:英文女";
+const KEY_A = "key-a-0123456789abcdef0123456789";
+const KEY_B = "key-b-abcdef0123456789abcdef0123";
+/** A POST /synthesize as the owner of `key` (A by default). */
+const post = (body: Record<string, unknown>, key = KEY_A) => jsonPost(body, { authorization: `Bearer ${key}` });
 const jobs = (rec: RecordEntry[]) => rec.filter((e) => e.event === "call" && e["fn"] === "generate_audio");
 
 let standin: StandinHandle;
 let gw: TestGateway;
 let metrics: GatewayMetrics;
-const bytesOf = async (url: string) => Buffer.from((await gw.api(url)).bytes);
+const bytesOf = async (url: string) => Buffer.from((await gw.api(url, { headers: { authorization: `Bearer ${KEY_A}` } })).bytes);
 const cacheCount = async (result: string) => sampleValue(parsePrometheus(await metrics.registry.metrics()), "cosyvoice_gateway_cache_requests_total", { result });
 
 beforeAll(async () => {
@@ -34,7 +38,7 @@ beforeAll(async () => {
   const cache = new SynthesisCache({ store, logger: pino({ level: "silent" }) });
   metrics = createMetrics({ processMetrics: false });
   // No health check has run: the first request learns the backend's model (part of the key) itself.
-  gw = await startTestGateway({ backend: connectingBackend(standin.url, { client: { model: "cosyvoice1", maxRetries: 0 } }), cache, metrics });
+  gw = await startTestGateway({ backend: connectingBackend(standin.url, { client: { model: "cosyvoice1", maxRetries: 0 } }), cache, metrics, config: { apiKeys: [KEY_A, KEY_B] } });
 }, 90_000);
 afterAll(async () => {
   await gw?.close();
@@ -42,26 +46,29 @@ afterAll(async () => {
 });
 
 describe("synthesis cache", () => {
-  it("a repeated request with the same seed is a hit: no new backend job, a new clip id, the same audio", async () => {
-    const first = await gw.api("/synthesize", jsonPost({ text: "Cached words.", voice: VOICE, seed: 5 }));
+  it("a repeated request with the same seed is a hit: no new backend job; another owner gets its own clip of the same audio", async () => {
+    const first = await gw.api("/synthesize", post({ text: "Cached words.", voice: VOICE, seed: 5 }));
     expect(first.status).toBe(201);
     const hits = (await cacheCount("hit")) + (await cacheCount("shared"));
     const before = jobs(readRecord(standin.record)).length;
-    const again = await gw.api("/synthesize", jsonPost({ text: "Cached words.", voice: VOICE, seed: 5 }));
+    const again = await gw.api("/synthesize", post({ text: "Cached words.", voice: VOICE, seed: 5 }, KEY_B));
     expect(again.status).toBe(201);
     expect(again.json.id).not.toBe(first.json.id);
+    // The same owner asking again gets its clip back (nothing written).
+    const mine = await gw.api("/synthesize", post({ text: "Cached words.", voice: VOICE, seed: 5 }));
+    expect(mine.json.id).toBe(first.json.id);
     expect(again.json).toMatchObject({ durationMs: first.json.durationMs, chunks: first.json.chunks, sampleRate: first.json.sampleRate, voice: VOICE, mode: "pretrained" });
     expect(jobs(readRecord(standin.record)).length).toBe(before);
     expect((await bytesOf(again.json.url)).equals(await bytesOf(first.json.url))).toBe(true);
     // The entry is written before the first answer goes out, so the repeat reads it.
-    expect((await cacheCount("hit")) + (await cacheCount("shared")) - hits).toBe(1);
-    expect(await cacheCount("hit")).toBe(1);
+    expect((await cacheCount("hit")) + (await cacheCount("shared")) - hits).toBe(2);
+    expect(await cacheCount("hit")).toBe(2);
   }, 60_000);
 
   it("a different seed, text or speed misses", async () => {
     const before = jobs(readRecord(standin.record)).length;
     for (const body of [{ seed: 6 }, { seed: 5, text: "Other words." }, { seed: 5, speed: 1.2 }]) {
-      expect((await gw.api("/synthesize", jsonPost({ text: "Cached words.", voice: VOICE, ...body }))).status).toBe(201);
+      expect((await gw.api("/synthesize", post({ text: "Cached words.", voice: VOICE, ...body }))).status).toBe(201);
     }
     expect(jobs(readRecord(standin.record)).length).toBe(before + 3);
   }, 60_000);
@@ -69,7 +76,7 @@ describe("synthesis cache", () => {
   it("identical requests in flight share one job, and each caller gets its own clip", async () => {
     const before = jobs(readRecord(standin.record)).length;
     const shared = await cacheCount("shared");
-    const body = jsonPost({ text: "Three at once.", voice: VOICE, seed: 11 });
+    const body = post({ text: "Three at once.", voice: VOICE, seed: 11 });
     const all = await Promise.all([1, 2, 3].map(() => gw.api("/synthesize", body)));
     expect(all.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(new Set(all.map((r) => r.json.id)).size).toBe(3);
@@ -82,10 +89,10 @@ describe("synthesis cache", () => {
   it("a caller leaving a shared job does not cancel it; the last one leaving does", async () => {
     const body = { text: "Leave or stay.", voice: VOICE, seed: 21 };
     const leaving = new AbortController();
-    const gone = fetch(gw.url + "/synthesize", { ...jsonPost(body), signal: leaving.signal }).catch(() => "aborted");
+    const gone = fetch(gw.url + "/synthesize", { ...post(body), signal: leaving.signal }).catch(() => "aborted");
     const rec0 = await waitForRecord(standin.record, (r) => r.some((e) => e.event === "call" && (e["inputs"] as Record<string, unknown>)?.["tts_text"] !== undefined && JSON.stringify(e).includes("Leave or stay.")));
     const job = jobs(rec0).at(-1)?.["job"];
-    const staying = gw.api("/synthesize", jsonPost(body));
+    const staying = gw.api("/synthesize", post(body));
     await new Promise((r) => setTimeout(r, 100));
     leaving.abort();
     expect(await gone).toBe("aborted");
@@ -93,7 +100,7 @@ describe("synthesis cache", () => {
     expect(readRecord(standin.record).some((e) => e["job"] === job && e.event === "cancelled")).toBe(false);
 
     const alone = new AbortController();
-    const lone = fetch(gw.url + "/synthesize", { ...jsonPost({ ...body, seed: 22 }), signal: alone.signal }).catch(() => "aborted");
+    const lone = fetch(gw.url + "/synthesize", { ...post({ ...body, seed: 22 }), signal: alone.signal }).catch(() => "aborted");
     const rec1 = await waitForRecord(standin.record, (r) => jobs(r).length > jobs(rec0).length + 0 && jobs(r).at(-1)?.["job"] !== job);
     const lonely = jobs(rec1).at(-1)?.["job"];
     alone.abort();
@@ -102,7 +109,7 @@ describe("synthesis cache", () => {
   }, 60_000);
 
   it("a stream is cached too: the repeat is AAC from the cache without a backend job", async () => {
-    const body = jsonPost({ text: "Streamed once. Then cached.", voice: VOICE, seed: 31, stream: true });
+    const body = post({ text: "Streamed once. Then cached.", voice: VOICE, seed: 31, stream: true });
     const first = await gw.api("/synthesize", body);
     expect(first.status).toBe(200);
     expect(isAdts(first.bytes)).toBe(true);
@@ -117,7 +124,7 @@ describe("synthesis cache", () => {
   }, 60_000);
 
   it("a hit needs no backend at all, even once the pool knows it is down", async () => {
-    const body = jsonPost({ text: "Still here.", voice: VOICE, seed: 41 });
+    const body = post({ text: "Still here.", voice: VOICE, seed: 41 });
     expect((await gw.api("/synthesize", body)).status).toBe(201);
     await standin.stop();
     await gw.pool.checkAll();
@@ -125,6 +132,6 @@ describe("synthesis cache", () => {
     const hit = await gw.api("/synthesize", body);
     expect(hit.status).toBe(201);
     // A miss now gets the real error.
-    expect((await gw.api("/synthesize", jsonPost({ text: "Not cached.", voice: VOICE, seed: 42 }))).status).toBe(502);
+    expect((await gw.api("/synthesize", post({ text: "Not cached.", voice: VOICE, seed: 42 }))).status).toBe(502);
   }, 60_000);
 });

@@ -7,6 +7,7 @@
  */
 import { trace } from "@opentelemetry/api";
 import type { AudioChunk } from "cosyvoice3-sdk";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { CallerGoneError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -66,6 +67,17 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     },
   };
   const hashes = new PromptHashes();
+  // The clip each owner last got for a content key: asked again, the owner gets that clip back
+  // (it is the same audio) instead of a copy, so a repeated hit writes nothing.
+  const given = new LRUCache<string, StoredClip>({ max: 10_000 });
+  const givenKey = (owner: string, key: string) => `${owner}\n${key}`;
+  /** The owner's clip for this key, while it exists with at least a minute to live. */
+  async function alreadyGiven(owner: string, key: string): Promise<StoredClip | undefined> {
+    const clip = given.get(givenKey(owner, key));
+    if (!clip || clip.expiresAt - Date.now() < 60_000) return undefined;
+    const meta = await audio.stat(clip.id).catch(() => undefined);
+    return meta && meta.owner === owner ? clip : undefined;
+  }
   const sources: VoiceSources = { voices: deps.voices, speakers: () => deps.pool.listVoices() };
 
   /** The content key, or undefined when the request is not cacheable now (its error, if any, is the service's to give). */
@@ -113,10 +125,17 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
       metrics.cache("bypass");
       return inner.synthesize(input, opts);
     }
+    const again = await alreadyGiven(input.owner, k.key);
+    if (again) {
+      metrics.cache("hit");
+      return again;
+    }
     const hit = await cache.lookup(k.key);
     if (hit) {
       metrics.cache("hit");
-      return own(newId("a_"), input.owner, hit, k);
+      const clip = await own(newId("a_"), input.owner, hit, k);
+      given.set(givenKey(input.owner, k.key), clip);
+      return clip;
     }
     const job = cache.join<SharedClip>(k.key, {
       start: (signal) =>
@@ -135,7 +154,9 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     metrics.cache(job.shared ? "shared" : "miss");
     for await (const { stored, cached } of job.follow(opts.signal)) {
       // The caller that started the job has its clip; every other gets one of its own.
-      return job.shared ? own(newId("a_"), input.owner, cached, k) : stored;
+      const clip = job.shared ? await own(newId("a_"), input.owner, cached, k) : stored;
+      given.set(givenKey(input.owner, k.key), clip);
+      return clip;
     }
     throw new Error("unreachable: a shared job ended without its clip");
   }
