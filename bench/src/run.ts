@@ -27,7 +27,7 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 // BENCH_ONLY=ops runs issue 12's figures alone and writes bench/results/ops.json (latest.json is left alone).
 if (process.env["BENCH_ONLY"] === "ops") {
   const cache = await step("6. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
-  const pool = await step("7. pool of two stand-ins vs one", () => poolScaling(quick ? 12 : 24, 1000, log));
+  const pool = await step("7. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
   const ops = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -56,7 +56,7 @@ const audio = await step("3. GET /audio/:id vs nginx", () => audioServing(quick 
 const fb = await step("4. first byte: gateway stream vs SDK first chunk", () => firstByte(quick ? 4 : 20, 300, log));
 const mem = await step("5. gateway RSS", () => memory(quick ? 1_000 : 5_000, log));
 const cache = await step("6. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
-const pool = await step("7. pool of two stand-ins vs one", () => poolScaling(quick ? 12 : 24, 1000, log));
+const pool = await step("7. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -104,7 +104,7 @@ const latest = {
     rss_mb_after_5000: "idle 5 s after 5,000 mixed requests (every 25th a synthesis)",
     cache_hit_p50_ms: "client latency of POST /synthesize with a seed, repeated sequentially after the first (the stand-in stopped, so every answer is a cache hit)",
     cache_hit_rps_vs_nginx_ratio: "autocannon, 32 connections: cache-hit POST /synthesize per second over nginx serving the clip's bytes (GET)",
-    pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 1,000 ms delay before each chunk, over the same with one stand-in",
+    pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 2,000 ms delay before each chunk, over the same with one stand-in",
   },
   durationS: Math.round((Date.now() - started) / 1000),
 };
