@@ -14,6 +14,23 @@ export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-aud
 export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
 export { openStores, type GatewayStores } from "./stores/open.ts";
+export { createSynthesisService, type SynthesisDeps, type SynthesisInput, type SynthesisOptions, type SynthesisService, type SynthesisStream, type StoredClip } from "./synthesis/service.ts";
+export {
+  GatewayError,
+  CapacityError,
+  StoreUnavailableError,
+  VoiceNotFoundError,
+  VoiceModeMismatchError,
+  VoiceReadOnlyError,
+  SynthesisInputError,
+  DeadlineExceededError,
+  ShuttingDownError,
+  CallerGoneError,
+  NoAudioError,
+  type GatewayErrorCode,
+  type InputIssue,
+} from "./errors.ts";
+export { ANONYMOUS_OWNER, mayAccess, type Caller, type Owner } from "./owners.ts";
 export { WriteBehindAudioStore, type WriteBehindOptions } from "./stores/write-behind-audio-store.ts";
 export { SynthesisCache, openCache, withCache, cacheKey, type CachedClip, type SynthesisFingerprint } from "./cache/index.ts";
 export { createMetrics, type GatewayMetrics } from "./metrics/index.ts";

@@ -6,130 +6,18 @@
  * (`failover.ts`). A job the box accepted is never sent twice. One loop runs every job: a whole
  * clip is a stream of one item.
  */
-import type { AudioChunk, BackendInfo, Mode, RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
+import type { AudioChunk, BackendInfo, RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "../backend.ts";
-import { BreakerOpenError, type BackendBreaker, type BreakerState } from "../breaker/index.ts";
+import { BreakerOpenError } from "../breaker/index.ts";
 import type { JobSlots } from "../caps/job-slots.ts";
 import { codeOf, decideAfterFailure, safeToResend, verdictOn } from "./failover.ts";
-import { Health, type BackendState } from "./health.ts";
 import { PoolLease, type Lease } from "./lease.ts";
-import { needsOf, rank, type JobNeeds, type RankedBox } from "./rank.ts";
+import { Member } from "./member.ts";
+import { needsOf, rank, type JobNeeds } from "./rank.ts";
+import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
-/** One backend of the pool as `/readyz` reports it (never its URL: that stays in the log). */
-export interface BackendStatus {
-  name: string;
-  state: BackendState;
-  running: number;
-  waiting: number;
-  /** When it was last checked (ISO 8601). */
-  checkedAt?: string;
-  /** The problem slug of the last failure while down, e.g. `backend-unreachable`. */
-  error?: string;
-  /** Its circuit breaker, when it has one. */
-  breaker?: BreakerState;
-}
-
-/** Everything the pool knows of one backend, without a network call. */
-export interface BackendView extends BackendStatus {
-  /** Its slots: jobs that may run at once. */
-  concurrency: number;
-  /** What it is, once checked or used (absent before). */
-  variant?: BackendInfo["variant"];
-  model?: BackendInfo["model"];
-  modes?: Mode[];
-  speakers?: string[];
-  /** @unit hertz */
-  sampleRate?: number;
-}
-
-/** One backend handed to the pool. */
-export interface PoolMember {
-  /** Shown in `/readyz` and logs, e.g. `backend-1`. */
-  name: string;
-  backend: SynthesisBackend;
-  /** Its job slots (this instance's, or held in Redis over every instance). */
-  slots: JobSlots;
-  /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
-  breaker?: BackendBreaker;
-  /** Logged, never sent to clients. */
-  url?: string;
-}
-
-/** Options of {@link BackendPool}. */
-export interface BackendPoolOptions {
-  members: PoolMember[];
-  logger: Logger;
-  /** Period of the health check that `start()` runs; 0 means none. @default 0 @unit milliseconds */
-  healthCheckIntervalMs?: number;
-  /**
-   * A readiness question looks again at a box marked down at most once per this period (after a
-   * burst of three); otherwise it answers from what the pool knows. @default 1_000 @unit milliseconds
-   */
-  readinessRecheckMs?: number;
-  /** @default Date.now */
-  now?: () => number;
-  /** Told of every slot wait and job (metrics). */
-  observer?: PoolObserver;
-}
-
-/** What the pool reports as it works (the metrics listen). */
-export interface PoolObserver {
-  /** A job waited this long for a slot on `backend`. @unit seconds */
-  queueWait(backend: string, seconds: number): void;
-  /** A job attempt on `backend` ended. @unit seconds */
-  job(backend: string, outcome: "ok" | "error" | "aborted", seconds: number): void;
-}
-
-/** Per-call options of the pool: the SDK's, plus the slot the request already holds. */
-export interface PoolRequestOptions extends RequestOptions {
-  /** From {@link BackendPool.acquire}; without one the call takes (and frees) its own. */
-  lease?: Lease;
-}
-
-/** Options of {@link BackendPool.acquire}. */
-export interface AcquireOptions {
-  /** What the job needs: only boxes known to offer it are chosen (unknown ones may be). */
-  needs?: JobNeeds | undefined;
-}
-
-/** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */
-export interface Readiness {
-  ready: { name: string; info: BackendInfo } | undefined;
-  backends: BackendStatus[];
-  /** The first box's last failure, when none is ready. */
-  lastError?: unknown;
-}
-
-class Member {
-  readonly health: Health;
-  /** Passed over until then (its UI queue was full). @unit milliseconds since the epoch */
-  coolUntil = 0;
-  constructor(
-    readonly spec: PoolMember,
-    logger: Logger,
-    now: () => number,
-  ) {
-    this.health = new Health(spec.name, spec.backend, logger, spec.url, now);
-  }
-  get name(): string {
-    return this.spec.name;
-  }
-  get slots(): JobSlots {
-    return this.spec.slots;
-  }
-  view(): RankedBox {
-    const { running, waiting } = this.spec.slots.load;
-    const info = this.health.info;
-    return {
-      state: this.health.state,
-      coolUntil: this.coolUntil,
-      outstanding: (running + waiting) / this.spec.slots.concurrency,
-      blocked: this.spec.breaker ? !this.spec.breaker.admits() : false,
-      ...(info ? { can: { modes: info.modes, speakers: info.speakers } } : {}),
-    };
-  }
-}
+export type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
 type MemberLease = PoolLease<Member>;
 

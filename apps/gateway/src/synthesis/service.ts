@@ -14,6 +14,7 @@ import { needsOf, type BackendPool, type Lease } from "../pool.ts";
 import type { AudioStore } from "../stores/audio-store.ts";
 import type { VoiceStore } from "../stores/voice-store.ts";
 import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { adtsSampleRate } from "./adts.ts";
 import { jobScope } from "./scope.ts";
 
 /** What to synthesize, whichever door it came through. */
@@ -178,10 +179,11 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
           yield chunk;
         }
         if (parts.length === 0) throw new NoAudioError();
-        // The box that made it says its rate (the lease followed any failover).
-        const info = await pool.infoOf(lease.backend);
+        // The rate the box that made it (the lease followed any failover) put in its frames;
+        // else what that box says of itself.
+        const sampleRate = adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate;
         const meta = await audio.put(
-          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(info?.sampleRate ? { sampleRate: info.sampleRate } : {}) },
+          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
           Buffer.concat(parts),
         );
         settle.resolve({
@@ -189,7 +191,7 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
           owner: input.owner,
           mimeType: meta.mimeType,
           bytes: meta.bytes,
-          sampleRate: info?.sampleRate,
+          sampleRate,
           durationMs: Math.round(durationMs),
           chunks: parts.length,
           voice: prepared.voice.id,
