@@ -123,6 +123,19 @@ describe("synthesis cache", () => {
     expect(Buffer.from((await gw.api(`/audio/${id}`)).bytes).equals(Buffer.from(first.bytes))).toBe(true);
   }, 60_000);
 
+  it("identical streams in flight share one job; each gets every chunk and a clip of its own", async () => {
+    const before = jobs(readRecord(standin.record)).length;
+    const body = post({ text: "Streamed twice at once. Second sentence.", voice: VOICE, seed: 35, stream: true });
+    const [a, b] = await Promise.all([gw.api("/synthesize", body), gw.api("/synthesize", body)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
+    expect(isAdts(a.bytes)).toBe(true);
+    expect(jobs(readRecord(standin.record)).length).toBe(before + 1);
+    const ids = [a.headers.get("x-audio-id"), b.headers.get("x-audio-id")];
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const id of ids) expect(Buffer.from((await gw.api(`/audio/${id}`)).bytes).equals(Buffer.from(a.bytes))).toBe(true);
+  }, 60_000);
+
   it("a hit needs no backend at all, even once the pool knows it is down", async () => {
     const body = post({ text: "Still here.", voice: VOICE, seed: 41 });
     expect((await gw.api("/synthesize", body)).status).toBe(201);
