@@ -17,4 +17,6 @@ export interface JobSlots {
   acquire(signal?: AbortSignal): Promise<() => void>;
   /** Resolves when this instance runs and waits for nothing here. */
   idle(): Promise<void>;
+  /** Stops background work (the shared slots' renewals and release channel). */
+  close?(): Promise<void>;
 }

@@ -347,6 +347,8 @@ export class BackendPool implements SynthesisBackend {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
+    // Shared slots stop renewing and listening (what they still hold expires by itself).
+    await Promise.all(this.members.map((m) => m.slots.close?.().catch(() => undefined)));
   }
 
   /** The first ready backend's description, as last checked. */
