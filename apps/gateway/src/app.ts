@@ -96,6 +96,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   // Only when tracing was started: off, it costs nothing per request.
   if (tracingEnabled()) app.use(traceRequests());
   app.use(requestId());
+  // The routes file's routes come first (they log their own requests): see Passthrough.early.
+  if (deps.passthrough) app.use(deps.passthrough.early);
   app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
@@ -113,6 +115,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   });
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
+  if (deps.passthrough && config.apiKeys.length > 0) app.use(deps.passthrough.signIn);
   app.get("/metrics", metricsRoute(metrics));
   app.use(healthRoutes(ctx));
   app.use(capabilitiesRoutes(ctx));
@@ -120,6 +123,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
+  // A catch-all route at `/` gets only what the gateway's own paths do not answer.
+  if (deps.passthrough) app.use(deps.passthrough.late);
   app.use(notFound());
   app.use(refusalMetrics(metrics));
   app.use(problemHandler({ logger }));

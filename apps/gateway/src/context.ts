@@ -6,6 +6,7 @@ import type { GatewayConfig } from "./config.ts";
 import type { Scope } from "./auth/index.ts";
 import type { SynthesisCache } from "./cache/index.ts";
 import type { GatewayMetrics } from "./metrics/index.ts";
+import type { Passthrough } from "./passthrough/passthrough.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
@@ -40,12 +41,14 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   /** The synthesis cache (see `openCache`); without one nothing is cached. */
   cache?: SynthesisCache;
+  /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
+  passthrough?: Passthrough;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;

@@ -31,6 +31,10 @@ export {
   type InputIssue,
 } from "./errors.ts";
 export { ANONYMOUS_OWNER, mayAccess, type Caller, type Owner } from "./owners.ts";
+export { Passthrough, type PassthroughOptions } from "./passthrough/passthrough.ts";
+export { parseRoutesFile, RoutesFileError, type CompiledRoute, type RoutesConfig, type RouteBackend, type FileIssue, type FileNote } from "./routes-file/load.ts";
+export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesOptions } from "./routes-file/watch.ts";
+export { RoutesFileSchema, RouteSchema, routesJsonSchema, type RoutesFileInput, type RouteInput } from "./routes-file/schema.ts";
 export { WriteBehindAudioStore, type WriteBehindOptions } from "./stores/write-behind-audio-store.ts";
 export { SynthesisCache, openCache, withCache, cacheKey, type CachedClip, type SynthesisFingerprint } from "./cache/index.ts";
 export { createMetrics, type GatewayMetrics } from "./metrics/index.ts";
