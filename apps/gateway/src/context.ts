@@ -4,6 +4,9 @@ import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { Encoders } from "./encode/encoders.ts";
+import type { Scope } from "./auth/index.ts";
+import type { SynthesisCache } from "./cache/index.ts";
+import type { GatewayMetrics } from "./metrics/index.ts";
 import type { Passthrough } from "./passthrough/passthrough.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
@@ -37,6 +40,10 @@ export interface GatewayDeps {
   shutdown?: AbortSignal;
   /** The audio encoders (ffmpeg). @default new Encoders({ max: config.maxEncoders }) */
   encoders?: Encoders;
+  /** Where `/metrics` counts (one registry per app). @default createMetrics() */
+  metrics?: GatewayMetrics;
+  /** The synthesis cache (see `openCache`); without one nothing is cached. */
+  cache?: SynthesisCache;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
 }
@@ -44,7 +51,7 @@ export interface GatewayDeps {
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "passthrough">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;
@@ -52,6 +59,8 @@ export interface RouteContext {
   };
   guards: {
     auth: RequestHandler;
+    /** Refuses (403) a token whose `scope` claim lacks this scope. */
+    scope: (scope: Scope) => RequestHandler;
     readLimit: RequestHandler;
     uploadLimit: RequestHandler;
     synthesizeLimit: RequestHandler;

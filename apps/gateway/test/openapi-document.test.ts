@@ -28,7 +28,7 @@ describe("openapi.yaml", () => {
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe("3.1.0");
     expect(Object.keys(res.json.paths)).toEqual([
-      "/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/openapi.json", "/docs",
+      "/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
       "/v1/audio/speech", "/v1/models", "/v1/models/{id}", "/v1/audio/models", "/v1/audio/voices",
     ]);
     expect(res.json.components.schemas.SynthesizeRequest.properties.text.maxLength).toBe(2000);

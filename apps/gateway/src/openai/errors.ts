@@ -1,7 +1,8 @@
 /**
  * Errors on `/v1/*` in OpenAI's shape, `{"error":{"message","type","param","code"}}`, with the
  * statuses OpenAI's clients turn into their error classes (400 BadRequestError, 401
- * AuthenticationError, 404 NotFoundError, 429 RateLimitError, 5xx InternalServerError). Every
+ * AuthenticationError, 403 PermissionDeniedError, 404 NotFoundError, 429 RateLimitError, 5xx
+ * InternalServerError). Every
  * failure is first the same problem the REST routes answer with (one classification), then
  * re-dressed here from a table keyed by status.
  */
@@ -22,6 +23,7 @@ export interface OpenAIErrorBody {
 const BY_STATUS: Record<number, { status: number; type: string }> = {
   400: { status: 400, type: "invalid_request_error" },
   401: { status: 401, type: "authentication_error" },
+  403: { status: 403, type: "permission_error" },
   404: { status: 404, type: "not_found_error" },
   405: { status: 405, type: "invalid_request_error" },
   408: { status: 408, type: "invalid_request_error" },

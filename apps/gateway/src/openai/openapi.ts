@@ -21,7 +21,8 @@ const header = (description: string, schema: SchemaObject = { type: "string" }) 
 /** What each error status means on `/v1` (the OpenAI clients' error class in brackets). */
 const ERRORS: Record<number, string> = {
   400: "Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...)",
-  401: "A valid API key is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`)",
+  401: "A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`)",
+  403: "The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice",
   404: "No such path or model (NotFoundError)",
   413: "The body or the uploaded file is too large",
   429: "Quota used up (RateLimitError); Retry-After says when to retry",
@@ -104,7 +105,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
           headers: { "X-Sample-Rate": header("Sample rate of the audio (for pcm, the only place it is said)", { type: "integer" }) },
           content: { ...audio, "text/event-stream": { schema: ref("SpeechEvent") } },
         },
-        ...errors([400, 401, 413, 429, 502, 503, 504]),
+        ...errors([400, 401, 403, 413, 429, 502, 503, 504]),
       },
     },
   });
@@ -142,7 +143,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
         required: true,
         content: { "multipart/form-data": { schema: form, example: { name: "Ann", consent: "cons_1234", prompt_text: "I like long walks." } } },
       },
-      responses: { "200": json("AudioVoice", "The saved voice; its id works as `voice` here and on /synthesize"), ...errors([400, 401, 413, 429]) },
+      responses: { "200": json("AudioVoice", "The saved voice; its id works as `voice` here and on /synthesize"), ...errors([400, 401, 403, 413, 429]) },
     },
   });
 }

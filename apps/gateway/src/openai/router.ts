@@ -7,6 +7,7 @@ import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
 import type { RouteContext } from "../context.ts";
 import { callerOf } from "../middleware/api-keys.ts";
+import { refusalMetrics, type GatewayMetrics } from "../metrics/index.ts";
 import { methodNotAllowed, notFound } from "../middleware/problem-handler.ts";
 import { uploadAudio } from "../middleware/upload-audio.ts";
 import { HttpProblem } from "../problems.ts";
@@ -20,11 +21,19 @@ import { chooseVoice } from "./voice-choice.ts";
 /** Model names OpenAI's clients offer; all of them are served by the backend's one model. */
 const OPENAI_MODELS = ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"];
 
+/** Options of {@link openAIRoutes}. */
+export interface OpenAIRoutesOptions {
+  /** The synthesis the routes call. @default the gateway's own, from `ctx` */
+  speech?: SpeechService;
+  /** Where refusals (rate limited, busy...) are counted, as for REST. @default not counted */
+  metrics?: GatewayMetrics;
+}
+
 /**
- * @example app.use("/v1", openAIRoutes(ctx));
- * @param speech the synthesis the routes call @default the gateway's own, from `ctx`
+ * @example app.use("/v1", openAIRoutes(ctx, { metrics }));
  */
-export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRouteContext(ctx)): Router {
+export function openAIRoutes(ctx: RouteContext, options: OpenAIRoutesOptions = {}): Router {
+  const speech = options.speech ?? fromRouteContext(ctx);
   const { auth, readLimit, uploadLimit } = ctx.guards;
   const aliases = ctx.config.voiceAliases;
   const models = [ctx.config.model, ...OPENAI_MODELS];
@@ -60,7 +69,7 @@ export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRout
       }
       res.json({ voices: listed } satisfies z.input<typeof AudioVoiceListSchema>);
     })
-    .post(auth, uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes, field: "audio_sample" }), async (req: Request, res: Response) => {
+    .post(auth, ctx.guards.scope("voices:write"), uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes, field: "audio_sample" }), async (req: Request, res: Response) => {
       const fields = CreateAudioVoiceFieldsSchema.safeParse(req.body ?? {});
       if (!fields.success) throw new HttpProblem("invalid_request", { errors: zodErrors(fields.error, { input: req.body ?? {}, schema: CreateAudioVoiceFieldsSchema }) });
       const upload = res.locals.upload;
@@ -76,6 +85,7 @@ export function openAIRoutes(ctx: RouteContext, speech: SpeechService = fromRout
     .all(methodNotAllowed(["GET", "POST"]));
 
   router.use(notFound());
+  if (options.metrics) router.use(refusalMetrics(options.metrics));
   router.use(openAIErrors({ logger: ctx.deps.logger }));
   return router;
 }

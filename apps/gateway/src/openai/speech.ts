@@ -176,5 +176,5 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     }
   }
 
-  return [ctx.guards.auth, ctx.guards.synthesizeLimit, jsonBody({ maxBytes: Math.max(config.maxJsonBytes, MIN_JSON_BYTES) }), clientSignal(), speak];
+  return [ctx.guards.auth, ctx.guards.scope("synthesize"), ctx.guards.synthesizeLimit, jsonBody({ maxBytes: Math.max(config.maxJsonBytes, MIN_JSON_BYTES) }), clientSignal(), speak];
 }
