@@ -10,6 +10,7 @@ import { requestId } from "./middleware/request-id.ts";
 import { audioRoutes } from "./routes/audio.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { playgroundRoutes } from "./playground/index.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
 import { BackendPool } from "./pool.ts";
@@ -82,6 +83,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
+  if (config.playground) app.use(playgroundRoutes());
   app.use(notFound());
   app.use(problemHandler({ logger }));
   return app;

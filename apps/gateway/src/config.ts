@@ -44,6 +44,7 @@ export const ConfigEnvSchema = z.object({
     .transform((s) => s.split(",").map((k) => k.trim()).filter((k) => k !== ""))
     .refine((keys) => keys.every((k) => k.length >= 16), "every key must be at least 16 characters"),
   AUDIO_REQUIRES_KEY: booleanFlag.default(false),
+  PLAYGROUND: booleanFlag.default(true),
   RATE_LIMIT_WINDOW_MS: int(1_000, 86_400_000).default(60_000),
   RATE_LIMIT_SYNTHESIZE: int(1, 1_000_000).default(20),
   RATE_LIMIT_UPLOAD: int(1, 1_000_000).default(10),
@@ -93,6 +94,8 @@ export interface GatewayConfig {
   apiKeys: string[];
   /** When false, `/audio/:id` is readable without a key: its id is an unguessable capability. */
   audioRequiresKey: boolean;
+  /** Serve the playground page at `/`. */
+  playground: boolean;
   rateLimit: { windowMs: number; synthesize: number; upload: number; read: number };
   /** @unit bytes */
   maxUploadBytes: number;
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     upstreamMaxRetries: e.UPSTREAM_MAX_RETRIES,
     apiKeys: e.API_KEYS,
     audioRequiresKey: e.AUDIO_REQUIRES_KEY,
+    playground: e.PLAYGROUND,
     rateLimit: {
       windowMs: e.RATE_LIMIT_WINDOW_MS,
       synthesize: e.RATE_LIMIT_SYNTHESIZE,

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, type StandinHandle, type StandinOptions } from "@cosyvoice3/testkit";
 import { defaultConfig, startGateway, type GatewayConfig } from "cosyvoice3-gateway";
 import { pino } from "pino";
 
@@ -23,13 +23,14 @@ export interface Stack {
 
 /**
  * Starts a stand-in (official UI, CosyVoice3) and a gateway in front of it, rate limits lifted
- * out of the way; `overrides` change the gateway's configuration.
+ * out of the way; `overrides` change the gateway's configuration, `standinOptions` the stand-in's
+ * knobs (e.g. `chunkDelayMs`).
  * @example
  * const stack = await startStack();
  * await fetch(`${stack.gatewayUrl}/voices`);
  */
-export async function startStack(overrides: Partial<GatewayConfig> = {}): Promise<Stack> {
-  const standin = await startStandin({ variant: "official", model: "cosyvoice3" });
+export async function startStack(overrides: Partial<GatewayConfig> = {}, standinOptions: StandinOptions = {}): Promise<Stack> {
+  const standin = await startStandin({ variant: "official", model: "cosyvoice3", ...standinOptions });
   const root = mkdtempSync(join(tmpdir(), "browser-gw-"));
   try {
     const dataDir = join(root, "data");

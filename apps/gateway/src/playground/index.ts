@@ -1,0 +1,59 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import express, { Router, type Request, type Response } from "express";
+
+/**
+ * The static files: beside this module in the sources, copied beside the build by the gateway's
+ * `build` script (tsc does not copy them).
+ */
+export const PLAYGROUND_DIR = fileURLToPath(new URL("./static/", import.meta.url));
+
+/** Options of {@link playgroundRoutes}. */
+export interface PlaygroundOptions {
+  /** Where index.html, app.js, wav.js and style.css are. @default PLAYGROUND_DIR */
+  dir?: string;
+}
+
+// The page loads only its own files; audio comes from the gateway or a blob: URL (MediaSource,
+// recordings). No inline script, no third-party origin.
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "media-src 'self' blob:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * The playground page at `/` (static HTML, JS and CSS under `/playground/`): pick or record a
+ * voice, choose mode and instruct controls, hear the speech as it streams. It calls the same
+ * public REST API as any frontend. `PLAYGROUND=false` leaves it out.
+ * @example if (config.playground) app.use(playgroundRoutes());
+ */
+export function playgroundRoutes(options: PlaygroundOptions = {}): Router {
+  const dir = options.dir ?? PLAYGROUND_DIR;
+  if (!existsSync(dir)) throw new Error(`the playground's files are missing at ${dir} (build the gateway with its build script)`);
+  const router = Router();
+  const headers = (res: Response) => {
+    res.setHeader("Content-Security-Policy", CSP);
+    res.setHeader("Cache-Control", "no-cache");
+    res.setHeader("Referrer-Policy", "no-referrer");
+  };
+  router.get("/", function playgroundPage(_req: Request, res: Response) {
+    headers(res);
+    res.sendFile("index.html", { root: dir });
+  });
+  router.use(
+    "/playground",
+    express.static(dir, {
+      index: false,
+      fallthrough: true,
+      setHeaders: headers,
+    }),
+  );
+  return router;
+}
