@@ -35,4 +35,6 @@ if (stale) {
     process.exit(1);
   }
 }
+// pnpm runs scripts in the repository root; relative paths (clone FILE, --out) are the caller's.
+if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 await import(pathToFileURL(join(ROOT, "packages/cli/dist/bin.js")).href);
