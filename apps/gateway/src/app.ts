@@ -15,6 +15,7 @@ import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
 import { BackendPool } from "./pool.ts";
 import { Slots } from "./slots.ts";
+import { createSynthesisService } from "./synthesis/service.ts";
 import "./locals.ts";
 
 /**
@@ -40,10 +41,19 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       logger,
       ...(deps.rateLimitStore ? { store: deps.rateLimitStore(name) } : {}),
     });
+  const synthesis = createSynthesisService({
+    pool: backend,
+    voices: deps.voices,
+    audio: deps.audio,
+    logger,
+    timeoutMs: config.upstreamTimeoutMs,
+    ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
+  });
   const ctx: RouteContext = {
     config,
     deps: {
       backend,
+      synthesis,
       voices: deps.voices,
       audio: deps.audio,
       logger,
@@ -51,7 +61,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     },
     guards: {
-      auth: apiKeys({ keys: config.apiKeys }),
+      auth: apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys }),
       readLimit: limit("read"),
       uploadLimit: limit("upload"),
       synthesizeLimit: limit("synthesize"),

@@ -43,6 +43,11 @@ export const ConfigEnvSchema = z.object({
     .default("")
     .transform((s) => s.split(",").map((k) => k.trim()).filter((k) => k !== ""))
     .refine((keys) => keys.every((k) => k.length >= 16), "every key must be at least 16 characters"),
+  ADMIN_KEYS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((k) => k.trim()).filter((k) => k !== ""))
+    .refine((keys) => keys.every((k) => k.length >= 16), "every key must be at least 16 characters"),
   AUDIO_REQUIRES_KEY: booleanFlag.default(false),
   PLAYGROUND: booleanFlag.default(true),
   RATE_LIMIT_WINDOW_MS: int(1_000, 86_400_000).default(60_000),
@@ -92,6 +97,8 @@ export interface GatewayConfig {
   upstreamTimeoutMs: number;
   upstreamMaxRetries: number;
   apiKeys: string[];
+  /** Keys that also see every owner's voices and clips. */
+  adminKeys: string[];
   /** When false, `/audio/:id` is readable without a key: its id is an unguessable capability. */
   audioRequiresKey: boolean;
   /** Serve the playground page at `/`. */
@@ -140,7 +147,7 @@ export class ConfigError extends Error {
 }
 
 /** Values never echoed in an error message (a Redis URL may carry a password). */
-const SECRET_VARIABLES = new Set(["API_KEYS", "REDIS_URL"]);
+const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL"]);
 
 function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
@@ -192,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     upstreamMaxRetries: e.UPSTREAM_MAX_RETRIES,
     apiKeys: e.API_KEYS,
+    adminKeys: e.ADMIN_KEYS,
     audioRequiresKey: e.AUDIO_REQUIRES_KEY,
     playground: e.PLAYGROUND,
     rateLimit: {

@@ -6,6 +6,7 @@ import type { GatewayConfig } from "./config.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
+import type { SynthesisService } from "./synthesis/service.ts";
 import type { VoiceStore } from "./stores/voice-store.ts";
 
 /** A source of the current time (injected so tests and stores agree on it). */
@@ -37,7 +38,12 @@ export interface GatewayDeps {
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore">> & { backend: BackendPool; shutdown?: AbortSignal };
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore">> & {
+    backend: BackendPool;
+    /** The synthesis pipeline every door calls. */
+    synthesis: SynthesisService;
+    shutdown?: AbortSignal;
+  };
   guards: {
     auth: RequestHandler;
     readLimit: RequestHandler;

@@ -1,4 +1,5 @@
 /** What the middleware chain leaves on `res.locals` for later handlers. */
+import type { Caller } from "./owners.ts";
 import type { Lease } from "./pool.ts";
 import type { SniffedAudio } from "./sniff-audio.ts";
 
@@ -10,6 +11,8 @@ declare global {
       requestId: string;
       /** Set by `apiKeys()`: `key:<fingerprint>` for a keyed client; unset for anonymous ones. */
       clientKey?: string;
+      /** Set by `apiKeys()` for a keyed client: its owner id and admin flag (see `callerOf`). */
+      caller?: Caller;
       /** Set by `upstreamDeadline()`: aborts on deadline, client disconnect or shutdown. */
       signal?: AbortSignal;
       /** Set by `concurrencyCap()`: the job slot (and so the backend) the request holds. */

@@ -427,6 +427,23 @@ export class BackendPool implements SynthesisBackend {
     await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
   }
 
+  /**
+   * What one member is (its variant, model, sample rate), as its client knows it: no network
+   * call once it has connected (a job that ran there has). Undefined for an unknown name or a
+   * member that cannot say.
+   */
+  async infoOf(name: string): Promise<BackendInfo | undefined> {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) return undefined;
+    if (m.info) return m.info;
+    try {
+      m.info = await m.spec.backend.info();
+      return m.info;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The first ready backend's description, as last checked. */
   readyInfo(): { name: string; info: BackendInfo } | undefined {
     const m = this.members.find((x) => x.state === "up" && x.info);

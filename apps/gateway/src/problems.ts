@@ -4,6 +4,7 @@
  * the error handler looks the kind up, it never branches on classes.
  */
 import { CosyVoiceError, type CosyVoiceErrorCode } from "cosyvoice3-sdk";
+import { GatewayError, type GatewayErrorCode, type InputIssue } from "./errors.ts";
 
 /** Prefix of every problem `type`: a URN, stable and not meant to be dereferenced. */
 export const PROBLEM_TYPE_PREFIX = "urn:cosyvoice3-gateway:problem:";
@@ -62,7 +63,7 @@ export type GatewayProblemCode =
   | "store_unavailable"
   | "internal";
 
-export type ProblemCode = GatewayProblemCode | CosyVoiceErrorCode;
+export type ProblemCode = GatewayProblemCode | GatewayErrorCode | CosyVoiceErrorCode;
 
 /** The table: each kind's status, type and title. */
 export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
@@ -148,17 +149,37 @@ const SDK_DETAIL: Partial<Record<CosyVoiceErrorCode, (err: CosyVoiceError) => Om
     };
   },
   queue_full: (err) => ({
-    retryAfterSeconds: Math.max(1, Math.ceil(((err as CosyVoiceError & { retryAfterMs?: number }).retryAfterMs ?? 1000) / 1000)),
+    retryAfterSeconds: retrySeconds((err as CosyVoiceError & { retryAfterMs?: number }).retryAfterMs ?? 1000),
   }),
 };
 
+/** An input issue as a problem `errors[]` entry: its path becomes a JSON pointer. */
+const fieldError = (i: InputIssue): ProblemFieldError => ({
+  pointer: i.path.map((p) => "/" + String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join(""),
+  detail: i.message,
+  code: i.code,
+});
+
+/** Whole seconds for Retry-After, never 0. */
+const retrySeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
 /**
- * Turns anything thrown into an {@link HttpProblem}. SDK errors go through the table by `code`;
- * anything unknown is an internal error whose message is not shown.
+ * Turns anything thrown into an {@link HttpProblem}. Gateway and SDK errors go through the table
+ * by `code` (a gateway error's message is written for clients, an SDK error's may carry the
+ * upstream URL, so only what `SDK_DETAIL` allows is shown); anything unknown is an internal
+ * error whose message is not shown.
  * @example const problem = toHttpProblem(err); res.status(problem.status);
  */
 export function toHttpProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (err instanceof GatewayError) {
+    return new HttpProblem(err.code, {
+      detail: err.message,
+      ...(err.issues !== undefined && err.issues.length > 0 ? { errors: err.issues.map(fieldError) } : {}),
+      ...(err.retryAfterMs !== undefined ? { retryAfterSeconds: retrySeconds(err.retryAfterMs) } : {}),
+      cause: err,
+    });
+  }
   if (err instanceof CosyVoiceError && err.code in PROBLEM_KINDS) {
     return new HttpProblem(err.code, { ...SDK_DETAIL[err.code]?.(err), cause: err });
   }

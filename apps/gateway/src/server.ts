@@ -3,7 +3,7 @@
  * the HTTP server, and a graceful stop (stop accepting, let running jobs finish up to a
  * deadline, cancel the rest).
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import { clientErrorHandler } from "./client-error.ts";
@@ -40,6 +40,36 @@ export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: numb
   };
 }
 
+/** How long a stop waits for answers still being written once every job is over. @unit milliseconds */
+const ANSWER_FLUSH_MS = 2_000;
+
+/** Counts the responses not yet closed, so a stop can wait for the last ones to go out. */
+function inFlightAnswers(server: Server): { settled(maxMs: number): Promise<void> } {
+  let open = 0;
+  let waiters: (() => void)[] = [];
+  server.on("request", (_req, res: ServerResponse) => {
+    open++;
+    res.once("close", () => {
+      if (--open > 0) return;
+      const w = waiters;
+      waiters = [];
+      w.forEach((f) => f());
+    });
+  });
+  return {
+    settled(maxMs) {
+      if (open === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
 /**
  * Opens the stores, builds the app and listens.
  * @example
@@ -71,6 +101,7 @@ export async function startGateway(
   });
 
   const server = createServer(serverTimeouts(config.requestTimeoutMs), app);
+  const answers = inFlightAnswers(server);
   server.on("clientError", clientErrorHandler({ logger }));
   server.listen(config.port, config.host);
   try {
@@ -103,6 +134,8 @@ export async function startGateway(
       }
       clearTimeout(timer);
       await pool.idle();
+      // A job frees its slot just before its answer is written: let those answers go out.
+      await answers.settled(ANSWER_FLUSH_MS);
       server.closeAllConnections();
       await closed;
       await pool.close();

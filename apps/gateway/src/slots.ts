@@ -3,7 +3,7 @@
  * anyone beyond that is refused at once with a retry hint instead of piling onto the UI's own
  * queue. Also the gateway's view of what is running, for graceful shutdown.
  */
-import { HttpProblem } from "./problems.ts";
+import { CapacityError } from "./errors.ts";
 
 /** Options of {@link Slots}. */
 export interface SlotsOptions {
@@ -59,7 +59,7 @@ export class Slots {
   }
 
   /**
-   * Takes a slot, waiting in line when all run; rejects at once with a `busy` problem when the
+   * Takes a slot, waiting in line when all run; rejects at once with a {@link CapacityError} when the
    * line is full, and with the signal's reason when it aborts while waiting.
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
@@ -67,12 +67,7 @@ export class Slots {
     if (this.running < this.opts.concurrency) return Promise.resolve(this.start());
     if (this.waiting.length >= this.opts.queueSize) {
       const retryAfterSeconds = this.retryAfterSeconds();
-      return Promise.reject(
-        new HttpProblem("busy", {
-          detail: `${this.running} jobs are running and ${this.waiting.length} waiting; retry in ${retryAfterSeconds} s`,
-          retryAfterSeconds,
-        }),
-      );
+      return Promise.reject(new CapacityError(retryAfterSeconds * 1000, `${this.running} jobs are running and ${this.waiting.length} waiting`));
     }
     return new Promise((resolve, reject) => {
       const onAbort = () => {

@@ -1,13 +1,21 @@
 /**
  * Voice ids and what a synthesis with a voice sends to the SDK. Built-in speakers are
- * `builtin:<name>`; saved voices are `v_` ids from the voice store.
+ * `builtin:<name>`; saved voices are `v_` ids from the voice store, each seen only by its owner
+ * (and admins): another owner's voice is as unknown as one that never existed.
  */
-import type { Mode, SynthesisRequest } from "cosyvoice3-sdk";
-import type { SynthesisBackend } from "./backend.ts";
+import type { Instruct, Mode, SynthesisRequest } from "cosyvoice3-sdk";
+import { SynthesisInputError, VoiceModeMismatchError, VoiceNotFoundError, VoiceReadOnlyError } from "./errors.ts";
 import { BUILTIN_PREFIX, SAVED_VOICE_ID } from "./ids.ts";
-import { HttpProblem } from "./problems.ts";
-import type { SynthesizeBody, Voice } from "./schemas.ts";
+import { mayAccess, type Caller } from "./owners.ts";
+import type { Voice } from "./schemas.ts";
 import type { SavedVoiceRecord, VoiceStore } from "./stores/voice-store.ts";
+
+/** Where voices come from: the backends' built-in speakers and the voice store. */
+export interface VoiceSources {
+  /** The built-in speakers (of the first ready backend). */
+  speakers(signal?: AbortSignal): Promise<string[]>;
+  voices: VoiceStore;
+}
 
 /** A voice resolved for synthesis. */
 export type ResolvedVoice =
@@ -31,51 +39,99 @@ export function savedVoice(r: SavedVoiceRecord): Voice {
   };
 }
 
-const notFound = (id: string) => new HttpProblem("voice_not_found", { detail: `No voice with id ${JSON.stringify(id.slice(0, 200))}` });
+/**
+ * Settles like `work`, or rejects with the signal's reason as soon as it aborts (the work itself
+ * is shared, e.g. a backend connect, so it is left to finish for the next caller).
+ */
+function withinSignal<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** The caller's saved voice, or undefined (unknown, malformed id, or another owner's). */
+async function ownedRecord(id: string, caller: Caller, voices: VoiceStore): Promise<SavedVoiceRecord | undefined> {
+  const record = SAVED_VOICE_ID.test(id) ? await voices.get(id) : undefined;
+  return record && mayAccess(caller, record.owner) ? record : undefined;
+}
 
 /**
- * Finds a voice by id (a built-in one asks the backend for its speakers).
- * @throws HttpProblem `voice_not_found`
- * @example const voice = await findVoice("builtin:中文女", { backend, voices });
+ * Every voice the caller may use: the built-in speakers, then their own saved voices (all of
+ * them for an admin).
+ * @example const list = await listVoices({ owner: "key:abc" }, sources);
  */
-export async function findVoice(id: string, deps: { backend: SynthesisBackend; voices: VoiceStore }): Promise<Voice> {
+export async function listVoices(caller: Caller, src: VoiceSources, signal?: AbortSignal): Promise<Voice[]> {
+  const [speakers, saved] = await withinSignal(Promise.all([src.speakers(signal), src.voices.list()]), signal);
+  return [...speakers.filter((s) => s !== "").map(builtinVoice), ...saved.filter((r) => mayAccess(caller, r.owner)).map(savedVoice)];
+}
+
+/**
+ * Finds a voice by id for the caller (a built-in one asks the backend for its speakers).
+ * @throws VoiceNotFoundError (also for another owner's voice)
+ * @example const voice = await findVoice("builtin:中文女", caller, sources);
+ */
+export async function findVoice(id: string, caller: Caller, src: VoiceSources, signal?: AbortSignal): Promise<Voice> {
   if (id.startsWith(BUILTIN_PREFIX)) {
     const name = id.slice(BUILTIN_PREFIX.length);
-    if (name !== "" && (await deps.backend.listVoices()).includes(name)) return builtinVoice(name);
-    throw notFound(id);
+    if (name !== "" && (await withinSignal(src.speakers(signal), signal)).includes(name)) return builtinVoice(name);
+    throw new VoiceNotFoundError(id);
   }
-  const record = SAVED_VOICE_ID.test(id) ? await deps.voices.get(id) : undefined;
-  if (!record) throw notFound(id);
+  const record = await withinSignal(ownedRecord(id, caller, src.voices), signal);
+  if (!record) throw new VoiceNotFoundError(id);
   return savedVoice(record);
 }
 
 /**
  * Finds a voice for synthesis, with a saved voice's prompt audio.
- * @example const voice = await resolveVoice(body.voice, { backend, voices });
+ * @throws VoiceNotFoundError
+ * @example const voice = await resolveVoice(input.voice, caller, sources, signal);
  */
-export async function resolveVoice(id: string, deps: { backend: SynthesisBackend; voices: VoiceStore }): Promise<ResolvedVoice> {
-  const voice = await findVoice(id, deps);
-  if (voice.kind === "builtin") return { kind: "builtin", id: voice.id, name: voice.name };
-  const record = await deps.voices.get(voice.id);
-  const audio = record && (await deps.voices.readAudio(voice.id));
-  if (!record || !audio) throw notFound(id);
-  return { kind: "cloned", id: voice.id, record, audio };
+export async function resolveVoice(id: string, caller: Caller, src: VoiceSources, signal?: AbortSignal): Promise<ResolvedVoice> {
+  if (id.startsWith(BUILTIN_PREFIX)) {
+    const voice = await findVoice(id, caller, src, signal);
+    return { kind: "builtin", id: voice.id, name: voice.name };
+  }
+  const record = await withinSignal(ownedRecord(id, caller, src.voices), signal);
+  const audio = record && (await withinSignal(src.voices.readAudio(record.id), signal));
+  if (!record || !audio) throw new VoiceNotFoundError(id);
+  return { kind: "cloned", id: record.id, record, audio };
 }
 
-const mismatch = (voice: ResolvedVoice, mode: Mode, why: string) =>
-  new HttpProblem("voice_mode_mismatch", {
-    detail: `Voice ${voice.id} cannot be used in ${mode} mode: ${why}`,
-    errors: [{ pointer: "/mode", detail: why, code: "voice_mode_mismatch" }],
-  });
+/**
+ * Deletes the caller's saved voice.
+ * @throws VoiceReadOnlyError for a built-in voice, VoiceNotFoundError (also for another owner's)
+ * @example await deleteVoice("v_...", caller, sources);
+ */
+export async function deleteVoice(id: string, caller: Caller, src: VoiceSources): Promise<void> {
+  if (id.startsWith(BUILTIN_PREFIX)) {
+    await findVoice(id, caller, src);
+    throw new VoiceReadOnlyError();
+  }
+  const record = await ownedRecord(id, caller, src.voices);
+  if (!record || !(await src.voices.delete(record.id))) throw new VoiceNotFoundError(id);
+}
+
+/** What a synthesis asks for, independent of the door it came through. */
+export interface VoiceRequest {
+  text: string;
+  mode?: Mode | undefined;
+  instruct?: Instruct | undefined;
+  speed?: number | undefined;
+  seed?: number | undefined;
+}
 
 /**
- * The SDK request for a REST body and its voice. The mode defaults from the voice: `pretrained`
+ * The SDK request for a synthesis and its voice. The mode defaults from the voice: `pretrained`
  * for a built-in speaker, `instruct` when an instruction is given, `clone` for a saved voice
  * with a transcript, `crossLingual` for one without.
- * @throws HttpProblem `voice_mode_mismatch` or `invalid_request`
+ * @throws VoiceModeMismatchError, SynthesisInputError
  * @example toSdkRequest({ text: "Hi.", voice: "v_..." }, voice) // { mode: "clone", text, promptAudio, promptText }
  */
-export function toSdkRequest(body: SynthesizeBody, voice: ResolvedVoice): { mode: Mode; request: SynthesisRequest } {
+export function toSdkRequest(body: VoiceRequest, voice: ResolvedVoice): { mode: Mode; request: SynthesisRequest } {
   const mode: Mode =
     body.mode ??
     (body.instruct !== undefined
@@ -86,9 +142,7 @@ export function toSdkRequest(body: SynthesizeBody, voice: ResolvedVoice): { mode
           ? "clone"
           : "crossLingual");
   if (body.instruct !== undefined && mode !== "instruct") {
-    throw new HttpProblem("invalid_request", {
-      errors: [{ pointer: "/instruct", detail: `instruct applies only to instruct mode, not ${mode}`, code: "mode" }],
-    });
+    throw new SynthesisInputError([{ path: ["instruct"], message: `instruct applies only to instruct mode, not ${mode}`, code: "mode" }]);
   }
   const common = {
     text: body.text,
@@ -102,18 +156,18 @@ export function toSdkRequest(body: SynthesizeBody, voice: ResolvedVoice): { mode
   });
   switch (mode) {
     case "pretrained":
-      if (voice.kind !== "builtin") throw mismatch(voice, mode, "pretrained mode needs a built-in voice");
+      if (voice.kind !== "builtin") throw new VoiceModeMismatchError(voice.id, mode, "pretrained mode needs a built-in voice");
       return { mode, request: { mode, ...common, voice: voice.name } };
     case "clone":
-      if (voice.kind !== "cloned") throw mismatch(voice, mode, "clone mode needs a saved voice");
-      if (voice.record.promptText === undefined) throw mismatch(voice, mode, "the voice was saved without promptText");
+      if (voice.kind !== "cloned") throw new VoiceModeMismatchError(voice.id, mode, "clone mode needs a saved voice");
+      if (voice.record.promptText === undefined) throw new VoiceModeMismatchError(voice.id, mode, "the voice was saved without promptText");
       return { mode, request: { mode, ...common, promptAudio: promptAudio(voice), promptText: voice.record.promptText } };
     case "crossLingual":
-      if (voice.kind !== "cloned") throw mismatch(voice, mode, "cross-lingual mode needs a saved voice");
+      if (voice.kind !== "cloned") throw new VoiceModeMismatchError(voice.id, mode, "cross-lingual mode needs a saved voice");
       return { mode, request: { mode, ...common, promptAudio: promptAudio(voice) } };
     case "instruct":
       if (body.instruct === undefined) {
-        throw new HttpProblem("invalid_request", { errors: [{ pointer: "/instruct", detail: "instruct mode needs an instruction", code: "required" }] });
+        throw new SynthesisInputError([{ path: ["instruct"], message: "instruct mode needs an instruction", code: "required" }]);
       }
       return {
         mode,

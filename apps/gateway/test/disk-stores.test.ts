@@ -108,8 +108,8 @@ describe("DiskVoiceStore", () => {
     const d = dir();
     const store = await DiskVoiceStore.open(d);
     const audio = { mimeType: "audio/wav", ext: "wav", bytes: 3, sampleRate: 24_000, durationMs: 3000 };
-    const a = await store.create({ name: "Ann", promptText: "Hi.", audio, data: bytes(3, 7) });
-    const b = await store.create({ name: "Bob", audio, data: bytes(3, 8) });
+    const a = await store.create({ owner: "anonymous", name: "Ann", promptText: "Hi.", audio, data: bytes(3, 7) });
+    const b = await store.create({ owner: "anonymous", name: "Bob", audio, data: bytes(3, 8) });
     await store.delete(b.id);
     const again = await DiskVoiceStore.open(d);
     expect(await again.list()).toEqual([a]);
@@ -121,7 +121,7 @@ describe("DiskVoiceStore", () => {
     const d = dir();
     const store = await DiskVoiceStore.open(d);
     const audio = { mimeType: "audio/wav", ext: "wav", bytes: 1, sampleRate: 16_000, durationMs: 1000 };
-    await Promise.all(Array.from({ length: 20 }, (_, i) => store.create({ name: `v${i}`, audio, data: bytes(1) })));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.create({ owner: "anonymous", name: `v${i}`, audio, data: bytes(1) })));
     expect(await (await DiskVoiceStore.open(d)).list()).toHaveLength(20);
   });
 });

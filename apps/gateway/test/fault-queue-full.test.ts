@@ -44,6 +44,7 @@ describe.skipIf(!SDK_READY)(`the UI's own queue full${SDK_READY ? "" : ` (skippe
       Array.from({ length: 8 }, () => open.gw.api("/synthesize", jsonPost({ text: "One.", voice: voiceId }))),
     );
     const refused = results.filter((r) => r.status === 503);
+    console.log("DEBUG", JSON.stringify(results.map((r) => [r.status, r.json?.type, r.json?.detail])));
     // The UI takes about 6 (2 running + 4 waiting); how many exactly depends on how far the first
     // jobs got while the later ones were still uploading their prompt. Every call settles.
     const statuses = results.map((r) => r.status);

@@ -1,11 +1,25 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
+import { ANONYMOUS_OWNER, type Caller } from "../owners.ts";
 import { HttpProblem } from "../problems.ts";
 
 /** Options of {@link apiKeys}. */
 export interface ApiKeysOptions {
-  /** Accepted keys; an empty list leaves the API open. */
+  /** Accepted keys; an empty list (and no admin keys) leaves the API open. */
   keys: readonly string[];
+  /** Keys that are accepted too and see every owner's voices and clips. @default [] */
+  adminKeys?: readonly string[];
+}
+
+const ANONYMOUS: Caller = { owner: ANONYMOUS_OWNER };
+
+/**
+ * Who the request is from, as `apiKeys()` found it: the key's owner (its fingerprint), or the
+ * one anonymous owner when the API is open (or before `apiKeys()` ran).
+ * @example const clip = await synthesis.synthesize({ ...callerOf(res), voice, text });
+ */
+export function callerOf(res: Response): Caller {
+  return res.locals.caller ?? ANONYMOUS;
 }
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
@@ -20,13 +34,14 @@ export function keyFingerprint(key: string): string {
 }
 
 /**
- * Requires `Authorization: Bearer <key>` when keys are configured. Keys are compared as SHA-256
- * digests with `timingSafeEqual`, against every configured key without stopping early, so
- * neither the key's length nor which key matched shows in the timing.
- * @example app.use("/voices", apiKeys({ keys: config.apiKeys }));
+ * Requires `Authorization: Bearer <key>` when keys are configured, and names the caller
+ * (`res.locals.caller`: the key's fingerprint as its owner; admin for an admin key). Keys are
+ * compared as SHA-256 digests with `timingSafeEqual`, against every configured key without
+ * stopping early, so neither the key's length nor which key matched shows in the timing.
+ * @example app.use("/voices", apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys }));
  */
 export function apiKeys(options: ApiKeysOptions) {
-  const digests = options.keys.map(digest);
+  const digests = [...options.keys.map((k) => ({ d: digest(k), admin: false })), ...(options.adminKeys ?? []).map((k) => ({ d: digest(k), admin: true }))];
   return function apiKeys(req: Request, res: Response, next: NextFunction): void {
     if (digests.length === 0) return next();
     const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(req.get("authorization") ?? "");
@@ -41,7 +56,12 @@ export function apiKeys(options: ApiKeysOptions) {
     }
     const given = digest(token);
     let ok = false;
-    for (const d of digests) ok = timingSafeEqual(given, d) || ok;
+    let admin = false;
+    for (const { d, admin: isAdmin } of digests) {
+      const same = timingSafeEqual(given, d);
+      ok = same || ok;
+      admin = (same && isAdmin) || admin;
+    }
     if (!ok) {
       return next(
         new HttpProblem("unauthorized", {
@@ -50,7 +70,9 @@ export function apiKeys(options: ApiKeysOptions) {
         }),
       );
     }
-    res.locals.clientKey = keyFingerprint(token);
+    const owner = keyFingerprint(token);
+    res.locals.clientKey = owner;
+    res.locals.caller = admin ? { owner, admin } : { owner };
     next();
   };
 }

@@ -3,6 +3,8 @@ import { Router, type Request, type Response } from "express";
 import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import type { RouteContext } from "../context.ts";
 import { AUDIO_ID } from "../ids.ts";
+import { callerOf } from "../middleware/api-keys.ts";
+import { mayAccess } from "../owners.ts";
 import { HttpProblem } from "../problems.ts";
 
 /** True when an If-None-Match list names the tag (weak comparison, RFC 9110 section 13.1.2). */
@@ -23,14 +25,16 @@ export function audioRoutes(ctx: RouteContext): Router {
   const { audio, clock } = ctx.deps;
   const router = Router();
   // Audio ids are 128-bit random capabilities, so by default a browser's <audio src> can play
-  // them without a key; AUDIO_REQUIRES_KEY puts them behind the key like everything else.
+  // them without a key; AUDIO_REQUIRES_KEY puts them behind the key like everything else, and
+  // then a clip is its owner's: another key gets 404, as for an id that never existed.
   const guards = ctx.config.audioRequiresKey ? [ctx.guards.auth, ctx.guards.readLimit] : [ctx.guards.readLimit];
 
   router
     .route("/audio/:id")
     .get(...guards, async (req: Request<{ id: string }>, res: Response) => {
       const id = req.params.id;
-      const meta = AUDIO_ID.test(id) ? await audio.stat(id) : undefined;
+      const found = AUDIO_ID.test(id) ? await audio.stat(id) : undefined;
+      const meta = found && (!ctx.config.audioRequiresKey || mayAccess(callerOf(res), found.owner)) ? found : undefined;
       if (!meta) throw new HttpProblem("audio_not_found", { detail: "No audio with this id (it may have expired)" });
 
       const maxAge = Math.max(0, Math.floor((meta.expiresAt - clock.now()) / 1000));

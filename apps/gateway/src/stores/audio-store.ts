@@ -13,6 +13,8 @@ import { writeFileAtomic } from "./atomic.ts";
 
 export const AudioMetaSchema = z.object({
   id: z.string().regex(AUDIO_ID),
+  /** Who made it (an opaque owner id); absent on clips stored before owners existed (anonymous). */
+  owner: z.string().min(1).optional(),
   mimeType: z.string(),
   /** @unit bytes */
   bytes: z.number().int(),
@@ -33,6 +35,8 @@ export type AudioMeta = z.infer<typeof AudioMetaSchema>;
 /** What a caller gives to store a clip (the id is the caller's, so a stream can name it up front). */
 export interface NewAudio {
   id: string;
+  /** Who made it. */
+  owner?: string;
   mimeType: string;
   sampleRate?: number;
   durationMs?: number;

@@ -62,6 +62,7 @@ export class RedisVoiceStore implements VoiceStore {
       const createdAt = this.now();
       const record: SavedVoiceRecord = {
         id: newId("v_"),
+        owner: voice.owner,
         name: voice.name,
         ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
         createdAt: new Date(createdAt).toISOString(),

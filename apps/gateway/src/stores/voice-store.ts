@@ -10,6 +10,8 @@ import { serialQueue, writeFileAtomic } from "./atomic.ts";
 
 export const SavedVoiceRecordSchema = z.object({
   id: z.string().regex(SAVED_VOICE_ID),
+  /** Who saved it (an opaque owner id); absent on voices saved before owners existed (anonymous). */
+  owner: z.string().min(1).optional(),
   name: z.string(),
   promptText: z.string().optional(),
   createdAt: z.string(),
@@ -26,6 +28,8 @@ export type SavedVoiceRecord = z.infer<typeof SavedVoiceRecordSchema>;
 
 /** A new voice: everything but the id and creation time, plus the audio bytes. */
 export interface NewVoice {
+  /** Who saves it. */
+  owner: string;
   name: string;
   promptText?: string;
   audio: SavedVoiceRecord["audio"];
@@ -89,6 +93,7 @@ export class DiskVoiceStore implements VoiceStore {
     return this.serial(async () => {
       const record: SavedVoiceRecord = {
         id: newId("v_"),
+        owner: voice.owner,
         name: voice.name,
         ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
         createdAt: new Date(this.now()).toISOString(),
