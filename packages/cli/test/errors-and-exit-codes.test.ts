@@ -2,7 +2,7 @@
  * Every failure is one line on stderr (or one JSON object with --json) and the exit code the
  * README's table gives it, never a stack trace; a failure leaves no half-written --out file.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startStandin, synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,7 +94,7 @@ describe("errors and exit codes", () => {
     expect(h.code).toBe(0);
     expect(h.stdout.toString()).toContain("--prompt-audio <file>");
     const v = await runCli(["--version"]);
-    expect(v.stdout.toString().trim()).toBe("0.1.0");
+    expect(v.stdout.toString().trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, "../package.json"), "utf8")).version);
   });
 });
 
