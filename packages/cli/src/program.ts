@@ -216,7 +216,9 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
       const { message, exitCode: code, kind } = classify(io.signal.aborted ? (err instanceof CliError ? err : io.signal.reason ?? err) : err);
       exitCode = io.signal.aborted && code !== EXIT.usage ? EXIT.interrupted : code;
       progress?.finish();
-      io.stderr.write(json ? `${JSON.stringify({ error: { message: exitCode === EXIT.interrupted ? "cancelled" : message, kind, exitCode } })}\n` : `cosyvoice: ${exitCode === EXIT.interrupted ? "cancelled" : message}\n`);
+      const pipeClosed = (io.signal.reason as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
+      const line = exitCode === EXIT.interrupted ? (pipeClosed ? "stdout was closed; cancelled" : "cancelled") : message;
+      io.stderr.write(json ? `${JSON.stringify({ error: { message: line, kind, exitCode } })}\n` : `cosyvoice: ${line}\n`);
     }
   } finally {
     await (target as Target | undefined)?.close().catch(() => undefined);
