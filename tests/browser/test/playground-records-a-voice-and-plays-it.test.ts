@@ -84,6 +84,20 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     expect(await page.locator("#voice-select").inputValue()).toBe(saved!.id);
   });
 
+  it("uploads a voice from a file too, and the list offers both to pick from", async () => {
+    const file = join(dir, "upload.wav");
+    execFileSync("espeak-ng", ["-w", file, "An uploaded prompt for the playground."]);
+    await page.getByLabel("Name").fill("Uploaded voice");
+    await page.getByLabel("What the prompt says").fill("An uploaded prompt for the playground.");
+    await page.getByLabel("Prompt audio file").setInputFiles(file);
+    await page.getByRole("button", { name: "Save voice" }).click();
+    await page.waitForFunction(() => /Saved "Uploaded|Not saved/.test(document.getElementById("voice-status")!.textContent ?? ""));
+    expect(await page.textContent("#voice-status")).toMatch(/^Saved "Uploaded voice"/);
+    const names = await page.locator("#voice-select option").allTextContents();
+    expect(names).toEqual(expect.arrayContaining(["Mic voice", "Uploaded voice"]));
+    await page.getByLabel("Voice", { exact: true }).selectOption({ label: "Mic voice" });
+  });
+
   it("generates with it and the audio element plays the stream as it arrives", async () => {
     await page.getByLabel("Text", { exact: true }).fill("Good morning. This is the playground speaking with the recorded voice. It plays while it streams.");
     // When the element starts playing, and when the page says the stream has ended.
