@@ -1,12 +1,16 @@
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { Router, type Request, type Response } from "express";
 
 /**
  * The static files: beside this module in the sources, copied beside the build by the gateway's
- * `build` script (tsc does not copy them).
+ * `build` script (tsc does not copy them); a build without the copy (a bare `tsc`) finds them in
+ * the sources it ships with (`src/playground/static`).
  */
-export const PLAYGROUND_DIR = fileURLToPath(new URL("./static/", import.meta.url));
+export const PLAYGROUND_DIR = [new URL("./static/", import.meta.url), new URL("../../src/playground/static/", import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, "index.html"))) ?? fileURLToPath(new URL("./static/", import.meta.url));
 
 /** Options of {@link playgroundRoutes}. */
 export interface PlaygroundOptions {
