@@ -1,40 +1,139 @@
 #!/usr/bin/env node
 /* global process, console, fetch, setTimeout, clearTimeout, setInterval, AbortSignal */
 // `npm start`: the embedded default. Builds the SDK and the gateway, starts the stand-in
-// CosyVoice web UI on 127.0.0.1:7860 and the gateway on its defaults (port 5000, data under
-// .data/gateway), prints the Swagger URL, and stops both on Ctrl-C / SIGTERM.
+// CosyVoice web UI (by default the Fun-CosyVoice3 English UI, which has every CosyVoice3 mode:
+// zero-shot clone, cross-lingual, instruct) and the gateway in front of it, prints where they
+// are, logs one line per request, and stops both on Ctrl-C / SIGTERM with exit code 0.
+//
+//   npm start -- --variant official --model cosyvoice1 --port 5001 --standin-port 7861
+//
+// Run `npm start -- --help` for every flag; each has an environment variable too.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const STANDIN_PORT = 7860;
-const STANDIN_URL = `http://127.0.0.1:${STANDIN_PORT}`;
-const python = process.env.STANDIN_PYTHON ?? join(ROOT, "apps/standin/.venv/bin/python");
+const HELP = `npm start -- [flags]   (or: node scripts/start-embedded.mjs [flags])
+
+  --variant cv3-en|official   the stand-in web UI (env STANDIN_VARIANT; default cv3-en: the
+                              Fun-CosyVoice3 UI with clone, cross-lingual and instruct)
+  --model cosyvoice3|cosyvoice2|cosyvoice1
+                              the model the UI runs (env COSYVOICE_MODEL; default cosyvoice3;
+                              cv3-en runs cosyvoice3 only; built-in speakers need cosyvoice1)
+  --port N                    the gateway's port (env PORT; default 5000)
+  --standin-port N            the stand-in's port (env STANDIN_PORT; default 7860)
+  --relaxed-limits            lift the rate limits for local development (env RELAXED_LIMITS=1)
+  --json-logs                 the gateway's raw JSON log lines instead of one line per request
+  --no-build                  skip building the SDK and the gateway
+  -h, --help                  this text
+
+Data (saved voices, audio) lives in .data/gateway (env DATA_DIR), as for the gateway alone.`;
 
 function fail(message) {
   console.error(`start: ${message}`);
-  process.exit(1);
+  process.exit(2);
 }
 
-async function answers(url) {
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      variant: { type: "string", default: process.env.STANDIN_VARIANT ?? "cv3-en" },
+      model: { type: "string", default: process.env.COSYVOICE_MODEL ?? "cosyvoice3" },
+      port: { type: "string", default: process.env.PORT ?? "5000" },
+      "standin-port": { type: "string", default: process.env.STANDIN_PORT ?? "7860" },
+      "relaxed-limits": { type: "boolean", default: ["1", "true", "yes"].includes(process.env.RELAXED_LIMITS ?? "") },
+      "json-logs": { type: "boolean", default: false },
+      build: { type: "boolean", default: true },
+      "no-build": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }));
+} catch (err) {
+  fail(`${err.message}\n\n${HELP}`);
+}
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (!["cv3-en", "official"].includes(args.variant)) fail(`--variant must be cv3-en or official, not ${JSON.stringify(args.variant)}`);
+if (!["cosyvoice3", "cosyvoice2", "cosyvoice1"].includes(args.model)) fail(`--model must be cosyvoice3, cosyvoice2 or cosyvoice1, not ${JSON.stringify(args.model)}`);
+if (args.variant === "cv3-en" && args.model !== "cosyvoice3") fail(`the cv3-en UI runs CosyVoice3 only; for ${args.model} use --variant official`);
+for (const name of ["port", "standin-port"]) {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) fail(`--${name} must be a port number, not ${JSON.stringify(args[name])}`);
+}
+if (args.port === args["standin-port"]) fail("--port and --standin-port must differ");
+
+const STANDIN_URL = `http://127.0.0.1:${args["standin-port"]}`;
+const GATEWAY_URL = `http://127.0.0.1:${args.port}`;
+const python = process.env.STANDIN_PYTHON ?? join(ROOT, "apps/standin/.venv/bin/python");
+
+async function answers(url, headers = {}) {
   try {
-    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+    return (await fetch(url, { headers, signal: AbortSignal.timeout(1000) })).ok;
   } catch {
     return false;
   }
 }
 
 if (!existsSync(python)) fail(`no Python for the stand-in at ${python}; run \`npm run setup\` first`);
-if (await answers(`${STANDIN_URL}/config`)) fail(`port ${STANDIN_PORT} is already serving something; stop it first`);
+if (await answers(`${STANDIN_URL}/config`)) fail(`port ${args["standin-port"]} is already serving something; stop it first or pass --standin-port`);
+if (await answers(`${GATEWAY_URL}/healthz`)) fail(`port ${args.port} is already serving something; stop it first or pass --port`);
 
-console.log("start: building the SDK and the gateway ...");
-const build = spawnSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-gateway...", "run", "build"], {
-  cwd: ROOT,
-  stdio: ["ignore", "inherit", "inherit"],
-});
-if (build.status !== 0) fail("the build failed");
+if (args.build && !args["no-build"]) {
+  console.log("start: building the SDK and the gateway ...");
+  // Its output is shown only when it fails.
+  const build = spawnSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-gateway...", "run", "build"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (build.status !== 0) fail(`the build failed:\n${build.stdout}${build.stderr}`);
+}
+
+const time = (t) => new Date(t ?? Date.now()).toTimeString().slice(0, 8);
+const LEVELS = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+const SKIP = new Set(["level", "time", "service", "pid", "hostname", "msg", "req", "res", "responseTime", "err", "v"]);
+const scalar = (v) => (typeof v === "string" ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v));
+
+/** One human line for one of the gateway's pino JSON lines. */
+function humanLine(line) {
+  let o;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (o.req && o.res) {
+    if (o.req.headers?.["x-start-probe"]) return undefined; // this script's own look for a playground
+  }
+  if (o.msg === "Swagger UI") return undefined; // the banner below says it
+  if (o.req && o.res) {
+    const ms = typeof o.responseTime === "number" ? (o.responseTime >= 1000 ? `${(o.responseTime / 1000).toFixed(1)} s` : `${Math.round(o.responseTime)} ms`) : "";
+    return `${time(o.time)}  ${o.req.method} ${o.req.url} -> ${o.res.statusCode}  ${ms}`;
+  }
+  const extra = Object.entries(o)
+    .filter(([k, v]) => !SKIP.has(k) && v !== undefined && (typeof v !== "object" || v === null || Object.keys(v).length <= 4))
+    .map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? Object.entries(v).map(([a, b]) => `${a}:${scalar(b)}`).join(",") : scalar(v)}`)
+    .join(" ");
+  const err = o.err?.message ? `  (${o.err.type ?? "Error"}: ${o.err.message})` : "";
+  return `${time(o.time)}  ${o.level >= 40 ? LEVELS[o.level] + " " : ""}${o.msg ?? ""}${extra ? "  " + extra : ""}${err}`;
+}
+
+/** Writes a child's lines through `map` (undefined drops a line). */
+function relay(stream, out, map) {
+  createInterface({ input: stream }).on("line", (line) => {
+    const shown = map(line);
+    if (out.destroyed) return;
+    if (shown !== undefined) out.write(shown + "\n");
+  });
+}
 
 const children = [];
 let stopping = false;
@@ -43,8 +142,9 @@ function stopAll(code) {
   stopping = true;
   // The gateway first, so it can finish or cancel its jobs while the stand-in still answers.
   const [standin, gateway] = children;
-  const waitExit = (c) => (c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : Promise.resolve());
-  const kill = (c, signal) => c && c.exitCode === null && c.signalCode === null && c.kill(signal);
+  const alive = (c) => c && c.exitCode === null && c.signalCode === null;
+  const waitExit = (c) => (alive(c) ? new Promise((r) => c.once("exit", r)) : Promise.resolve());
+  const kill = (c, signal) => alive(c) && c.kill(signal);
   kill(gateway, "SIGTERM");
   const hard = setTimeout(() => children.forEach((c) => kill(c, "SIGKILL")), 40_000);
   waitExit(gateway)
@@ -54,12 +154,16 @@ function stopAll(code) {
     })
     .then(() => {
       clearTimeout(hard);
+      if (code === 0) console.log("start: stopped");
       process.exit(code);
     });
 }
 
-function run(name, command, args, env) {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+function run(name, command, argv, env, map) {
+  // Its own process group: Ctrl-C reaches this script only, which stops the two in order.
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  relay(child.stdout, process.stdout, map);
+  relay(child.stderr, process.stderr, map);
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`start: the ${name} exited (${signal ?? code}); stopping`);
@@ -70,20 +174,20 @@ function run(name, command, args, env) {
   return child;
 }
 
-process.once("SIGINT", () => stopAll(0));
-process.once("SIGTERM", () => stopAll(0));
-process.once("SIGHUP", () => stopAll(0));
-// pnpm and npm do not always pass SIGTERM on to the script they run: when the process that
-// started us is gone (we were re-parented), stop both servers rather than leave them running.
+// `on`, not `once`: npm passes the terminal's Ctrl-C on as well, and a second SIGINT must not
+// kill this script halfway through stopping the two servers.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stopAll(0));
+// Whatever ends this script ends the servers too (they are in their own process groups).
+process.on("exit", () => children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill("SIGKILL")));
+// npm and pnpm do not always pass SIGTERM on: when the process that started us is gone (we
+// were re-parented), stop both servers rather than leave them running.
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) stopAll(0);
 }, 1000).unref();
 
-run("stand-in", python, [join(ROOT, "apps/standin/app.py"), "--port", String(STANDIN_PORT)], {
-  GRADIO_ANALYTICS_ENABLED: "False",
-  PYTHONUNBUFFERED: "1",
-});
+const standinArgs = [join(ROOT, "apps/standin/app.py"), "--variant", args.variant, "--model", args.model, "--port", args["standin-port"], "--quiet"];
+run("stand-in", python, standinArgs, { GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" }, (line) => `stand-in: ${line}`);
 for (let i = 0; !(await answers(`${STANDIN_URL}/config`)); i++) {
   if (stopping) await new Promise(() => {});
   if (i > 600) {
@@ -94,13 +198,17 @@ for (let i = 0; !(await answers(`${STANDIN_URL}/config`)); i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const port = process.env.PORT ?? "5000";
-run("gateway", process.execPath, [join(ROOT, "apps/gateway/dist/main.js")], {
-  COSYVOICE_URL: STANDIN_URL,
-  PORT: port,
-  DATA_DIR: process.env.DATA_DIR ?? join(ROOT, ".data/gateway"),
-});
-for (let i = 0; !(await answers(`http://127.0.0.1:${port}/healthz`)); i++) {
+const relaxed = args["relaxed-limits"] ? { RATE_LIMIT_SYNTHESIZE: "1000000", RATE_LIMIT_UPLOAD: "1000000", RATE_LIMIT_READ: "1000000" } : {};
+run(
+  "gateway",
+  process.execPath,
+  [join(ROOT, "apps/gateway/dist/main.js")],
+  // No DATA_DIR here: the gateway's own default (.data/gateway where the command was run, see
+  // INIT_CWD in its main.ts) is the one folder whether it starts alone or through npm start.
+  { COSYVOICE_URL: STANDIN_URL, COSYVOICE_MODEL: args.model, PORT: args.port, INIT_CWD: process.env.INIT_CWD ?? ROOT, ...relaxed },
+  args["json-logs"] ? (line) => line : humanLine,
+);
+for (let i = 0; !(await answers(`${GATEWAY_URL}/healthz`)); i++) {
   if (stopping) await new Promise(() => {});
   if (i > 300) {
     console.error("start: the gateway did not answer within 30 s");
@@ -109,4 +217,22 @@ for (let i = 0; !(await answers(`http://127.0.0.1:${port}/healthz`)); i++) {
   }
   await new Promise((r) => setTimeout(r, 100));
 }
-console.log(`\n  CosyVoice3 gateway: http://127.0.0.1:${port}\n  Swagger UI:         http://127.0.0.1:${port}/docs\n  stand-in web UI:    ${STANDIN_URL}\n\n  Ctrl-C stops both.\n`);
+// The playground (a page for trying voices) is printed once the gateway serves one.
+const playground = (await answers(`${GATEWAY_URL}/playground`, { "x-start-probe": "1" })) ? `${GATEWAY_URL}/playground` : undefined;
+const modes = { "cv3-en": "clone, cross-lingual, instruct", official: args.model === "cosyvoice1" ? "pretrained, clone, cross-lingual, instruct" : "clone, cross-lingual" }[args.variant];
+console.log(
+  [
+    "",
+    `  CosyVoice3 gateway  ${GATEWAY_URL}`,
+    `  Swagger UI          ${GATEWAY_URL}/docs`,
+    playground ? `  playground          ${playground}` : null,
+    `  capabilities        ${GATEWAY_URL}/capabilities`,
+    `  stand-in web UI     ${STANDIN_URL}   (${args.variant}, ${args.model}: ${modes})`,
+    args["relaxed-limits"] ? "  rate limits         relaxed (--relaxed-limits)" : null,
+    "",
+    "  Ctrl-C stops both.",
+    "",
+  ]
+    .filter((l) => l !== null)
+    .join("\n"),
+);

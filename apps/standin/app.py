@@ -3,7 +3,7 @@
 
     python apps/standin/app.py --variant official|cv3-en --model cosyvoice3|cosyvoice2|cosyvoice1 \
         --port 7860 [--first-chunk-delay-ms N] [--chunk-delay-ms N] [--fail-rate F] \
-        [--force-warning] [--crash-after-chunks N] [--record FILE] [--host 127.0.0.1]
+        [--force-warning] [--crash-after-chunks N] [--record FILE] [--host 127.0.0.1] [--quiet]
 """
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ import argparse
 import os
 import shutil
 import sys
+import warnings
+
+# gradio 5.4 warns about the UI's own layout (the fractional `scale` upstream's webui.py sets) at
+# start, and on every streamed chunk that it converts the model's float32 audio to 16-bit (the
+# real model yields float32 too). Both are faithful to the real UI and tell a person nothing.
+warnings.filterwarnings("ignore", message=r"'scale' value should be an integer", category=UserWarning)
+warnings.filterwarnings("ignore", message=r"Trying to convert audio automatically", category=UserWarning)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--force-warning", action="store_true")
     p.add_argument("--crash-after-chunks", type=int, default=None)
     p.add_argument("--record", default=None, help="append a JSON-lines record of calls and chunks to FILE")
+    p.add_argument("--quiet", action="store_true", help="no start-up banner from gradio (npm start prints its own)")
     args = p.parse_args(argv)
     if not 0.0 <= args.fail_rate <= 1.0:
         p.error("--fail-rate must be between 0 and 1")
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         from cvstandin import ui_cv3en as ui
     demo = ui.build(model, jobs)
     recorder.write("start", variant=args.variant, model=args.model, port=args.port, pid=os.getpid())
-    demo.launch(server_name=args.host, server_port=args.port)
+    demo.launch(server_name=args.host, server_port=args.port, quiet=args.quiet)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import { notFound, problemHandler } from "./middleware/problem-handler.ts";
 import { rateLimitFor } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { audioRoutes } from "./routes/audio.ts";
+import { capabilitiesRoutes } from "./routes/capabilities.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { playgroundRoutes } from "./playground/index.ts";
@@ -89,6 +90,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
   app.use(healthRoutes(ctx));
+  app.use(capabilitiesRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));

@@ -75,8 +75,9 @@ export class StoreUnavailableError extends GatewayError {
 export class VoiceNotFoundError extends GatewayError {
   override name = "VoiceNotFoundError";
   readonly voiceId: string;
-  constructor(voiceId: string) {
-    super("voice_not_found", `No voice with id ${JSON.stringify(voiceId.slice(0, 200))}`);
+  /** `hint` says where the right id comes from, e.g. that this backend has no built-in speakers. */
+  constructor(voiceId: string, hint?: string) {
+    super("voice_not_found", `No voice with id ${JSON.stringify(voiceId.slice(0, 200))}${hint ? `: ${hint}` : ""}`);
     this.voiceId = voiceId;
   }
 }

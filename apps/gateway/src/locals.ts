@@ -1,6 +1,7 @@
 /** What the middleware chain leaves on `res.locals` for later handlers. */
 import type { Caller } from "./owners.ts";
 import type { Lease } from "./pool.ts";
+import type { ProblemCode } from "./problems.ts";
 import type { SniffedAudio } from "./sniff-audio.ts";
 
 declare global {
@@ -19,6 +20,8 @@ declare global {
       lease?: Lease;
       /** Set by `uploadAudio()`: the sniffed upload. */
       upload?: SniffedAudio;
+      /** Set by `problemHandler()`: the kind of problem answered (rate limits give refusals back). */
+      problemCode?: ProblemCode;
     }
   }
 }

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The gateway process: reads and validates the configuration (a bad value stops start-up with
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
@@ -9,7 +10,10 @@ import { startGateway } from "./server.ts";
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env);
+    // Relative paths (DATA_DIR, CONFIG_FILE) are relative to where the person ran the command:
+    // npm and pnpm run a package's script in its own folder but say where they were started in
+    // INIT_CWD, so `npm start` and `pnpm --filter cosyvoice3-gateway start` share one data folder.
+    config = loadConfig(process.env, process.env["INIT_CWD"] || process.cwd());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cosyvoice3-gateway: ${err.message}\n`);

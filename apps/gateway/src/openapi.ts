@@ -1,12 +1,38 @@
 /**
  * The OpenAPI 3.1 document, built with openapi3-ts from the same zod schemas the routes
  * validate with (zod's JSON Schema output: `io: "input"` for request bodies, `"output"` for
- * responses). `scripts/gen-openapi.ts` writes it to the repository's `openapi.yaml`.
+ * responses), with the examples of `openapi-examples.ts` and, per operation, the problems that
+ * operation can really answer with. `scripts/gen-openapi.ts` writes it to `openapi.yaml`.
  */
-import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ResponseObject, type ResponsesObject, type SchemaObject } from "openapi3-ts/oas31";
+import {
+  OpenApiBuilder,
+  type OpenAPIObject,
+  type OperationObject,
+  type ParameterObject,
+  type ResponseObject,
+  type ResponsesObject,
+  type SchemaObject,
+  type TagObject,
+} from "openapi3-ts/oas31";
 import { z } from "zod";
+import { CapabilitiesSchema } from "./capabilities.ts";
 import type { GatewayConfig } from "./config.ts";
-import { PROBLEM_KINDS, problemType } from "./problems.ts";
+import { SYNTHESIS_OFFERS } from "./http/negotiate.ts";
+import {
+  CAPABILITIES_EXAMPLE,
+  CREATE_VOICE_EXAMPLE,
+  HEALTH_EXAMPLE,
+  PLACEHOLDER,
+  problemExample,
+  READY_EXAMPLE,
+  REPLACE_AUDIO,
+  REPLACE_VOICE,
+  SYNTHESIS_CREATED_EXAMPLE,
+  SYNTHESIZE_EXAMPLES,
+  VOICE_EXAMPLE,
+  VOICE_LIST_EXAMPLE,
+} from "./openapi-examples.ts";
+import { PROBLEM_KINDS, problemType, type ProblemCode } from "./problems.ts";
 import {
   CreateVoiceFormSchema,
   HealthSchema,
@@ -18,56 +44,112 @@ import {
   VoiceSchema,
 } from "./schemas.ts";
 
+/**
+ * The document's tags, in the order Swagger UI shows them. Another front door (the OpenAI-style
+ * `/v1` routes) adds its own entry here.
+ */
+export const TAGS: TagObject[] = [
+  { name: "voices", description: "Clone a voice once from a few seconds of audio, then use it by id" },
+  { name: "synthesis", description: "Speech from text with a voice, and what this backend can do" },
+  { name: "audio", description: "The generated clips: whole, by Range, or their headers" },
+  { name: "health", description: "Liveness and readiness, for load balancers" },
+  { name: "docs", description: "This document and Swagger UI" },
+];
+
+/** `@unit x` is JSDoc for the code; in the document it reads as words. */
+function wordsForUnits(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(wordsForUnits);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === "description" && typeof v === "string" ? v.replace(/\s*@unit\s+(\w+)/g, " (in $1)").trim() : wordsForUnits(v)]),
+  );
+}
+
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): SchemaObject {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
-  return rest as SchemaObject;
+  return wordsForUnits(rest) as SchemaObject;
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-/** A problem response for a status, listing the problem types that come with it. */
-function problem(status: number): ResponseObject {
-  const kinds = Object.entries(PROBLEM_KINDS).filter(([, k]) => k.status === status);
-  const seen = new Set<string>();
-  const lines = kinds
-    .filter(([, k]) => !seen.has(k.slug) && seen.add(k.slug))
-    .map(([code, k]) => `- \`${problemType(code as keyof typeof PROBLEM_KINDS)}\`: ${k.when}`);
-  return {
-    description: `${kinds[0]?.[1].title ?? "Error"}. Problem types:\n${lines.join("\n")}`,
-    content: { "application/problem+json": { schema: ref("Problem") } },
-  };
-}
+/** The problems each operation can answer with (besides 500 `internal`, which any may). */
+const OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
+  // Built-in speakers come from the backend (connected on first use): its failures show here.
+  listVoices: ["unauthorized", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  createVoice: ["invalid_request", "unauthorized", "payload_too_large", "unsupported_media_type", "not_audio", "invalid_audio", "rate_limited", "store_unavailable"],
+  getVoice: ["invalid_request", "unauthorized", "voice_not_found", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  deleteVoice: ["invalid_request", "unauthorized", "voice_not_found", "voice_read_only", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  synthesize: [
+    "invalid_request",
+    "malformed_json",
+    "unauthorized",
+    "voice_not_found",
+    "not_acceptable",
+    "payload_too_large",
+    "unsupported_media_type",
+    "voice_mode_mismatch",
+    "unsupported_mode",
+    "upstream_warning",
+    "rate_limited",
+    "connection",
+    "upstream",
+    "unsupported_backend",
+    "busy",
+    "queue_full",
+    "store_unavailable",
+    "shutting_down",
+    "deadline_exceeded",
+  ],
+  getAudio: ["invalid_request", "unauthorized", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
+  headAudio: ["invalid_request", "unauthorized", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
+  ready: ["not_ready"],
+  capabilities: ["not_ready"],
+};
 
 const header = (description: string, schema: SchemaObject = { type: "string" }) => ({ description, schema });
 const RATE_HEADERS = {
   RateLimit: header("Remaining quota (IETF draft 8): `\"<policy>\"; r=<remaining>; t=<seconds to reset>`"),
   "RateLimit-Policy": header("The quota (IETF draft 8): `\"<policy>\"; q=<limit>; w=<window seconds>`"),
 };
+const RETRY_AFTER = (what: string) => header(what, { type: "integer", minimum: 0 });
 
-function responses(codes: number[], ok: Record<string, ResponseObject>): ResponsesObject {
-  const out: Record<string, ResponseObject> = { ...ok };
-  for (const c of codes) out[String(c)] = problem(c);
-  // Every route may fail unexpectedly.
-  out["500"] = problem(500);
-  if (out["429"]) {
-    out["429"] = {
-      ...out["429"],
-      headers: { "Retry-After": header("Seconds until the quota resets", { type: "integer" }), ...RATE_HEADERS },
+/** The problem responses of an operation, one per status, each listing its problem types. */
+function problems(operationId: string, instance: string): ResponsesObject {
+  const codes = [...(OPERATION_PROBLEMS[operationId] ?? []), "internal" as const];
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const c of codes) byStatus.set(PROBLEM_KINDS[c].status, [...(byStatus.get(PROBLEM_KINDS[c].status) ?? []), c]);
+  const out: ResponsesObject = {};
+  for (const [status, kinds] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const seen = new Set<string>();
+    const lines = kinds
+      .filter((k) => !seen.has(PROBLEM_KINDS[k].slug) && seen.add(PROBLEM_KINDS[k].slug))
+      .map((k) => `- \`${problemType(k)}\`: ${PROBLEM_KINDS[k].when}`);
+    const [first] = kinds;
+    const response: ResponseObject = {
+      description: `${first ? PROBLEM_KINDS[first].title : "Error"}. Problem types:\n${lines.join("\n")}`,
+      content: { "application/problem+json": { schema: ref("Problem"), ...(first ? { example: problemExample(first, instance) } : {}) } },
     };
-  }
-  for (const c of ["503"]) {
-    if (out[c]) out[c] = { ...out[c], headers: { "Retry-After": header("Seconds to wait before retrying", { type: "integer" }) } };
+    if (status === 429) response.headers = { "Retry-After": RETRY_AFTER("Seconds until the quota resets"), ...RATE_HEADERS };
+    if (status === 503 && kinds.some((k) => k !== "shutting_down")) response.headers = { "Retry-After": RETRY_AFTER("Seconds to wait before retrying") };
+    out[String(status)] = response;
   }
   return out;
 }
 
-const json = (name: string, description: string, headers?: ResponseObject["headers"]): ResponseObject => ({
+const json = (name: string, description: string, example: unknown, headers?: ResponseObject["headers"]): ResponseObject => ({
   description,
-  content: { "application/json": { schema: ref(name) } },
+  content: { "application/json": { schema: ref(name), example } },
   ...(headers ? { headers } : {}),
 });
 
-const idParam = (description: string) => ({ name: "id", in: "path" as const, required: true, schema: { type: "string" as const }, description });
+const idParam = (description: string, example: string): ParameterObject => ({
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", minLength: 1, maxLength: 300 },
+  description,
+  example,
+});
 
 /**
  * The document for a configuration (limits shape a few schemas, e.g. the text cap).
@@ -82,10 +164,14 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       version: "0.1.0",
       description:
         "Clean REST in front of a CosyVoice3 web UI: clone a voice once by upload, reuse it by id, synthesize speech, fetch or stream the audio. " +
-        "Errors are RFC 9457 problem+json; every response carries X-Request-Id. When API keys are configured, send `Authorization: Bearer <key>`. " +
+        "Start with POST /voices (a few seconds of speech and its transcript), then POST /synthesize with the voice id it answers; " +
+        "GET /capabilities tells which modes, languages and instruct controls this backend offers.\n\n" +
+        "Errors are RFC 9457 problem+json whose `errors[]` point at each field and say how to fix it; every response carries X-Request-Id. " +
+        "When API keys are configured, send `Authorization: Bearer <key>`. Rate limits count requests that reached work: a request refused as invalid (4xx other than 429) is not counted. " +
         "Any request may also be refused by the HTTP parser before it reaches a route, with the same problem+json and `Connection: close`: " +
         "400 `malformed-request`, 408 `request-timeout` (not received within REQUEST_TIMEOUT_MS), 431 `headers-too-large`.",
     })
+    .addServer({ url: "/", description: "This gateway (the origin this document was fetched from)" })
     .addSecurityScheme("bearer", { type: "http", scheme: "bearer", description: "An API key from API_KEYS (only when keys are configured)" })
     .addSchema("SynthesizeRequest", jsonSchema(SynthesizeBodySchema(config.maxTextChars), "input"))
     .addSchema("SynthesisCreated", jsonSchema(SynthesisCreatedSchema, "output"))
@@ -93,68 +179,89 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
     .addSchema("VoiceList", jsonSchema(VoiceListSchema, "output"))
     .addSchema("Problem", jsonSchema(ProblemSchema, "output"))
     .addSchema("Health", jsonSchema(HealthSchema, "output"))
-    .addSchema("Ready", jsonSchema(ReadySchema, "output"));
+    .addSchema("Ready", jsonSchema(ReadySchema, "output"))
+    .addSchema("Capabilities", jsonSchema(CapabilitiesSchema, "output"));
+  for (const tag of TAGS) b.addTag(tag);
 
   const form = jsonSchema(CreateVoiceFormSchema, "input");
   (form.properties as Record<string, SchemaObject>)["audio"] = {
     type: "string",
     contentMediaType: "application/octet-stream",
-    description: `Prompt audio file (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most ${config.maxUploadBytes} bytes`,
+    description: `Prompt audio file (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most ${config.maxUploadBytes} bytes. Send it as a file (curl: \`-F audio=@prompt.wav\`, with the @)`,
   };
 
   b.addPath("/voices", {
     get: {
       operationId: "listVoices",
+      tags: ["voices"],
       summary: "List the built-in speakers and the saved voices",
       security: secured,
-      responses: responses([401, 429, 502, 503, 504], { "200": json("VoiceList", "Built-in speakers (`builtin:<name>`) first, then saved voices") }),
+      responses: { "200": json("VoiceList", "Built-in speakers (`builtin:<name>`, CosyVoice 1 only) first, then saved voices", VOICE_LIST_EXAMPLE), ...problems("listVoices", "/voices") },
     },
     post: {
       operationId: "createVoice",
+      tags: ["voices"],
       summary: "Save a cloned voice from prompt audio",
+      description:
+        "Upload 3 to 10 seconds of clear speech and its transcript (`promptText`); the answer's `id` is the voice to synthesize with. " +
+        "Without promptText (an empty field counts as none) the voice does cross-lingual and instruct, not clone.",
       security: secured,
-      requestBody: { required: true, content: { "multipart/form-data": { schema: form } } },
-      responses: responses([400, 401, 413, 415, 422, 429, 503], {
-        "201": json("Voice", "The saved voice", { Location: header("/voices/{id}") }),
-      }),
+      requestBody: { required: true, content: { "multipart/form-data": { schema: form, example: CREATE_VOICE_EXAMPLE } } },
+      responses: {
+        "201": json("Voice", "The saved voice", VOICE_EXAMPLE, { Location: header("/voices/{id}") }),
+        ...problems("createVoice", "/voices"),
+      },
     },
   });
   b.addPath("/voices/{id}", {
-    parameters: [idParam("`builtin:<speaker>` or a saved voice's `v_...` id")],
+    parameters: [idParam(`A saved voice's \`v_...\` id or \`builtin:<speaker>\` (URL-encoded). ${REPLACE_VOICE}`, PLACEHOLDER.voice)],
     get: {
       operationId: "getVoice",
+      tags: ["voices"],
       summary: "One voice",
       security: secured,
-      responses: responses([400, 401, 404, 429, 502, 503, 504], { "200": json("Voice", "The voice") }),
+      responses: { "200": json("Voice", "The voice", VOICE_EXAMPLE), ...problems("getVoice", "/voices/" + PLACEHOLDER.voice) },
     },
     delete: {
       operationId: "deleteVoice",
+      tags: ["voices"],
       summary: "Delete a saved voice",
       security: secured,
-      responses: responses([400, 401, 404, 409, 429, 502, 503], { "204": { description: "Deleted" } }),
+      responses: { "204": { description: "Deleted" }, ...problems("deleteVoice", "/voices/" + PLACEHOLDER.voice) },
     },
   });
+  const offers = SYNTHESIS_OFFERS.map((o) => `\`${o.type}\`: ${o.description}`).join("; ");
   b.addPath("/synthesize", {
     post: {
       operationId: "synthesize",
+      tags: ["synthesis"],
       summary: "Synthesize speech with a voice",
       description:
+        `${REPLACE_VOICE} ` +
         "Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. " +
         "With `\"stream\": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them; " +
-        "the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection.",
+        "the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection. " +
+        `\`Accept\` picks the answer (${offers}); one that allows none of them is 406, never ignored. ` +
+        "Which modes, languages and instruct controls work depends on the backend: see GET /capabilities.",
       security: secured,
-      requestBody: { required: true, content: { "application/json": { schema: ref("SynthesizeRequest") } } },
-      responses: responses([400, 401, 404, 413, 415, 422, 429, 502, 503, 504], {
-        "201": json("SynthesisCreated", "The clip was generated and stored", { Location: header("/audio/{id}") }),
-        "200": {
-          description: "Streamed audio (AAC in ADTS frames, chunked)",
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: ref("SynthesizeRequest"), examples: SYNTHESIZE_EXAMPLES } },
+      },
+      responses: {
+        "201": json("SynthesisCreated", "The clip was generated and stored", SYNTHESIS_CREATED_EXAMPLE, { Location: header("/audio/{id}") }),
+        // "2XX", not "200": Swagger UI lets the first 2xx response (in key order, where "200"
+        // would come before "201") set the Accept header of "Try it out", which must be JSON.
+        "2XX": {
+          description: "200: streamed audio (AAC in ADTS frames, chunked), for `Accept: audio/aac` or `\"stream\": true`",
           headers: {
             "X-Audio-Id": header("Id of the whole clip, fetchable at /audio/{id} once the stream ends"),
             "Content-Location": header("/audio/{id}"),
           },
           content: { "audio/aac": { schema: { type: "string", contentMediaType: "audio/aac" } } },
         },
-      }),
+        ...problems("synthesize", "/synthesize"),
+      },
     },
   });
   const audioOk = (status: string, description: string): ResponseObject => ({
@@ -162,7 +269,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
     headers: {
       ETag: header("Strong validator of the clip"),
       "Accept-Ranges": header("bytes"),
-      "Content-Length": header("Bytes in this response", { type: "integer" }),
+      "Content-Length": header("Bytes in this response", { type: "integer", minimum: 0 }),
       "Cache-Control": header("Cacheable until the clip expires"),
       ...(status === "206" ? { "Content-Range": header("bytes start-end/total") } : {}),
     },
@@ -171,33 +278,47 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       "audio/aac": { schema: { type: "string", contentMediaType: "audio/aac" } },
     },
   });
-  const audioOp = (method: string): OperationObject => ({
+  const audioOp = (method: "get" | "head"): OperationObject => ({
     operationId: `${method}Audio`,
+    tags: ["audio"],
     summary: method === "get" ? "The audio bytes (Range supported)" : "The audio's headers",
-    responses: responses([400, 401, 404, 416, 429, 503], {
+    description: "No key needed unless AUDIO_REQUIRES_KEY is set: the id is an unguessable capability, so `<audio src>` can play it.",
+    responses: {
       "200": audioOk("200", "The whole clip"),
       "206": audioOk("206", "The requested byte range"),
       "304": { description: "Not modified (If-None-Match matched the ETag)" },
-    }),
+      ...problems(`${method}Audio`, "/audio/" + PLACEHOLDER.audio),
+    },
   });
   b.addPath("/audio/{id}", {
-    parameters: [idParam("Audio id (`a_...`) from POST /synthesize or X-Audio-Id")],
+    parameters: [idParam(`Audio id (\`a_...\`) from POST /synthesize or X-Audio-Id. ${REPLACE_AUDIO}`, PLACEHOLDER.audio)],
     get: audioOp("get"),
     head: audioOp("head"),
   });
+  b.addPath("/capabilities", {
+    get: {
+      operationId: "capabilities",
+      tags: ["synthesis"],
+      summary: "What a frontend can offer: modes, languages, instruct controls, built-in speakers",
+      description: "From what the gateway already knows of its backends (no backend call per request); no key needed.",
+      responses: { "200": json("Capabilities", "The capabilities", CAPABILITIES_EXAMPLE), ...problems("capabilities", "/capabilities") },
+    },
+  });
   b.addPath("/healthz", {
-    get: { operationId: "health", summary: "The process is alive", responses: { "200": json("Health", "Alive") } },
+    get: { operationId: "health", tags: ["health"], summary: "The process is alive", responses: { "200": json("Health", "Alive", HEALTH_EXAMPLE) } },
   });
   b.addPath("/readyz", {
     get: {
       operationId: "ready",
+      tags: ["health"],
       summary: "At least one backend answers and is a recognised CosyVoice UI; the state of each",
-      responses: { "200": json("Ready", "Ready"), "503": problem(503), "500": problem(500) },
+      responses: { "200": json("Ready", "Ready", READY_EXAMPLE), ...problems("ready", "/readyz") },
     },
   });
   b.addPath("/openapi.json", {
     get: {
       operationId: "openapi",
+      tags: ["docs"],
       summary: "This document",
       responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
     },
@@ -205,6 +326,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
   b.addPath("/docs", {
     get: {
       operationId: "docs",
+      tags: ["docs"],
       summary: "Swagger UI",
       responses: {
         "200": { description: "HTML (at /docs/)", content: { "text/html": { schema: { type: "string" } } } },

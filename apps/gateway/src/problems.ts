@@ -49,6 +49,7 @@ export type GatewayProblemCode =
   | "audio_not_found"
   | "voice_read_only"
   | "method_not_allowed"
+  | "not_acceptable"
   | "payload_too_large"
   | "unsupported_media_type"
   | "not_audio"
@@ -76,6 +77,7 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   voice_not_found: { status: 404, slug: "voice-not-found", title: "No such voice", when: "the voice id (path or body) is unknown" },
   audio_not_found: { status: 404, slug: "audio-not-found", title: "No such audio", when: "the audio id is unknown, expired, or its stream has not finished" },
   method_not_allowed: { status: 405, slug: "method-not-allowed", title: "Method not allowed", when: "the path exists but not with this method" },
+  not_acceptable: { status: 406, slug: "not-acceptable", title: "The requested media type cannot be produced", when: "the Accept header (or `stream`) asks for a format this route cannot send; the detail lists the available ones" },
   request_timeout: { status: 408, slug: "request-timeout", title: "The request took too long to arrive", when: "the request's headers and body did not arrive within REQUEST_TIMEOUT_MS (a stalled upload); the connection is closed" },
   voice_read_only: { status: 409, slug: "voice-read-only", title: "Built-in voices cannot be deleted", when: "DELETE of a builtin: voice" },
   payload_too_large: { status: 413, slug: "payload-too-large", title: "The body is too large", when: "the JSON body or the uploaded file exceeds its cap" },

@@ -69,6 +69,16 @@ export async function listVoices(caller: Caller, src: VoiceSources, signal?: Abo
   return [...speakers.filter((s) => s !== "").map(builtinVoice), ...saved.filter((r) => mayAccess(caller, r.owner)).map(savedVoice)];
 }
 
+/** Where the right id comes from, for a voice id that names nothing. */
+function notFoundHint(id: string, speakers: string[] | undefined): string {
+  if (speakers?.length === 0) {
+    return "this backend has no built-in speakers (only CosyVoice 1 models have them); save a voice with POST /voices and use the v_ id it answers";
+  }
+  if (speakers) return `the built-in speakers here are ${speakers.slice(0, 10).map((s) => BUILTIN_PREFIX + s).join(", ")}`;
+  if (!SAVED_VOICE_ID.test(id)) return "voice ids are the v_ ids POST /voices answers (GET /voices lists them), or builtin:<speaker>";
+  return "it is not one of your saved voices (GET /voices lists them)";
+}
+
 /**
  * Finds a voice by id for the caller (a built-in one asks the backend for its speakers).
  * @throws VoiceNotFoundError (also for another owner's voice)
@@ -77,11 +87,12 @@ export async function listVoices(caller: Caller, src: VoiceSources, signal?: Abo
 export async function findVoice(id: string, caller: Caller, src: VoiceSources, signal?: AbortSignal): Promise<Voice> {
   if (id.startsWith(BUILTIN_PREFIX)) {
     const name = id.slice(BUILTIN_PREFIX.length);
-    if (name !== "" && (await withinSignal(src.speakers(signal), signal)).includes(name)) return builtinVoice(name);
-    throw new VoiceNotFoundError(id);
+    const speakers = (await withinSignal(src.speakers(signal), signal)).filter((s) => s !== "");
+    if (name !== "" && speakers.includes(name)) return builtinVoice(name);
+    throw new VoiceNotFoundError(id, notFoundHint(id, speakers));
   }
   const record = await withinSignal(ownedRecord(id, caller, src.voices), signal);
-  if (!record) throw new VoiceNotFoundError(id);
+  if (!record) throw new VoiceNotFoundError(id, notFoundHint(id, undefined));
   return savedVoice(record);
 }
 
@@ -97,7 +108,7 @@ export async function resolveVoice(id: string, caller: Caller, src: VoiceSources
   }
   const record = await withinSignal(ownedRecord(id, caller, src.voices), signal);
   const audio = record && (await withinSignal(src.voices.readAudio(record.id), signal));
-  if (!record || !audio) throw new VoiceNotFoundError(id);
+  if (!record || !audio) throw new VoiceNotFoundError(id, notFoundHint(id, undefined));
   return { kind: "cloned", id: record.id, record, audio };
 }
 

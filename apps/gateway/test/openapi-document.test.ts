@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { MediaTypeObject, OperationObject, SchemaObject } from "openapi3-ts/oas31";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/config.ts";
+import { buildOpenApi } from "../src/openapi.ts";
+import { CREATE_VOICE_EXAMPLE, SYNTHESIZE_EXAMPLES } from "../src/openapi-examples.ts";
 import { openApiYaml } from "../src/openapi-yaml.ts";
+import { CreateVoiceFieldsSchema, SynthesizeBodySchema } from "../src/schemas.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
@@ -21,7 +27,7 @@ describe("openapi.yaml", () => {
     const res = await gw.api("/openapi.json");
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe("3.1.0");
-    expect(Object.keys(res.json.paths)).toEqual(["/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/healthz", "/readyz", "/openapi.json", "/docs"]);
+    expect(Object.keys(res.json.paths)).toEqual(["/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/openapi.json", "/docs"]);
     expect(res.json.components.schemas.SynthesizeRequest.properties.text.maxLength).toBe(2000);
     expect(res.json.components.schemas.SynthesizeRequest.properties.speed).toMatchObject({ minimum: 0.5, maximum: 2 });
   });
@@ -54,5 +60,83 @@ describe("README", () => {
       if (kind.status === 499) continue; // never sent: nobody is listening
       expect(readme).toContain(`| \`${kind.slug}\` | ${kind.status} |`);
     }
+  });
+});
+
+describe("what Swagger UI shows a new user", () => {
+  const doc = buildOpenApi(defaultConfig());
+  const text = JSON.stringify(doc);
+  const ops = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    (["get", "head", "post", "delete"] as const).filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m] as OperationObject })),
+  );
+
+  it("every operation has a tag among the document's tags (no 'default' group)", () => {
+    const tags = (doc.tags ?? []).map((t) => t.name);
+    expect(tags).toEqual(["voices", "synthesis", "audio", "health", "docs"]);
+    for (const { path, method, op } of ops) expect(op.tags?.length, `${method} ${path}`).toBe(1);
+    for (const { op } of ops) expect(tags).toContain(op.tags?.[0]);
+  });
+
+  it("has a server relative to where it was fetched", () => {
+    expect(doc.servers).toEqual([expect.objectContaining({ url: "/" })]);
+  });
+
+  it("no @unit, no non-standard format, no negative bound on a count, a size, a rate or a duration", () => {
+    expect(text).not.toContain("@unit");
+    const formats = [...text.matchAll(/"format":"([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(formats)).toEqual(new Set(["date-time"]));
+    const walk = (v: unknown, path: string): void => {
+      if (typeof v !== "object" || v === null) return;
+      const o = v as Record<string, unknown>;
+      if (/(bytes|sampleRate|durationMs|chunks|running|waiting|speakers|retryAfterSeconds)$/.test(path)) {
+        expect(o["minimum"] ?? o["exclusiveMinimum"], path).toBeGreaterThanOrEqual(0);
+      }
+      for (const [k, c] of Object.entries(o)) walk(c, `${path}/${k}`);
+    };
+    walk(doc.components?.schemas, "");
+  });
+
+  it("seed and speed ranges are the schema's", () => {
+    const props = (doc.components?.schemas?.["SynthesizeRequest"] as SchemaObject).properties as Record<string, SchemaObject>;
+    expect(props["seed"]).toMatchObject({ type: "integer", minimum: 0, maximum: 4_294_967_295 });
+    expect(props["speed"]).toMatchObject({ minimum: 0.5, maximum: 2 });
+  });
+
+  it("every example (request, response, problem) validates against its schema", () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema({ $id: "doc", components: doc.components }, "doc");
+    let checked = 0;
+    const check = (schema: unknown, value: unknown, where: string) => {
+      const target = (schema as { $ref?: string } | undefined)?.$ref;
+      expect(target, `${where}: the schema is a component`).toBeDefined();
+      const validate = ajv.compile({ $ref: `doc${target}` });
+      expect(validate(value), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      checked++;
+    };
+    for (const { path, method, op } of ops) {
+      const body = (op.requestBody as { content?: Record<string, MediaTypeObject> } | undefined)?.content?.["application/json"];
+      for (const [name, e] of Object.entries(body?.examples ?? {})) check(body?.schema, (e as { value: unknown }).value, `${method} ${path} ${name}`);
+      for (const [status, r] of Object.entries(op.responses ?? {})) {
+        for (const [type, media] of Object.entries((r as { content?: Record<string, MediaTypeObject> }).content ?? {})) {
+          if (media.example !== undefined && (media.schema as { $ref?: string } | undefined)?.$ref) check(media.schema, media.example, `${method} ${path} ${status} ${type}`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it("each operation lists the problems it can answer with, not every route's", () => {
+    const slugs = (path: string, method: "get" | "post" | "delete", status: string) =>
+      [...String(((doc.paths?.[path]?.[method] as OperationObject).responses?.[status] as { description?: string } | undefined)?.description ?? "").matchAll(/problem:([a-z-]+)/g)].map((m) => m[1]);
+    expect(slugs("/voices", "post", "422")).toEqual(["invalid-audio"]);
+    expect(slugs("/synthesize", "post", "503")).not.toContain("not-ready");
+    expect(slugs("/synthesize", "post", "406")).toEqual(["not-acceptable"]);
+    expect(slugs("/readyz", "get", "503")).toEqual(["not-ready"]);
+    expect((doc.paths?.["/voices"]?.get as OperationObject).responses?.["422"]).toBeUndefined();
+  });
+
+  it("request examples parse with the zod schemas the routes validate with", () => {
+    for (const [name, e] of Object.entries(SYNTHESIZE_EXAMPLES)) expect(SynthesizeBodySchema().safeParse(e.value).success, name).toBe(true);
+    expect(CreateVoiceFieldsSchema.safeParse(CREATE_VOICE_EXAMPLE).success).toBe(true);
   });
 });

@@ -77,9 +77,9 @@ describe("voice/mode mismatches are 422, bad fields 400, unknown voices 404", ()
     [{ text: "Hi.", voice: "builtin:中文女", speed: 3 }, "/speed"],
     [{ text: "Hi.", voice: "builtin:中文女", seed: 1.5 }, "/seed"],
     [{ text: "Hi.", voice: "builtin:中文女", mode: "sing" }, "/mode"],
-    [{ text: "Hi.", voice: "builtin:中文女", instruct: { dialect: "klingon" } }, "/instruct"],
+    [{ text: "Hi.", voice: "builtin:中文女", instruct: { dialect: "klingon" } }, "/instruct/dialect"],
     [{ text: "Hi." }, "/voice"],
-    [{ text: "Hi.", voice: "builtin:中文女", extra: 1 }, ""],
+    [{ text: "Hi.", voice: "builtin:中文女", extra: 1 }, "/extra"],
   ])("%j -> 400 at %s", async (body, pointer) => {
     const res = await gw.api("/synthesize", jsonPost(body));
     expect(res.status).toBe(400);

@@ -69,7 +69,7 @@ describe.skipIf(skip !== undefined)("Swagger UI at /docs in Chromium", () => {
   });
 
   it("runs GET /voices with Try it out + Execute and shows the 200 with the saved voice", async () => {
-    const block = page.locator("#operations-default-listVoices");
+    const block = page.locator("#operations-voices-listVoices");
     await block.locator(".opblock-summary").first().click();
     await block.locator(".try-out__btn").click();
     const gatewaySaw = page.waitForResponse((r) => r.url() === `${stack.gatewayUrl}/voices` && r.request().method() === "GET");

@@ -62,6 +62,7 @@ function classify(err: unknown): HttpProblem {
 export function problemHandler(options: ProblemHandlerOptions) {
   return function problemHandler(err: unknown, req: Request, res: Response, _next: NextFunction): void {
     const problem = classify(err);
+    res.locals.problemCode = problem.code;
     const requestId = res.locals.requestId;
     const log = { requestId, code: problem.code, status: problem.status, err: problem.cause ?? problem };
     if (problem.status >= 500 && problem.code !== "busy" && problem.code !== "not_ready") options.logger.error(log, "request failed");

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import multer from "multer";
+import { missingFile } from "../issues.ts";
 import { HttpProblem, type ProblemCode } from "../problems.ts";
 import { sniffAudio } from "../sniff-audio.ts";
 
@@ -48,7 +49,8 @@ export function uploadAudio(options: UploadAudioOptions) {
         return next(new HttpProblem("invalid_request", { detail: "The multipart body is malformed or incomplete", cause: err }));
       }
       if (!req.file) {
-        return next(new HttpProblem("invalid_request", { errors: [{ pointer: `/${field}`, detail: "the audio file is required", code: "required" }] }));
+        const error = missingFile(field, req.body);
+        return next(new HttpProblem("invalid_request", { detail: error.detail, errors: [error] }));
       }
       sniffAudio(new Uint8Array(req.file.buffer.buffer, req.file.buffer.byteOffset, req.file.buffer.byteLength)).then(
         (audio) => {

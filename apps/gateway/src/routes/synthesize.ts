@@ -5,8 +5,9 @@ import { clientSignal } from "../middleware/client-signal.ts";
 import { jsonBody } from "../middleware/json-body.ts";
 import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import type { RouteContext } from "../context.ts";
+import { synthesisOffer } from "../http/negotiate.ts";
 import { HttpProblem } from "../problems.ts";
-import { SynthesizeBodySchema, zodErrors, type SynthesisCreated } from "../schemas.ts";
+import { parseOrThrow, SynthesizeBodySchema, type SynthesisCreated } from "../schemas.ts";
 import type { StoredClip, SynthesisStream } from "../synthesis/service.ts";
 
 /** The 201 body of a stored clip. */
@@ -69,13 +70,11 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
   const router = Router();
 
   async function synthesize(req: Request, res: Response): Promise<void> {
-    const parsed = bodySchema.safeParse(req.body);
-    if (!parsed.success) throw new HttpProblem("invalid_request", { errors: zodErrors(parsed.error) });
-    const { stream, ...body } = parsed.data;
+    const { stream, ...body } = parseOrThrow(bodySchema, req.body);
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
     const input = { ...callerOf(res), ...body };
-    if (stream ?? req.accepts(["application/json", "audio/aac"]) === "audio/aac") {
+    if (synthesisOffer(req.get("accept"), stream).stream) {
       await writeStream(synthesis.stream(input, { signal }), res);
       return;
     }

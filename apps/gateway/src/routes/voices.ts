@@ -4,7 +4,7 @@ import { methodNotAllowed } from "../middleware/problem-handler.ts";
 import { uploadAudio } from "../middleware/upload-audio.ts";
 import type { RouteContext } from "../context.ts";
 import { HttpProblem } from "../problems.ts";
-import { CreateVoiceFieldsSchema, zodErrors } from "../schemas.ts";
+import { CreateVoiceFieldsSchema, parseOrThrow, withoutEmptyFields } from "../schemas.ts";
 import { deleteVoice, findVoice, listVoices, savedVoice, type VoiceSources } from "../voices.ts";
 
 /**
@@ -25,8 +25,7 @@ export function voicesRoutes(ctx: RouteContext): Router {
       res.json({ voices: await listVoices(callerOf(res), sources) });
     })
     .post(auth, uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes }), async (req: Request, res: Response) => {
-      const fields = CreateVoiceFieldsSchema.safeParse(req.body ?? {});
-      if (!fields.success) throw new HttpProblem("invalid_request", { errors: zodErrors(fields.error) });
+      const fields = { data: parseOrThrow(CreateVoiceFieldsSchema, withoutEmptyFields(req.body)) };
       const upload = res.locals.upload;
       if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio", detail: "the audio file is required" }] });
       const record = await voices.create({

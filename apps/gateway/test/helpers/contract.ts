@@ -44,7 +44,8 @@ export class Contract {
     const match = this.paths.find((p) => p.re.test(path));
     const op = match ? ((this.doc.paths ?? {})[match.template] as Record<string, OperationObject>)[method.toLowerCase()] : undefined;
     if (!match || !op) return; // not a documented operation (unknown path, 405)
-    const response = op.responses?.[String(status)] as ResponseObject | undefined;
+    // An explicit code, else its range ("2XX"), as OpenAPI resolves them.
+    const response = (op.responses?.[String(status)] ?? op.responses?.[`${String(status).charAt(0)}XX`]) as ResponseObject | undefined;
     expect(response, `${where}: status not documented`).toBeDefined();
     this.seen.add(`${method.toUpperCase()} ${match.template} ${status}`);
     if (!response?.content || method.toUpperCase() === "HEAD" || status === 304 || status === 204) return;

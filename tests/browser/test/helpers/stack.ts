@@ -22,9 +22,9 @@ export interface Stack {
 }
 
 /**
- * Starts a stand-in (official UI, CosyVoice3) and a gateway in front of it, rate limits lifted
- * out of the way; `overrides` change the gateway's configuration, `standinOptions` the stand-in's
- * knobs (e.g. `chunkDelayMs`).
+ * Starts a stand-in (official UI, CosyVoice3, unless `standinOptions` says otherwise) and a
+ * gateway in front of it, rate limits lifted out of the way; `overrides` change the gateway's
+ * configuration, `standinOptions` the stand-in's (variant, model, knobs such as `chunkDelayMs`).
  * @example
  * const stack = await startStack();
  * await fetch(`${stack.gatewayUrl}/voices`);
