@@ -51,6 +51,14 @@ describe("cosyvoice3-client against the gateway", () => {
   });
   afterAll(() => stack?.close());
 
+  it("what the backend can do (GET /capabilities), typed", async () => {
+    const caps = unwrap(await api.GET("/capabilities"));
+    expect(caps.modes).toEqual(expect.arrayContaining(["clone", "crossLingual"]));
+    expect(caps.voices.saved).toBe(true);
+    // The official UI with CosyVoice3 has no instruct mode.
+    expect(caps.instruct).toBeNull();
+  });
+
   it("health, readiness, the document and Swagger UI", async () => {
     expect(unwrap(await api.GET("/healthz"))).toEqual({ status: "ok" });
     const ready = unwrap(await api.GET("/readyz"));

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { defaultConfig, startGateway, type RunningGateway } from "cosyvoice3-gateway";
+import { readRecord } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumSkipReason, launchChromium, pngSize } from "./helpers/browser.ts";
@@ -35,8 +36,9 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     dir = mkdtempSync(join(tmpdir(), "playground-"));
     const speech = join(dir, "speech.wav");
     execFileSync("espeak-ng", ["-s", "140", "-w", speech, SPOKEN]);
-    // Chunks 800 ms apart: the stream lasts long enough to hear it start before it ends.
-    stack = await startStack({}, { chunkDelayMs: 800 });
+    // The cv3-en UI (what npm start runs: every CosyVoice3 mode), chunks 800 ms apart: the stream
+    // lasts long enough to hear it start before it ends.
+    stack = await startStack({}, { variant: "cv3-en", chunkDelayMs: 800 });
     browser = await launchChromium(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-audio-capture=${speech}`]);
     context = await browser.newContext({ permissions: ["microphone"], viewport: { width: 1000, height: 1300 } });
     page = await context.newPage();
@@ -51,17 +53,20 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("loads without errors and lists the backend's modes", async () => {
+  it("loads without errors and offers the modes and instruct controls GET /capabilities lists", async () => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${stack.gatewayUrl}/`);
     await page.waitForSelector("body[data-ready]");
     expect(errors).toEqual([]);
     const modes = await page.locator("#mode option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(modes).toEqual(["", "clone", "crossLingual"]);
-    // The official UI with CosyVoice3 has no instruct mode: the controls say so instead of failing later.
-    expect(await page.locator("#instruct-controls").evaluate((f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
-    expect(await page.getByLabel("Dialect").isDisabled()).toBe(true);
+    const caps = (await (await fetch(`${stack.gatewayUrl}/capabilities`)).json()) as { modes: string[]; instruct: { controls: Record<string, string[]> } };
+    expect(modes).toEqual(["", ...caps.modes]);
+    expect(modes).toContain("instruct");
+    const dialects = await page.locator("#dialect option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(dialects).toEqual(["", ...(caps.instruct.controls["dialect"] ?? [])]);
+    expect(dialects).toContain("sichuan");
+    expect(await page.getByLabel("Dialect").isDisabled()).toBe(false);
   });
 
   it("records a voice from the (fake) microphone and saves it", async () => {
@@ -100,6 +105,8 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
 
   it("generates with it and the audio element plays the stream as it arrives", async () => {
     await page.getByLabel("Text", { exact: true }).fill("Good morning. This is the playground speaking with the recorded voice. It plays while it streams.");
+    await page.getByLabel("Dialect").selectOption("sichuan");
+    await page.getByLabel("Emotion").selectOption("happy");
     // When the element starts playing, and when the page says the stream has ended.
     await page.evaluate(() => {
       const w = window as unknown as { playingAt?: number; doneAt?: number };
@@ -129,6 +136,9 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     expect(state.src).toMatch(/^blob:/); // a MediaSource, fed as the bytes arrived
     expect(state.duration).toBeGreaterThan(2);
     expect(synthesizeTypes).toEqual(["200 audio/aac"]);
+    // The typed controls reached the UI as CosyVoice3's instruction (instruct mode, chosen automatically).
+    const call = readRecord(stack.standin.record).filter((e) => e.event === "call" && e["fn"] === "generate_audio").at(-1);
+    expect(JSON.stringify(call?.["inputs"])).toContain("请用四川话表达。请非常开心地说一句话。<|endofprompt|>");
     const link = page.getByRole("link", { name: "Download the clip" });
     expect(await link.getAttribute("download")).toMatch(/^cosyvoice-a_[\w-]{22}\.aac$/);
     expect(await link.getAttribute("href")).toMatch(/^blob:/);

@@ -10,7 +10,10 @@ export interface paths {
         /** List the built-in speakers and the saved voices */
         get: operations["listVoices"];
         put?: never;
-        /** Save a cloned voice from prompt audio */
+        /**
+         * Save a cloned voice from prompt audio
+         * @description Upload 3 to 10 seconds of clear speech and its transcript (`promptText`); the answer's `id` is the voice to synthesize with. Without promptText (an empty field counts as none) the voice does cross-lingual and instruct, not clone.
+         */
         post: operations["createVoice"];
         delete?: never;
         options?: never;
@@ -23,7 +26,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description `builtin:<speaker>` or a saved voice's `v_...` id */
+                /**
+                 * @description A saved voice's `v_...` id or `builtin:<speaker>` (URL-encoded). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices).
+                 * @example v_REPLACE_WITH_YOUR_VOICE_ID
+                 */
                 id: string;
             };
             cookie?: never;
@@ -50,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Synthesize speech with a voice
-         * @description Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. With `"stream": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them; the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection.
+         * @description Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices). Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. With `"stream": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them; the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection. `Accept` picks the answer (`application/json`: 201 with the stored clip's id and url (the clip is audio/wav); `audio/aac`: 200 with AAC (ADTS) chunks as they are generated); one that allows none of them is 406, never ignored. Which modes, languages and instruct controls work depends on the backend: see GET /capabilities.
          */
         post: operations["synthesize"];
         delete?: never;
@@ -64,19 +70,48 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id */
+                /**
+                 * @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id. Replace `a_REPLACE_WITH_YOUR_AUDIO_ID` with the `id` that POST /synthesize answered.
+                 * @example a_REPLACE_WITH_YOUR_AUDIO_ID
+                 */
                 id: string;
             };
             cookie?: never;
         };
-        /** The audio bytes (Range supported) */
+        /**
+         * The audio bytes (Range supported)
+         * @description No key needed unless AUDIO_REQUIRES_KEY is set: the id is an unguessable capability, so `<audio src>` can play it.
+         */
         get: operations["getAudio"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
-        /** The audio's headers */
+        /**
+         * The audio's headers
+         * @description No key needed unless AUDIO_REQUIRES_KEY is set: the id is an unguessable capability, so `<audio src>` can play it.
+         */
         head: operations["headAudio"];
+        patch?: never;
+        trace?: never;
+    };
+    "/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a frontend can offer: modes, languages, instruct controls, built-in speakers
+         * @description From what the gateway already knows of its backends (no backend call per request); no key needed.
+         */
+        get: operations["capabilities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -153,9 +188,9 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         SynthesizeRequest: {
-            /** @description Text to speak: well-formed Unicode with at least one letter or digit. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>. */
+            /** @description Text to speak: well-formed Unicode with at least one letter or digit. May carry CosyVoice3 tags such as [breath], <strong>..</strong>, <|en|>. Language tags (cross-lingual): <|zh|> (Chinese), <|en|> (English), <|ja|> (Japanese), <|yue|> (Cantonese), <|ko|> (Korean); any other <|...|> tag is refused. */
             text: string;
-            /** @description A voice id from GET /voices: `builtin:<speaker>` or a saved voice's `v_...` id */
+            /** @description A voice id from GET /voices or POST /voices: a saved voice's `v_...` id, or `builtin:<speaker>` (CosyVoice 1 models only) */
             voice: string;
             /**
              * @description Synthesis mode. Default: `pretrained` for a built-in voice; `instruct` when `instruct` is given; `clone` for a saved voice with promptText, else `crossLingual`
@@ -189,10 +224,11 @@ export interface components {
             url: string;
             /** @description audio/wav */
             mimeType: string;
+            /** @description Size of the clip, in bytes */
             bytes: number;
-            /** @description @unit hertz */
+            /** @description Sample rate, in hertz */
             sampleRate: number;
-            /** @description @unit milliseconds */
+            /** @description Length of the clip, in milliseconds */
             durationMs: number;
             /** @description Number of chunks (sentences) the model produced */
             chunks: number;
@@ -224,10 +260,11 @@ export interface components {
             /** @description The saved prompt audio (cloned voices) */
             audio?: {
                 mimeType: string;
-                /** @description @unit hertz */
+                /** @description Sample rate, in hertz */
                 sampleRate: number;
-                /** @description @unit milliseconds */
+                /** @description Length of the prompt audio, in milliseconds */
                 durationMs: number;
+                /** @description Size of the prompt audio file, in bytes */
                 bytes: number;
             };
         };
@@ -247,17 +284,18 @@ export interface components {
                 /** @description The saved prompt audio (cloned voices) */
                 audio?: {
                     mimeType: string;
-                    /** @description @unit hertz */
+                    /** @description Sample rate, in hertz */
                     sampleRate: number;
-                    /** @description @unit milliseconds */
+                    /** @description Length of the prompt audio, in milliseconds */
                     durationMs: number;
+                    /** @description Size of the prompt audio file, in bytes */
                     bytes: number;
                 };
             }[];
         };
         /** @description RFC 9457 problem details */
         Problem: {
-            /** Format: starts_with */
+            /** @description A URN naming the kind of problem: `urn:cosyvoice3-gateway:problem:<slug>` */
             type: string;
             title: string;
             status: number;
@@ -265,8 +303,9 @@ export interface components {
             instance?: string;
             requestId?: string;
             errors?: {
-                /** @description JSON pointer to the field */
+                /** @description JSON pointer to the field (RFC 6901), e.g. `/instruct/emotion` */
                 pointer: string;
+                /** @description What is wrong and how to fix it */
                 detail: string;
                 code?: string;
             }[];
@@ -305,11 +344,81 @@ export interface components {
                 variant: string;
                 model: string;
                 gradioVersion: string;
+                /** @description Sample rate, in hertz */
                 sampleRate?: number;
                 modes: ("pretrained" | "clone" | "crossLingual" | "instruct")[];
                 /** @description Number of built-in speakers */
                 speakers: number;
             };
+        };
+        /** @description What this gateway and its backend can do now, for a frontend to build its controls from */
+        Capabilities: {
+            /** @description The UI variant and model the modes below come from (the first ready backend) */
+            backend: {
+                variant: string;
+                model: string;
+            };
+            /** @description The `mode` values POST /synthesize accepts now */
+            modes: ("pretrained" | "clone" | "crossLingual" | "instruct")[];
+            voices: {
+                /** @description Built-in speakers as voice ids (`builtin:<name>`); CosyVoice2/3 models have none */
+                builtin: string[];
+                /** @description Whether voices saved with POST /voices can be used (clone, crossLingual, instruct with prompt audio) */
+                saved: boolean;
+            };
+            /** @description For each available mode, the voice kinds it takes; `clone` also needs a voice saved with promptText */
+            modeVoices: {
+                [key: string]: ("builtin" | "cloned")[];
+            };
+            /** @description Language tags a text may carry (cross-lingual); empty when crossLingual is unavailable */
+            languages: {
+                /** @description Put it before the text it applies to, e.g. `<|en|>Hello.` */
+                tag: string;
+                code: string;
+                name: string;
+            }[];
+            /** @description Instruct mode's options, or null when this backend has no instruct mode */
+            instruct: {
+                /**
+                 * @description The kind of voice instruct mode takes on this backend
+                 * @enum {string}
+                 */
+                voice: "builtin" | "cloned";
+                /** @description Whether `instruct` may be free text */
+                freeText: boolean;
+                /** @description Allowed values of each typed control of `instruct` (empty on CosyVoice 1, which takes free text only) */
+                controls: {
+                    dialect?: string[];
+                    emotion?: string[];
+                    volume?: string[];
+                    pace?: string[];
+                    role?: string[];
+                };
+                /** @description Each dialect's Chinese name, as the instruction says it */
+                dialectNames: {
+                    [key: string]: string;
+                };
+            } | null;
+            limits: {
+                textMaxChars: number;
+                /** @description Speaking speed factor */
+                speed: {
+                    min: number;
+                    max: number;
+                    default: number;
+                };
+                seed: {
+                    min: number;
+                    max: number;
+                    default: number;
+                };
+            };
+            /** @description What POST /synthesize can answer, chosen by `Accept` (or `stream`) */
+            responses: {
+                type: string;
+                stream: boolean;
+                description: string;
+            }[];
         };
     };
     responses: never;
@@ -329,12 +438,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Built-in speakers (`builtin:<name>`) first, then saved voices */
+            /** @description Built-in speakers (`builtin:<name>`, CosyVoice 1 only) first, then saved voices */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "voices": [
+                     *         {
+                     *           "id": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *           "name": "Ann",
+                     *           "kind": "cloned",
+                     *           "promptText": "Hello, this is my voice.",
+                     *           "createdAt": "2026-12-01T09:30:00.000Z",
+                     *           "audio": {
+                     *             "mimeType": "audio/wav",
+                     *             "sampleRate": 24000,
+                     *             "durationMs": 3000,
+                     *             "bytes": 144044
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["VoiceList"];
                 };
             };
@@ -347,6 +475,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -365,6 +503,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -377,13 +526,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The CosyVoice backend is unreachable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:backend-unreachable`: the backend refuses, resets, or dies mid-job
-             *     - `urn:cosyvoice3-gateway:problem:backend-error`: the backend failed the job with a hidden error or an unusable answer
              *     - `urn:cosyvoice3-gateway:problem:backend-unsupported`: the URL answers but is not a known CosyVoice web UI
              */
             502: {
@@ -391,16 +549,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:backend-unreachable",
+                     *       "title": "The CosyVoice backend is unreachable",
+                     *       "status": 502,
+                     *       "detail": "The backend refuses, resets, or dies mid-job",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -409,18 +573,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The backend did not finish in time. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:deadline-exceeded`: the upstream deadline passed; the backend job was cancelled
+             *     - `urn:cosyvoice3-gateway:problem:deadline-exceeded`: the SDK's own deadline passed; the backend job was cancelled
              */
             504: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:deadline-exceeded",
+                     *       "title": "The backend did not finish in time",
+                     *       "status": 504,
+                     *       "detail": "The SDK's own deadline passed; the backend job was cancelled",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -435,12 +620,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ann",
+                 *       "promptText": "Hello, this is my voice."
+                 *     }
+                 */
                 "multipart/form-data": {
                     /** @description A display name */
                     name: string;
-                    /** @description Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct) */
+                    /** @description Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct). Empty means absent */
                     promptText?: string;
-                    /** @description Prompt audio file (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most 10485760 bytes */
+                    /** @description Prompt audio file (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most 10485760 bytes. Send it as a file (curl: `-F audio=@prompt.wav`, with the @) */
                     audio: Blob;
                 };
             };
@@ -454,20 +645,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *       "name": "Ann",
+                     *       "kind": "cloned",
+                     *       "promptText": "Hello, this is my voice.",
+                     *       "createdAt": "2026-12-01T09:30:00.000Z",
+                     *       "audio": {
+                     *         "mimeType": "audio/wav",
+                     *         "sampleRate": 24000,
+                     *         "durationMs": 3000,
+                     *         "bytes": 144044
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Voice"];
                 };
             };
             /**
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
-             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "audio arrived as the text \"prompt.wav\", not as a file: send the file itself (curl: -F audio=@prompt.wav, with the @; a browser form: <input type=\"file\" name=\"audio\">)",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "/audio",
+                     *           "code": "file_sent_as_text",
+                     *           "detail": "audio arrived as the text \"prompt.wav\", not as a file: send the file itself (curl: -F audio=@prompt.wav, with the @; a browser form: <input type=\"file\" name=\"audio\">)"
+                     *         }
+                     *       ],
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -480,6 +701,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -492,6 +723,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:payload-too-large",
+                     *       "title": "The body is too large",
+                     *       "status": 413,
+                     *       "detail": "The JSON body or the uploaded file exceeds its cap",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -505,21 +746,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unsupported-media-type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "detail": "The request's Content-Type is not the one the route takes",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The audio cannot be used as a prompt. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-audio`: the prompt audio is under 16 kHz or over 30 s
-             *     - `urn:cosyvoice3-gateway:problem:voice-mode-mismatch`: e.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode
-             *     - `urn:cosyvoice3-gateway:problem:unsupported-mode`: the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)
-             *     - `urn:cosyvoice3-gateway:problem:backend-warning`: the CosyVoice UI raised a warning; the detail carries its message
              */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-audio",
+                     *       "title": "The audio cannot be used as a prompt",
+                     *       "status": 422,
+                     *       "detail": "The prompt audio is under 16 kHz or over 30 s",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -538,6 +796,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -550,16 +819,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -568,6 +843,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -578,7 +864,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `builtin:<speaker>` or a saved voice's `v_...` id */
+                /**
+                 * @description A saved voice's `v_...` id or `builtin:<speaker>` (URL-encoded). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices).
+                 * @example v_REPLACE_WITH_YOUR_VOICE_ID
+                 */
                 id: string;
             };
             cookie?: never;
@@ -591,20 +880,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *       "name": "Ann",
+                     *       "kind": "cloned",
+                     *       "promptText": "Hello, this is my voice.",
+                     *       "createdAt": "2026-12-01T09:30:00.000Z",
+                     *       "audio": {
+                     *         "mimeType": "audio/wav",
+                     *         "sampleRate": 24000,
+                     *         "durationMs": 3000,
+                     *         "bytes": 144044
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Voice"];
                 };
             };
             /**
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
-             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -617,20 +929,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description No such resource. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:not-found`: no route matches the path
+             * @description No such voice. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
-             *     - `urn:cosyvoice3-gateway:problem:audio-not-found`: the audio id is unknown, expired, or its stream has not finished
              */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-not-found",
+                     *       "title": "No such voice",
+                     *       "status": 404,
+                     *       "detail": "The voice id (path or body) is unknown",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -649,6 +979,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -661,13 +1002,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The CosyVoice backend is unreachable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:backend-unreachable`: the backend refuses, resets, or dies mid-job
-             *     - `urn:cosyvoice3-gateway:problem:backend-error`: the backend failed the job with a hidden error or an unusable answer
              *     - `urn:cosyvoice3-gateway:problem:backend-unsupported`: the URL answers but is not a known CosyVoice web UI
              */
             502: {
@@ -675,16 +1025,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:backend-unreachable",
+                     *       "title": "The CosyVoice backend is unreachable",
+                     *       "status": 502,
+                     *       "detail": "The backend refuses, resets, or dies mid-job",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -693,18 +1049,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The backend did not finish in time. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:deadline-exceeded`: the upstream deadline passed; the backend job was cancelled
+             *     - `urn:cosyvoice3-gateway:problem:deadline-exceeded`: the SDK's own deadline passed; the backend job was cancelled
              */
             504: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:deadline-exceeded",
+                     *       "title": "The backend did not finish in time",
+                     *       "status": 504,
+                     *       "detail": "The SDK's own deadline passed; the backend job was cancelled",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -715,7 +1092,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description `builtin:<speaker>` or a saved voice's `v_...` id */
+                /**
+                 * @description A saved voice's `v_...` id or `builtin:<speaker>` (URL-encoded). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices).
+                 * @example v_REPLACE_WITH_YOUR_VOICE_ID
+                 */
                 id: string;
             };
             cookie?: never;
@@ -732,14 +1112,22 @@ export interface operations {
             /**
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
-             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -752,20 +1140,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description No such resource. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:not-found`: no route matches the path
+             * @description No such voice. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
-             *     - `urn:cosyvoice3-gateway:problem:audio-not-found`: the audio id is unknown, expired, or its stream has not finished
              */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-not-found",
+                     *       "title": "No such voice",
+                     *       "status": 404,
+                     *       "detail": "The voice id (path or body) is unknown",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -778,6 +1184,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-read-only",
+                     *       "title": "Built-in voices cannot be deleted",
+                     *       "status": 409,
+                     *       "detail": "DELETE of a builtin: voice",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -796,6 +1212,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -808,13 +1235,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description The CosyVoice backend is unreachable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:backend-unreachable`: the backend refuses, resets, or dies mid-job
-             *     - `urn:cosyvoice3-gateway:problem:backend-error`: the backend failed the job with a hidden error or an unusable answer
              *     - `urn:cosyvoice3-gateway:problem:backend-unsupported`: the URL answers but is not a known CosyVoice web UI
              */
             502: {
@@ -822,16 +1258,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:backend-unreachable",
+                     *       "title": "The CosyVoice backend is unreachable",
+                     *       "status": 502,
+                     *       "detail": "The backend refuses, resets, or dies mid-job",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -840,6 +1282,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The backend did not finish in time. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:deadline-exceeded`: the SDK's own deadline passed; the backend job was cancelled
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:deadline-exceeded",
+                     *       "title": "The backend did not finish in time",
+                     *       "status": 504,
+                     *       "detail": "The SDK's own deadline passed; the backend job was cancelled",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -858,19 +1333,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Streamed audio (AAC in ADTS frames, chunked) */
-            200: {
-                headers: {
-                    /** @description Id of the whole clip, fetchable at /audio/{id} once the stream ends */
-                    "X-Audio-Id"?: string;
-                    /** @description /audio/{id} */
-                    "Content-Location"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "audio/aac": string;
-                };
-            };
             /** @description The clip was generated and stored */
             201: {
                 headers: {
@@ -879,6 +1341,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "a_Yx9kT2mQvL0cR8nWbE4sJg",
+                     *       "url": "/audio/a_Yx9kT2mQvL0cR8nWbE4sJg",
+                     *       "mimeType": "audio/wav",
+                     *       "bytes": 110294,
+                     *       "sampleRate": 24000,
+                     *       "durationMs": 2297,
+                     *       "chunks": 2,
+                     *       "voice": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *       "mode": "clone",
+                     *       "expiresAt": "2026-12-02T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SynthesisCreated"];
                 };
             };
@@ -886,13 +1362,29 @@ export interface operations {
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
              *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "instruct.emotion must be one of \"happy\", \"sad\", \"angry\", not \"excited\"",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "/instruct/emotion",
+                     *           "detail": "instruct.emotion must be one of \"happy\", \"sad\", \"angry\", not \"excited\"",
+                     *           "code": "invalid_value"
+                     *         }
+                     *       ],
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -905,20 +1397,60 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description No such resource. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:not-found`: no route matches the path
+             * @description No such voice. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
-             *     - `urn:cosyvoice3-gateway:problem:audio-not-found`: the audio id is unknown, expired, or its stream has not finished
              */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-not-found",
+                     *       "title": "No such voice",
+                     *       "status": 404,
+                     *       "detail": "The voice id (path or body) is unknown",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The requested media type cannot be produced. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:not-acceptable`: the Accept header (or `stream`) asks for a format this route cannot send; the detail lists the available ones
+             */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:not-acceptable",
+                     *       "title": "The requested media type cannot be produced",
+                     *       "status": 406,
+                     *       "detail": "The Accept header (or `stream`) asks for a format this route cannot send; the detail lists the available ones",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -931,25 +1463,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:payload-too-large",
+                     *       "title": "The body is too large",
+                     *       "status": 413,
+                     *       "detail": "The JSON body or the uploaded file exceeds its cap",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
              * @description Unsupported content type. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:unsupported-media-type`: the request's Content-Type is not the one the route takes
-             *     - `urn:cosyvoice3-gateway:problem:not-audio`: the uploaded file does not decode as a supported audio format
              */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unsupported-media-type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "detail": "The request's Content-Type is not the one the route takes",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The audio cannot be used as a prompt. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:invalid-audio`: the prompt audio is under 16 kHz or over 30 s
+             * @description The voice cannot be used in this mode. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:voice-mode-mismatch`: e.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode
              *     - `urn:cosyvoice3-gateway:problem:unsupported-mode`: the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)
              *     - `urn:cosyvoice3-gateway:problem:backend-warning`: the CosyVoice UI raised a warning; the detail carries its message
@@ -959,6 +1509,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-mode-mismatch",
+                     *       "title": "The voice cannot be used in this mode",
+                     *       "status": 422,
+                     *       "detail": "E.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -977,6 +1537,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -989,6 +1560,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1003,6 +1584,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:backend-unreachable",
+                     *       "title": "The CosyVoice backend is unreachable",
+                     *       "status": 502,
+                     *       "detail": "The backend refuses, resets, or dies mid-job",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1010,7 +1601,6 @@ export interface operations {
              * @description The backend is at capacity. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
              *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
@@ -1021,6 +1611,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:busy",
+                     *       "title": "The backend is at capacity",
+                     *       "status": 503,
+                     *       "detail": "All running slots and the wait list are taken (Retry-After says when to retry)",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1033,7 +1634,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:deadline-exceeded",
+                     *       "title": "The backend did not finish in time",
+                     *       "status": 504,
+                     *       "detail": "The upstream deadline passed; the backend job was cancelled",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 200: streamed audio (AAC in ADTS frames, chunked), for `Accept: audio/aac` or `"stream": true` */
+            "2XX": {
+                headers: {
+                    /** @description Id of the whole clip, fetchable at /audio/{id} once the stream ends */
+                    "X-Audio-Id"?: string;
+                    /** @description /audio/{id} */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/aac": string;
                 };
             };
         };
@@ -1043,7 +1667,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id */
+                /**
+                 * @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id. Replace `a_REPLACE_WITH_YOUR_AUDIO_ID` with the `id` that POST /synthesize answered.
+                 * @example a_REPLACE_WITH_YOUR_AUDIO_ID
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1098,14 +1725,22 @@ export interface operations {
             /**
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
-             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1118,13 +1753,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description No such resource. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:not-found`: no route matches the path
-             *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
+             * @description No such audio. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:audio-not-found`: the audio id is unknown, expired, or its stream has not finished
              */
             404: {
@@ -1132,6 +1775,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:audio-not-found",
+                     *       "title": "No such audio",
+                     *       "status": 404,
+                     *       "detail": "The audio id is unknown, expired, or its stream has not finished",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1144,6 +1797,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:range-not-satisfiable",
+                     *       "title": "Range not satisfiable",
+                     *       "status": 416,
+                     *       "detail": "The Range header lies outside the audio",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1162,6 +1825,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1174,16 +1848,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -1192,6 +1872,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1202,7 +1893,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id */
+                /**
+                 * @description Audio id (`a_...`) from POST /synthesize or X-Audio-Id. Replace `a_REPLACE_WITH_YOUR_AUDIO_ID` with the `id` that POST /synthesize answered.
+                 * @example a_REPLACE_WITH_YOUR_AUDIO_ID
+                 */
                 id: string;
             };
             cookie?: never;
@@ -1257,14 +1951,22 @@ export interface operations {
             /**
              * @description The request is invalid. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
-             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
-             *     - `urn:cosyvoice3-gateway:problem:malformed-request`: the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding
              */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1277,13 +1979,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description No such resource. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:not-found`: no route matches the path
-             *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
+             * @description No such audio. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:audio-not-found`: the audio id is unknown, expired, or its stream has not finished
              */
             404: {
@@ -1291,6 +2001,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:audio-not-found",
+                     *       "title": "No such audio",
+                     *       "status": 404,
+                     *       "detail": "The audio id is unknown, expired, or its stream has not finished",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1303,6 +2023,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:range-not-satisfiable",
+                     *       "title": "Range not satisfiable",
+                     *       "status": 416,
+                     *       "detail": "The Range header lies outside the audio",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1321,6 +2051,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1333,16 +2074,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
-             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             * @description The shared store is unavailable. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
@@ -1351,6 +2098,225 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
+                     *       "title": "The shared store is unavailable",
+                     *       "status": 503,
+                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    capabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The capabilities */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "backend": {
+                     *         "variant": "cv3-en",
+                     *         "model": "cosyvoice3"
+                     *       },
+                     *       "modes": [
+                     *         "clone",
+                     *         "crossLingual",
+                     *         "instruct"
+                     *       ],
+                     *       "voices": {
+                     *         "builtin": [],
+                     *         "saved": true
+                     *       },
+                     *       "modeVoices": {
+                     *         "clone": [
+                     *           "cloned"
+                     *         ],
+                     *         "crossLingual": [
+                     *           "cloned"
+                     *         ],
+                     *         "instruct": [
+                     *           "cloned"
+                     *         ]
+                     *       },
+                     *       "languages": [
+                     *         {
+                     *           "tag": "<|zh|>",
+                     *           "code": "zh",
+                     *           "name": "Chinese"
+                     *         },
+                     *         {
+                     *           "tag": "<|en|>",
+                     *           "code": "en",
+                     *           "name": "English"
+                     *         },
+                     *         {
+                     *           "tag": "<|ja|>",
+                     *           "code": "ja",
+                     *           "name": "Japanese"
+                     *         },
+                     *         {
+                     *           "tag": "<|yue|>",
+                     *           "code": "yue",
+                     *           "name": "Cantonese"
+                     *         },
+                     *         {
+                     *           "tag": "<|ko|>",
+                     *           "code": "ko",
+                     *           "name": "Korean"
+                     *         }
+                     *       ],
+                     *       "instruct": {
+                     *         "voice": "cloned",
+                     *         "freeText": true,
+                     *         "controls": {
+                     *           "dialect": [
+                     *             "cantonese",
+                     *             "dongbei",
+                     *             "gansu",
+                     *             "guizhou",
+                     *             "henan",
+                     *             "hubei",
+                     *             "hunan",
+                     *             "jiangxi",
+                     *             "minnan",
+                     *             "ningxia",
+                     *             "shanxi",
+                     *             "shaanxi",
+                     *             "shandong",
+                     *             "shanghai",
+                     *             "sichuan",
+                     *             "tianjin",
+                     *             "yunnan"
+                     *           ],
+                     *           "emotion": [
+                     *             "happy",
+                     *             "sad",
+                     *             "angry"
+                     *           ],
+                     *           "volume": [
+                     *             "loud",
+                     *             "soft"
+                     *           ],
+                     *           "pace": [
+                     *             "slow",
+                     *             "fast"
+                     *           ],
+                     *           "role": [
+                     *             "peppaPig",
+                     *             "robot"
+                     *           ]
+                     *         },
+                     *         "dialectNames": {
+                     *           "cantonese": "广东话",
+                     *           "dongbei": "东北话",
+                     *           "gansu": "甘肃话",
+                     *           "guizhou": "贵州话",
+                     *           "henan": "河南话",
+                     *           "hubei": "湖北话",
+                     *           "hunan": "湖南话",
+                     *           "jiangxi": "江西话",
+                     *           "minnan": "闽南话",
+                     *           "ningxia": "宁夏话",
+                     *           "shanxi": "山西话",
+                     *           "shaanxi": "陕西话",
+                     *           "shandong": "山东话",
+                     *           "shanghai": "上海话",
+                     *           "sichuan": "四川话",
+                     *           "tianjin": "天津话",
+                     *           "yunnan": "云南话"
+                     *         }
+                     *       },
+                     *       "limits": {
+                     *         "textMaxChars": 2000,
+                     *         "speed": {
+                     *           "min": 0.5,
+                     *           "max": 2,
+                     *           "default": 1
+                     *         },
+                     *         "seed": {
+                     *           "min": 0,
+                     *           "max": 4294967295,
+                     *           "default": 0
+                     *         }
+                     *       },
+                     *       "responses": [
+                     *         {
+                     *           "type": "application/json",
+                     *           "stream": false,
+                     *           "description": "201 with the stored clip's id and url (the clip is audio/wav)"
+                     *         },
+                     *         {
+                     *           "type": "audio/aac",
+                     *           "stream": true,
+                     *           "description": "200 with AAC (ADTS) chunks as they are generated"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Capabilities"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/capabilities",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The backend is not ready. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:not-ready",
+                     *       "title": "The backend is not ready",
+                     *       "status": 503,
+                     *       "detail": "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI",
+                     *       "instance": "/capabilities",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1371,6 +2337,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
@@ -1391,6 +2362,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "backend": {
+                     *         "variant": "cv3-en",
+                     *         "model": "cosyvoice3",
+                     *         "gradioVersion": "5.4.0",
+                     *         "sampleRate": 24000,
+                     *         "modes": [
+                     *           "clone",
+                     *           "crossLingual",
+                     *           "instruct"
+                     *         ],
+                     *         "speakers": 0
+                     *       },
+                     *       "backends": [
+                     *         {
+                     *           "name": "backend-1",
+                     *           "state": "up",
+                     *           "running": 0,
+                     *           "waiting": 0,
+                     *           "checkedAt": "2026-12-01T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ready"];
                 };
             };
@@ -1403,22 +2400,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/readyz",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
-             *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
+             * @description The backend is not ready. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:not-ready`: GET /readyz: the backend does not answer or is not a recognised CosyVoice UI
-             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
-             *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
              */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:not-ready",
+                     *       "title": "The backend is not ready",
+                     *       "status": 503,
+                     *       "detail": "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI",
+                     *       "instance": "/readyz",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -1,6 +1,6 @@
 /* global document, fetch, sessionStorage, Headers, MediaSource, MediaRecorder, navigator, AudioContext, Blob, FormData, URL, File, setInterval, clearInterval, AbortController */
 // The playground: plain ES modules, no build step. Every call is the gateway's public REST API
-// (the same one a frontend uses): GET /voices, POST /voices, DELETE /voices/{id}, GET /readyz,
+// (the same one a frontend uses): GET /voices, POST /voices, DELETE /voices/{id}, GET /capabilities, GET /readyz,
 // POST /synthesize with streaming (AAC played through MediaSource as it arrives).
 import { encodeWav } from "./wav.js";
 
@@ -93,32 +93,34 @@ async function loadVoices(select) {
   $("voice-delete").disabled = voices.get(list.value)?.kind !== "cloned";
 }
 
-/** The backend's modes (GET /readyz) and the instruct controls' choices (from /openapi.json). */
+/** What the backend can do (GET /capabilities): the modes to offer and instruct's controls. */
 async function loadCapabilities() {
-  const ready = await fetch("/readyz").then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
-  const modes = ready?.backend?.modes ?? [];
+  const caps = await fetch("/capabilities").then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
+  if (!caps) {
+    setStatus($("speak-status"), "The backend is not ready (GET /capabilities); generating may fail.", true);
+    return;
+  }
   const labels = { pretrained: "pretrained (built-in speaker)", clone: "clone (3-second cloning)", crossLingual: "cross-lingual", instruct: "instruct (natural-language control)" };
-  for (const m of modes) {
+  for (const m of caps.modes ?? []) {
     const option = document.createElement("option");
     option.value = m;
     option.textContent = labels[m] ?? m;
     $("mode").append(option);
   }
-  if (ready && !modes.includes("instruct")) {
+  const instruct = caps.instruct;
+  if (!instruct) {
     $("instruct-controls").disabled = true;
     $("instruct-controls").querySelector("legend").textContent = "Instruct (this backend has no instruct mode: run the cv3-en UI with CosyVoice3 for it)";
+    return;
   }
-  if (!ready) setStatus($("speak-status"), "The backend is not ready (GET /readyz); generating may fail.", true);
-  const doc = await fetch("/openapi.json").then((r) => r.json()).catch(() => undefined);
-  const instruct = doc?.components?.schemas?.SynthesizeRequest?.properties?.instruct;
-  const controls = (instruct?.anyOf ?? instruct?.oneOf ?? []).find((s) => s.properties)?.properties ?? {};
+  $("instruct-text").disabled = !instruct.freeText;
   for (const name of ["dialect", "emotion", "pace", "volume", "role"]) {
-    const values = controls[name]?.enum;
-    if (!Array.isArray(values)) continue;
+    const values = instruct.controls?.[name] ?? [];
     const select = $(name);
+    select.disabled = values.length === 0;
     const keep = select.options[0];
-    const labels = Object.fromEntries([...select.options].map((o) => [o.value, o.textContent]));
-    select.replaceChildren(keep, ...values.map((v) => Object.assign(document.createElement("option"), { value: v, textContent: labels[v] ?? v })));
+    const known = Object.fromEntries([...select.options].map((o) => [o.value, o.textContent]));
+    select.replaceChildren(keep, ...values.map((v) => Object.assign(document.createElement("option"), { value: v, textContent: known[v] ?? v })));
   }
 }
 
