@@ -101,7 +101,7 @@ export async function startInProcessGateway(
   const config = defaultConfig({
     dataDir,
     model,
-    cosyvoiceUrl: backendUrl,
+    cosyvoiceUrls: [backendUrl],
     rateLimit: { windowMs: 60_000, synthesize: 1e9, upload: 1e9, read: 1e9 },
     logLevel: "warn",
     ...overrides,

@@ -95,8 +95,16 @@ describe("deploy/compose.yaml", () => {
   });
 
   it("gives the gateways only variables the gateway reads (no typo goes unnoticed)", async () => {
-    const { ConfigEnvSchema } = await import("../../apps/gateway/src/config.ts");
-    const known = new Set(Object.keys(ConfigEnvSchema.shape));
+    const { GatewayConfigSchema } = await import("../../apps/gateway/src/config.ts");
+    // Each field of the schema names the variable that sets it in its metadata (`env`).
+    const variables = (shape: Record<string, unknown>): string[] =>
+      Object.values(shape).flatMap((field) => {
+        const f = field as { meta(): { env?: string } | undefined; shape?: Record<string, unknown> };
+        const env = f.meta()?.env;
+        return env !== undefined ? [env] : f.shape ? variables(f.shape) : [];
+      });
+    const known = new Set(variables(GatewayConfigSchema.shape));
+    expect(known.size).toBeGreaterThan(20);
     for (const [name, s] of Object.entries(compose.services).filter(([n]) => n.startsWith("gateway-"))) {
       const unknown = Object.keys(s.environment ?? {}).filter((k) => !known.has(k));
       expect(unknown, name).toEqual([]);

@@ -23,7 +23,7 @@ import "./locals.ts";
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
  * environment or touches a global, so tests build as many as they like in-process.
  * @example
- * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrl), voices, audio, logger });
+ * const app = createApp(config, { backend: connectingBackend(config.cosyvoiceUrls[0]), voices, audio, logger });
  * app.listen(config.port);
  */
 export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {

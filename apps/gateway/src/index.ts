@@ -1,7 +1,7 @@
 export { createApp } from "./app.ts";
 export { connectingBackend, type SynthesisBackend, type CosyVoiceLike, type ConnectingBackendOptions } from "./backend.ts";
-export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type Lease, type PoolMember, type PoolRequestOptions } from "./pool.ts";
-export { loadConfig, backendUrls, defaultConfig, ConfigError, ConfigEnvSchema, type GatewayConfig } from "./config.ts";
+export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type BackendView, type Lease, type PoolMember, type PoolRequestOptions } from "./pool.ts";
+export { loadConfig, defaultConfig, ConfigError, GatewayConfigSchema, type GatewayConfig } from "./config.ts";
 export type { GatewayDeps, Clock } from "./context.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX, HttpProblem, problemType, type ProblemBody, type ProblemCode } from "./problems.ts";
@@ -14,3 +14,20 @@ export { RedisAudioStore, type RedisAudioStoreOptions } from "./stores/redis-aud
 export { RedisVoiceStore } from "./stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./stores/redis.ts";
 export { openStores, type GatewayStores } from "./stores/open.ts";
+export { createSynthesisService, type SynthesisDeps, type SynthesisInput, type SynthesisOptions, type SynthesisService, type SynthesisStream, type StoredClip } from "./synthesis/service.ts";
+export {
+  GatewayError,
+  CapacityError,
+  StoreUnavailableError,
+  VoiceNotFoundError,
+  VoiceModeMismatchError,
+  VoiceReadOnlyError,
+  SynthesisInputError,
+  DeadlineExceededError,
+  ShuttingDownError,
+  CallerGoneError,
+  NoAudioError,
+  type GatewayErrorCode,
+  type InputIssue,
+} from "./errors.ts";
+export { ANONYMOUS_OWNER, mayAccess, type Caller, type Owner } from "./owners.ts";

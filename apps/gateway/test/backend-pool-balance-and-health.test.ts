@@ -77,6 +77,9 @@ describe.skipIf(!SDK_READY)(`two backends behind one gateway${SDK_READY ? "" : `
 
   it("both down: readyz is 503 not-ready naming each backend's state", async () => {
     await Promise.all([a.stop(), b.stop()]);
+    // /readyz answers from the pool's known state (it makes no connect of its own for an up
+    // box), so it says so once the periodic check has seen both go.
+    await until(() => state(0) === "down" && state(1) === "down", "the health check to mark both down");
     const res = await stack.gw.api("/readyz");
     expect(res.status).toBe(503);
     expect(res.json.type).toBe("urn:cosyvoice3-gateway:problem:not-ready");

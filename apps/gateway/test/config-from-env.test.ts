@@ -2,13 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { backendUrls, ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/config.ts";
 
 describe("config from environment variables", () => {
   it("has the embedded defaults", () => {
     const c = loadConfig({}, "/srv/app");
     expect(c).toMatchObject({
-      cosyvoiceUrl: "http://127.0.0.1:7860",
+      cosyvoiceUrls: ["http://127.0.0.1:7860"],
       model: "cosyvoice3",
       port: 5000,
       dataDir: "/srv/app/.data/gateway",
@@ -35,7 +35,7 @@ describe("config from environment variables", () => {
       TRUST_PROXY: "1",
     });
     expect(c).toMatchObject({
-      cosyvoiceUrl: "https://gpu.example:7860/",
+      cosyvoiceUrls: ["https://gpu.example:7860/"],
       model: "cosyvoice1",
       port: 8080,
       upstreamTimeoutMs: 30_000,
@@ -75,11 +75,10 @@ describe("config from environment variables", () => {
       STORE: "redis",
       REDIS_URL: "redis://:pw@cache:6379/2",
     });
-    expect(c.cosyvoiceUrl).toBe("http://gpu-1:50000,http://gpu-2:50000/ui");
-    expect(backendUrls(c)).toEqual(["http://gpu-1:50000", "http://gpu-2:50000/ui"]);
+    expect(c.cosyvoiceUrls).toEqual(["http://gpu-1:50000", "http://gpu-2:50000/ui"]);
     expect(c).toMatchObject({ healthCheckIntervalMs: 2000, store: "redis", redisUrl: "redis://:pw@cache:6379/2", redisKeyPrefix: "cosyvoice3-gateway:" });
     expect(loadConfig({})).toMatchObject({ store: "disk", healthCheckIntervalMs: 10_000 });
-    expect(backendUrls(loadConfig({}))).toEqual(["http://127.0.0.1:7860"]);
+    expect(loadConfig({}).cosyvoiceUrls).toEqual(["http://127.0.0.1:7860"]);
   });
 
   it.each([

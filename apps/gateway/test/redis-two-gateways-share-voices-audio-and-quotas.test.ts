@@ -117,7 +117,7 @@ describe("startGateway with STORE=redis (what main runs)", () => {
       store: "redis",
       redisUrl: redis.url,
       redisKeyPrefix: `main-${Date.now()}:`,
-      cosyvoiceUrl: `http://127.0.0.1:${await freePort()}`,
+      cosyvoiceUrls: [`http://127.0.0.1:${await freePort()}`],
       healthCheckIntervalMs: 0,
     });
     const one = await startGateway({ ...config, dataDir: mkdtempSync(join(tmpdir(), "gw-one-")) }, logger);

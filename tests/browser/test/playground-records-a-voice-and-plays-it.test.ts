@@ -154,7 +154,7 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     let keyed: RunningGateway;
 
     beforeAll(async () => {
-      const config = defaultConfig({ port: 0, host: "127.0.0.1", dataDir: join(dir, "keyed"), cosyvoiceUrl: stack.standin.url, apiKeys: [KEY], healthCheckIntervalMs: 0, logLevel: "silent" });
+      const config = defaultConfig({ port: 0, host: "127.0.0.1", dataDir: join(dir, "keyed"), cosyvoiceUrls: [stack.standin.url], apiKeys: [KEY], healthCheckIntervalMs: 0, logLevel: "silent" });
       keyed = await startGateway(config, pino({ level: "silent" }));
     });
     afterAll(() => keyed?.stop());

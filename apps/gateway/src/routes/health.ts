@@ -3,10 +3,11 @@ import type { RouteContext } from "../context.ts";
 import { HttpProblem, PROBLEM_KINDS, toHttpProblem } from "../problems.ts";
 
 /**
- * `GET /healthz`: the process lives (no backend call). `GET /readyz`: checks every backend now
- * (it answers and is a CosyVoice UI the SDK recognises) and reports each one's state; ready when
- * at least one is, 503 otherwise, so a load balancer stops sending. Neither needs a key nor
- * counts against a quota.
+ * `GET /healthz`: the process lives (no backend call). `GET /readyz`: each backend's state as
+ * the pool knows it (its periodic check and its jobs keep it current; only a box never seen or
+ * down is looked at again, a bounded few times a second however often this is asked, since
+ * it needs no key); ready when at least one is up, 503 otherwise, so a load balancer stops
+ * sending. Neither needs a key nor counts against a quota.
  * @example app.use(healthRoutes(ctx));
  */
 export function healthRoutes(ctx: RouteContext): Router {
@@ -17,17 +18,15 @@ export function healthRoutes(ctx: RouteContext): Router {
   });
   router.get("/readyz", async (_req: Request, res: Response) => {
     res.set("Cache-Control", "no-store");
-    let info;
-    try {
-      info = await pool.probe();
-    } catch (err) {
-      const states = pool.status();
+    const { ready, backends, lastError } = await pool.readiness();
+    if (!ready) {
       const detail =
-        states.length === 1
-          ? PROBLEM_KINDS[toHttpProblem(err).code].title
-          : `No backend is ready: ${states.map((b) => `${b.name} ${b.state}${b.error ? ` (${b.error})` : ""}`).join(", ")}`;
-      throw new HttpProblem("not_ready", { detail, cause: err });
+        backends.length === 1
+          ? PROBLEM_KINDS[toHttpProblem(lastError).code].title
+          : `No backend is ready: ${backends.map((b) => `${b.name} ${b.state}${b.error ? ` (${b.error})` : ""}`).join(", ")}`;
+      throw new HttpProblem("not_ready", { detail, cause: lastError });
     }
+    const { info } = ready;
     res.json({
       status: "ready",
       backend: {
@@ -38,7 +37,7 @@ export function healthRoutes(ctx: RouteContext): Router {
         modes: info.modes,
         speakers: info.speakers.filter((s) => s !== "").length,
       },
-      backends: pool.status(),
+      backends,
     });
   });
   return router;

@@ -2,7 +2,7 @@
  * Saved (cloned) voices: the prompt audio plus its name and transcript. The interface is what
  * the routes use; {@link DiskVoiceStore} is the embedded default.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { SAVED_VOICE_ID, newId } from "../ids.ts";
@@ -49,7 +49,8 @@ export interface VoiceStore {
 
 /**
  * Voices on local disk: `<dir>/voices.json` (the registry, rewritten atomically) and
- * `<dir>/audio/<id>.<ext>` (prompt audio, written before the registry names it).
+ * `<dir>/audio/<id>.<ext>` (prompt audio, written before the registry names it). Opening sweeps
+ * what a crash left: temp files and audio no registry entry names.
  * @example
  * const voices = await DiskVoiceStore.open("/var/lib/gateway/voices", () => Date.now());
  * const v = await voices.create({ name: "Ann", promptText: "Hello.", audio, data });
@@ -69,7 +70,23 @@ export class DiskVoiceStore implements VoiceStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
-    return new DiskVoiceStore(dir, now, new Map(list.map((v) => [v.id, v])));
+    const store = new DiskVoiceStore(dir, now, new Map(list.map((v) => [v.id, v])));
+    await store.sweep();
+    return store;
+  }
+
+  /**
+   * Removes what a crash can leave behind: temp files of writes cut short (`*.tmp`, in the
+   * directory and under `audio/`), and prompt audio the registry never named (written, then the
+   * crash came before the registry; such a voice was never acknowledged) or no longer names.
+   */
+  private async sweep(): Promise<void> {
+    const names = async (d: string) => readdir(d).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
+    const known = new Set([...this.voices.values()].map((v) => `${v.id}.${v.audio.ext}`));
+    for (const name of await names(this.dir)) if (name.endsWith(".tmp")) await rm(join(this.dir, name), { force: true });
+    for (const name of await names(join(this.dir, "audio"))) {
+      if (name.endsWith(".tmp") || !known.has(name)) await rm(join(this.dir, "audio", name), { force: true });
+    }
   }
 
   private audioPath(v: SavedVoiceRecord): string {

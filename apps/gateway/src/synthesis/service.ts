@@ -10,10 +10,11 @@ import type { Logger } from "pino";
 import { newId } from "../ids.ts";
 import { CallerGoneError, NoAudioError } from "../errors.ts";
 import type { Caller } from "../owners.ts";
-import type { BackendPool, Lease } from "../pool.ts";
+import { needsOf, type BackendPool, type Lease } from "../pool.ts";
 import type { AudioStore } from "../stores/audio-store.ts";
 import type { VoiceStore } from "../stores/voice-store.ts";
 import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { adtsSampleRate } from "./adts.ts";
 import { jobScope } from "./scope.ts";
 
 /** What to synthesize, whichever door it came through. */
@@ -111,7 +112,8 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
   async function prepare(input: SynthesisInput, signal: AbortSignal) {
     const voice = await resolveVoice(input.voice, input, sources, signal);
     const { mode, request } = toSdkRequest(input, voice);
-    const lease = await pool.acquire(signal);
+    // Only a box whose variant and model can run this mode (and speaker) is chosen.
+    const lease = await pool.acquire(signal, { needs: needsOf(request) });
     return { voice, mode, request, lease };
   }
 
@@ -177,10 +179,11 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
           yield chunk;
         }
         if (parts.length === 0) throw new NoAudioError();
-        // The box that made it says its rate (the lease followed any failover).
-        const info = await pool.infoOf(lease.backend);
+        // The rate the box that made it (the lease followed any failover) put in its frames;
+        // else what that box says of itself.
+        const sampleRate = adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate;
         const meta = await audio.put(
-          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(info?.sampleRate ? { sampleRate: info.sampleRate } : {}) },
+          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
           Buffer.concat(parts),
         );
         settle.resolve({
@@ -188,7 +191,7 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
           owner: input.owner,
           mimeType: meta.mimeType,
           bytes: meta.bytes,
-          sampleRate: info?.sampleRate,
+          sampleRate,
           durationMs: Math.round(durationMs),
           chunks: parts.length,
           voice: prepared.voice.id,

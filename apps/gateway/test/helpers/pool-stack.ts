@@ -20,7 +20,7 @@ export interface PoolGateway {
 export async function startPoolGateway(urls: string[], config: Partial<GatewayConfig> = {}): Promise<PoolGateway> {
   const logLines: string[] = [];
   const logger: Logger = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
-  const full = defaultConfig({ cosyvoiceUrl: urls.join(","), upstreamMaxRetries: 0, ...config });
+  const full = defaultConfig({ cosyvoiceUrls: urls, upstreamMaxRetries: 0, ...config });
   const pool = backendPoolFor(full, logger);
   pool.start();
   const gw = await startTestGateway({ backend: pool, config: full, logger });

@@ -27,7 +27,7 @@ export async function startStack(standinOptions: StandinOptions = {}, overrides:
       host: "127.0.0.1",
       dataDir,
       model: standinOptions.model ?? "cosyvoice3",
-      cosyvoiceUrl: standin.url,
+      cosyvoiceUrls: [standin.url],
       rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
       shutdownGraceMs: 1_000,
       healthCheckIntervalMs: 0,

@@ -40,7 +40,7 @@ export async function startStack(overrides: Partial<GatewayConfig> = {}, standin
       host: "127.0.0.1",
       dataDir,
       model: "cosyvoice3",
-      cosyvoiceUrl: standin.url,
+      cosyvoiceUrls: [standin.url],
       rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
       shutdownGraceMs: 2_000,
       logLevel: "debug",

@@ -51,7 +51,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     host: "127.0.0.1",
     dataDir,
     model,
-    cosyvoiceUrl: opts.backendUrl ?? "http://127.0.0.1:9",
+    cosyvoiceUrls: [opts.backendUrl ?? "http://127.0.0.1:9"],
     rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
     shutdownGraceMs: 2_000,
     logLevel: "debug",

@@ -1,0 +1,106 @@
+/**
+ * What the pool knows of one backend's health: up, down or not yet seen, when it was last
+ * checked, why it went down, and what it is (variant, model, modes, speakers). Checks are
+ * single-flight per box; job outcomes update the same state, so a readiness answer needs no
+ * network call of its own.
+ */
+import type { BackendInfo } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import type { SynthesisBackend } from "../backend.ts";
+import { codeOf } from "./failover.ts";
+
+/** What the pool knows of one backend: `unknown` until its first check or job. */
+export type BackendState = "unknown" | "up" | "down";
+
+/**
+ * Why a box is down, named as the problem slug the same failure gets at the HTTP edge (kept in
+ * step with `problems.ts` by a test; the pool itself knows no HTTP).
+ */
+const DOWN_REASONS: Record<string, string> = {
+  connection: "backend-unreachable",
+  unsupported_backend: "backend-unsupported",
+  timeout: "deadline-exceeded",
+};
+
+/**
+ * @example downReason(new ConnectionError("refused")) // "backend-unreachable"
+ */
+export function downReason(err: unknown): string {
+  return DOWN_REASONS[codeOf(err)] ?? "backend-error";
+}
+
+/** Readiness rechecks of a down box allowed back to back, before one per period. */
+const RECHECK_BURST = 3;
+
+/** The health of one box. */
+export class Health {
+  state: BackendState = "unknown";
+  /** @unit milliseconds since the epoch */
+  checkedAt: number | undefined;
+  /** While down: {@link downReason} of the last failure. */
+  error: string | undefined;
+  /** The last failure itself (readiness reports it). */
+  lastError: unknown;
+  info: BackendInfo | undefined;
+  private checking: Promise<void> | undefined;
+  /** Readiness rechecks of a down box still allowed now (a token bucket). */
+  private recheckTokens = RECHECK_BURST;
+  private refilledAt: number;
+
+  constructor(
+    readonly name: string,
+    private readonly backend: SynthesisBackend,
+    private readonly logger: Logger,
+    private readonly url: string | undefined,
+    private readonly now: () => number,
+  ) {
+    this.refilledAt = now();
+  }
+
+  /** Checks the box now (one check at a time; a caller during a check shares it). */
+  check(): Promise<void> {
+    this.checking ??= (async () => {
+      try {
+        this.info = await this.backend.probe();
+        this.markUp("health check");
+      } catch (err) {
+        this.markDown(err, "health check");
+      } finally {
+        this.checkedAt = this.now();
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
+  }
+
+  markUp(why: string): void {
+    if (this.state !== "up") this.logger.info({ backend: this.name, url: this.url, was: this.state, why }, "backend up");
+    this.state = "up";
+    this.error = undefined;
+  }
+
+  markDown(err: unknown, why: string): void {
+    const reason = downReason(err);
+    if (this.state !== "down") this.logger.warn({ backend: this.name, url: this.url, was: this.state, why, error: reason, err }, "backend down");
+    this.state = "down";
+    this.error = reason;
+    this.lastError = err;
+  }
+
+  /**
+   * Whether a readiness question should look at the box again: when never seen (once: callers
+   * share the check), or when down and the recheck budget allows (a few at once, then one per
+   * `recheckMs`). An up box is kept fresh by the periodic check and by its jobs, never here.
+   */
+  shouldRecheck(recheckMs: number): boolean {
+    if (this.checking) return true;
+    if (this.state === "unknown") return true;
+    if (this.state !== "down") return false;
+    const now = this.now();
+    this.recheckTokens = Math.min(RECHECK_BURST, this.recheckTokens + (now - this.refilledAt) / recheckMs);
+    this.refilledAt = now;
+    if (this.recheckTokens < 1) return false;
+    this.recheckTokens -= 1;
+    return true;
+  }
+}

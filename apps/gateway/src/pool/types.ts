@@ -1,0 +1,80 @@
+/** The pool's public shapes: what it reports of each backend and the options it takes. */
+import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import type { SynthesisBackend } from "../backend.ts";
+import type { Slots } from "../slots.ts";
+import type { BackendState } from "./health.ts";
+import type { Lease } from "./lease.ts";
+import type { JobNeeds } from "./rank.ts";
+
+/** One backend of the pool as `/readyz` reports it (never its URL: that stays in the log). */
+export interface BackendStatus {
+  name: string;
+  state: BackendState;
+  running: number;
+  waiting: number;
+  /** When it was last checked (ISO 8601). */
+  checkedAt?: string;
+  /** The problem slug of the last failure while down, e.g. `backend-unreachable`. */
+  error?: string;
+}
+
+/** Everything the pool knows of one backend, without a network call. */
+export interface BackendView extends BackendStatus {
+  /** Its slots: jobs that may run at once. */
+  concurrency: number;
+  /** What it is, once checked or used (absent before). */
+  variant?: BackendInfo["variant"];
+  model?: BackendInfo["model"];
+  modes?: Mode[];
+  speakers?: string[];
+  /** @unit hertz */
+  sampleRate?: number;
+}
+
+/** One backend handed to the pool. */
+export interface PoolMember {
+  /** Shown in `/readyz` and logs, e.g. `backend-1`. */
+  name: string;
+  backend: SynthesisBackend;
+  /** Its job slots. */
+  slots: Slots;
+  /** Logged, never sent to clients. */
+  url?: string;
+}
+
+/** Options of {@link BackendPool}. */
+export interface BackendPoolOptions {
+  members: PoolMember[];
+  logger: Logger;
+  /** Period of the health check that `start()` runs; 0 means none. @default 0 @unit milliseconds */
+  healthCheckIntervalMs?: number;
+  /**
+   * A readiness question looks again at a box marked down at most once per this period (after a
+   * burst of three); otherwise it answers from what the pool knows. @default 1_000 @unit milliseconds
+   */
+  readinessRecheckMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Per-call options of the pool: the SDK's, plus the slot the request already holds. */
+export interface PoolRequestOptions extends RequestOptions {
+  /** From {@link BackendPool.acquire}; without one the call takes (and frees) its own. */
+  lease?: Lease;
+}
+
+/** Options of {@link BackendPool.acquire}. */
+export interface AcquireOptions {
+  /** What the job needs: only boxes known to offer it are chosen (unknown ones may be). */
+  needs?: JobNeeds | undefined;
+}
+
+/** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */
+export interface Readiness {
+  ready: { name: string; info: BackendInfo } | undefined;
+  backends: BackendStatus[];
+  /** The first box's last failure, when none is ready. */
+  lastError?: unknown;
+}
+
