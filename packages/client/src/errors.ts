@@ -8,6 +8,9 @@ import type { Problem } from "./types.ts";
 /** Prefix of every problem `type` the gateway sends. */
 export const PROBLEM_TYPE_PREFIX = "urn:cosyvoice3-gateway:problem:";
 
+/** Prefix of the `type` of a problem made from an OpenAI-shaped error (`/v1` routes): `openai:<code>`. */
+export const OPENAI_TYPE_PREFIX = "openai:";
+
 /** Base class of the client's errors. */
 export class GatewayClientError extends Error {
   override name = "GatewayClientError";
@@ -24,7 +27,7 @@ export class ApiError extends GatewayClientError {
   override name = "ApiError";
   readonly status: number;
   readonly problem: Problem;
-  /** The last part of `problem.type`, e.g. `voice-not-found`. */
+  /** The last part of `problem.type`, e.g. `voice-not-found` (or OpenAI's error code on `/v1`). */
   readonly slug: string;
   readonly requestId: string | undefined;
   /** From `Retry-After` (or `problem.retryAfterSeconds`) where retrying helps. @unit milliseconds */
@@ -34,7 +37,8 @@ export class ApiError extends GatewayClientError {
     super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
     this.status = status;
     this.problem = problem;
-    this.slug = problem.type.startsWith(PROBLEM_TYPE_PREFIX) ? problem.type.slice(PROBLEM_TYPE_PREFIX.length) : problem.type;
+    const prefix = [PROBLEM_TYPE_PREFIX, OPENAI_TYPE_PREFIX].find((p) => problem.type.startsWith(p));
+    this.slug = prefix ? problem.type.slice(prefix.length) : problem.type;
     this.requestId = problem.requestId ?? headers?.get("x-request-id") ?? undefined;
     const header = Number(headers?.get("retry-after") ?? Number.NaN);
     const seconds = Number.isFinite(header) ? header : problem.retryAfterSeconds;
@@ -61,10 +65,18 @@ function isProblem(body: unknown): body is Problem {
  * @example throw apiError(res, await res.json().catch(() => undefined));
  */
 export function apiError(response: Response, body: unknown): ApiError {
-  const problem: Problem = isProblem(body)
-    ? body
-    : { type: "about:blank", title: response.statusText || `HTTP ${response.status}`, status: response.status, ...(typeof body === "string" && body !== "" ? { detail: body.slice(0, 500) } : {}) };
-  return new ApiError(response.status, problem, response.headers);
+  return new ApiError(response.status, isProblem(body) ? body : problemFrom(response, body), response.headers);
+}
+
+/** A problem for a body that is not one: OpenAI's `{ error: { message, code } }` (the `/v1` routes), text, or nothing. */
+function problemFrom(response: Response, body: unknown): Problem {
+  const title = response.statusText || `HTTP ${response.status}`;
+  const openai = (body as { error?: { message?: unknown; code?: unknown; type?: unknown } } | undefined)?.error;
+  if (typeof openai === "object" && openai !== null && typeof openai.message === "string") {
+    const code = typeof openai.code === "string" ? openai.code : typeof openai.type === "string" ? openai.type : "error";
+    return { type: `${OPENAI_TYPE_PREFIX}${code}`, title, status: response.status, detail: openai.message };
+  }
+  return { type: "about:blank", title, status: response.status, ...(typeof body === "string" && body !== "" ? { detail: body.slice(0, 500) } : {}) };
 }
 
 /**
