@@ -169,3 +169,54 @@ function readSafe(file: string): string {
     return "";
   }
 }
+
+/**
+ * Runs nginx with one worker as a reverse proxy: `location <prefix>` -> `proxy_pass <upstream>/`
+ * over keep-alive HTTP/1.1 connections, buffering off (an event stream must pass at once, as
+ * the gateway passes it), access log off.
+ * @example const ng = await startNginxProxy("/usr/sbin/nginx", "/cosyvoice/", standin.url);
+ */
+export async function startNginxProxy(bin: string, prefix: string, upstream: string): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-nginx-proxy-"));
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  const up = new URL(upstream);
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream backend { server ${up.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location ${prefix} {
+      proxy_pass http://backend/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-Host $host${prefix.replace(/\/$/, "")};
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_buffering off;
+    }
+  }
+}
+`,
+  );
+  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}${prefix}config`, child, () => out + readSafe(join(dir, "error.log")));
+  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
+}

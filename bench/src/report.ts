@@ -9,6 +9,8 @@ interface Latest {
   rss_mb_200_inflight: number;
   rss_mb_after_5000: number;
   rss_mb_baseline: number;
+  passthrough_added_ms_p50?: number;
+  passthrough_rps_vs_nginx_ratio?: number | null;
   baselines: Record<string, number | null>;
   detail: {
     gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
@@ -43,6 +45,13 @@ export function table(r: Latest): string {
     ["RSS, 200 synthesis requests in flight (MB)", String(r.rss_mb_200_inflight), `baseline ${r.rss_mb_baseline} MB; default cap: ${r.detail.memory.inflight200DefaultCapMb} MB (${r.detail.memory.inflight200DefaultCap.refused503} refused 503)`, "<= 150", ok(r.rss_mb_200_inflight <= 150)],
     ["RSS after 5,000 requests, idle (MB)", String(r.rss_mb_after_5000), `baseline ${r.rss_mb_baseline} MB, peak ${r.detail.memory.after5000PeakMb} MB`, "<= baseline + 10 %", ok(r.rss_mb_after_5000 <= r.rss_mb_baseline * 1.1)],
   );
+  if (r.passthrough_added_ms_p50 !== undefined) {
+    const ratio = r.passthrough_rps_vs_nginx_ratio ?? null;
+    rows.push(
+      ["Passthrough added, GET /cosyvoice/config, p50 (ms)", String(r.passthrough_added_ms_p50), `direct p50 ${b["direct_config_p50_ms"]} ms, via gateway ${b["passthrough_config_p50_ms"]} ms`, "<= 1", ok(r.passthrough_added_ms_p50 <= 1)],
+      ["UI asset rps via passthrough / via nginx proxy_pass", ratio === null ? "n/a" : String(ratio), `gateway ${b["passthrough_asset_rps"]} req/s, nginx ${b["nginx_proxy_asset_rps"] ?? "n/a"} req/s`, ">= 0.8", ratio === null ? "n/a" : ok(ratio >= 0.8)],
+    );
+  }
   const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");

@@ -10,6 +10,7 @@ import { audioServing } from "./figures/audio-serving.ts";
 import { firstByte } from "./figures/first-byte.ts";
 import { gatewayOverhead } from "./figures/gateway-overhead.ts";
 import { memory } from "./figures/memory.ts";
+import { passthroughFigures } from "./figures/passthrough.ts";
 import { sdkOverhead } from "./figures/sdk-overhead.ts";
 import { ROOT } from "./procs.ts";
 import { round } from "./stats.ts";
@@ -35,6 +36,7 @@ const gateway = await step("2. gateway vs direct SDK at concurrency 1, 8, 32", (
 const audio = await step("3. GET /audio/:id vs nginx", () => audioServing(quick ? 3 : 8, 32, log));
 const fb = await step("4. first byte: gateway stream vs SDK first chunk", () => firstByte(quick ? 4 : 20, 300, log));
 const mem = await step("5. gateway RSS", () => memory(quick ? 1_000 : 5_000, log));
+const pt = await step("6. passthrough: /cosyvoice/config vs direct, a UI asset vs nginx proxy_pass", () => passthroughFigures(quick ? 100 : 400, quick ? 4 : 12, 32, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -50,6 +52,8 @@ const latest = {
   rss_mb_200_inflight: mem.inflight200Mb,
   rss_mb_after_5000: mem.after5000Mb,
   rss_mb_baseline: mem.baselineMb,
+  passthrough_added_ms_p50: pt.config.addedP50Ms,
+  passthrough_rps_vs_nginx_ratio: pt.asset.ratio ?? null,
   // Baselines and the detail behind each.
   baselines: {
     sdk_bare_p50_ms: sdk.bare.p50,
@@ -62,8 +66,12 @@ const latest = {
     sdk_first_chunk_p50_ms: fb.sdk.p50,
     gateway_first_byte_p50_ms: fb.gateway.p50,
     rss_mb_baseline: mem.baselineMb,
+    direct_config_p50_ms: pt.config.direct.p50,
+    passthrough_config_p50_ms: pt.config.viaGateway.p50,
+    passthrough_asset_rps: pt.asset.gatewayRps,
+    nginx_proxy_asset_rps: pt.asset.nginxRps ?? null,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -72,6 +80,10 @@ const latest = {
     first_byte_added_ms: "paired p50: client's first body byte minus the moment the SDK inside the gateway yielded the first chunk",
     rss_mb_200_inflight: "200 synthesis requests held open (2 running on the UI, 198 waiting for a gateway slot; QUEUE_SIZE=200)",
     rss_mb_after_5000: "idle 5 s after 5,000 mixed requests (every 25th a synthesis)",
+    passthrough_added_ms_p50:
+      "p50(GET /cosyvoice/config through the gateway's passthrough) - p50(GET /config on the UI), requests alternating one at a time over keep-alive connections (gateway process, built code)",
+    passthrough_rps_vs_nginx_ratio:
+      "a static asset of the UI through the gateway vs through nginx proxy_pass (one worker, keep-alive upstream), same stand-in, 32 connections, median of per-round ratios over alternating 1 s rounds",
   },
   durationS: Math.round((Date.now() - started) / 1000),
 };

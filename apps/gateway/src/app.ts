@@ -73,6 +73,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
   app.use(requestId());
+  // The routes file's routes come first (they log their own requests): see Passthrough.early.
+  if (deps.passthrough) app.use(deps.passthrough.early);
   app.use(
     pinoHttp({
       logger,
@@ -89,13 +91,18 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   });
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
+  if (deps.passthrough && config.apiKeys.length > 0) app.use(deps.passthrough.signIn);
   app.use(healthRoutes(ctx));
   app.use(capabilitiesRoutes(ctx));
   app.use(docsRoutes(ctx));
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
-  if (config.playground) app.use(playgroundRoutes());
+  // The playground's `/` and `/playground/` give way to a passthrough route at `/` (a catch-all
+  // to the web UI), which the routes file may add or drop at any time.
+  if (config.playground) app.use(playgroundRoutes({ active: () => !deps.passthrough?.routes.some((r) => r.path === "/") }));
+  // A catch-all route at `/` gets only what the gateway's own paths do not answer.
+  if (deps.passthrough) app.use(deps.passthrough.late);
   app.use(notFound());
   app.use(problemHandler({ logger }));
   return app;

@@ -91,6 +91,16 @@ export const GatewayConfigSchema = z.object({
     "Prefix of every Redis key, so several deployments can share one Redis",
   ),
   logLevel: fromEnv("LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), "pino log level"),
+  routesFile: fromEnv(
+    "ROUTES_FILE",
+    z.string().min(1).optional(),
+    "A routes file (ours, or Ocelot's ocelot.json as it is), JSON or YAML, hot-reloaded; absolute once loaded",
+  ),
+  synthesisRoute: fromEnv(
+    "SYNTHESIS_ROUTE",
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "a route name from ROUTES_FILE").optional(),
+    "The route of ROUTES_FILE whose backends the REST API uses (else the route with synthesis: true, else COSYVOICE_URL)",
+  ),
   corsOrigins: fromEnv(
     "CORS_ORIGINS",
     list.refine((l) => l.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)), "each origin is scheme://host[:port] with no path, or *").default([]),
@@ -174,7 +184,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     const names = [...new Set(result.error.issues.map((i) => nameOf(i.path)))];
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`, names);
   }
-  return { ...result.data, dataDir: resolve(cwd, result.data.dataDir) };
+  const routesFile = result.data.routesFile;
+  return { ...result.data, dataDir: resolve(cwd, result.data.dataDir), ...(routesFile !== undefined ? { routesFile: resolve(cwd, routesFile) } : {}) };
 }
 
 /**

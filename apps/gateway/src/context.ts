@@ -3,6 +3,7 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { Passthrough } from "./passthrough/passthrough.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
@@ -33,12 +34,14 @@ export interface GatewayDeps {
   rateLimitStore?: (name: string) => Store;
   /** Aborts running jobs when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
+  /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
+  passthrough?: Passthrough;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "passthrough">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;

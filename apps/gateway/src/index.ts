@@ -31,3 +31,7 @@ export {
   type InputIssue,
 } from "./errors.ts";
 export { ANONYMOUS_OWNER, mayAccess, type Caller, type Owner } from "./owners.ts";
+export { Passthrough, type PassthroughOptions } from "./passthrough/passthrough.ts";
+export { parseRoutesFile, RoutesFileError, type CompiledRoute, type RoutesConfig, type RouteBackend, type FileIssue, type FileNote } from "./routes-file/load.ts";
+export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesOptions } from "./routes-file/watch.ts";
+export { RoutesFileSchema, RouteSchema, routesJsonSchema, type RoutesFileInput, type RouteInput } from "./routes-file/schema.ts";

@@ -5,6 +5,7 @@
  */
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.ts";
+import { RoutesFileError } from "./routes-file/load.ts";
 import { startGateway } from "./server.ts";
 
 async function main(): Promise<void> {
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A routes file broken at start is a configuration error, named field by field.
+  if (err instanceof RoutesFileError) {
+    process.stderr.write(`cosyvoice3-gateway: ROUTES_FILE ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`cosyvoice3-gateway: failed to start: ${(err as Error).message}\n`);
   process.exit(1);
 });

@@ -12,6 +12,9 @@ import type { GatewayConfig } from "./config.ts";
 import { BackendPool, backendPoolFor } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { openStores } from "./stores/open.ts";
+import { Passthrough } from "./passthrough/passthrough.ts";
+import type { CompiledRoute, RoutesConfig } from "./routes-file/load.ts";
+import { watchRoutesFile, type RoutesFileWatcher } from "./routes-file/watch.ts";
 
 /** A listening gateway. */
 export interface RunningGateway {
@@ -21,6 +24,10 @@ export interface RunningGateway {
   url: string;
   /** The backends (state, load) behind this gateway. */
   pool: BackendPool;
+  /** The routes file's passthrough, when ROUTES_FILE is set. */
+  passthrough?: Passthrough;
+  /** The watched routes file, when ROUTES_FILE is set. */
+  routes?: RoutesFileWatcher;
   /** Graceful stop; resolves when everything is closed. */
   stop(): Promise<void>;
 }
@@ -81,21 +88,63 @@ export async function startGateway(
   logger: Logger,
   options: { backend?: SynthesisBackend } = {},
 ): Promise<RunningGateway> {
-  const stores = await openStores(config, logger);
+  // The routes file is read first: a broken file stops the start, before anything is opened.
+  const passthroughLogger = logger.child({ component: "passthrough" });
+  let passthrough: Passthrough | undefined;
+  let routes: RoutesFileWatcher | undefined;
+  if (config.routesFile) {
+    routes = watchRoutesFile(config.routesFile, {
+      logger,
+      onChange: (next, previous) => {
+        passthrough?.install(next);
+        warnIfSynthesisBackendsChanged(config, next, previous, passthroughLogger);
+      },
+    });
+  }
+  let synthesisRoute: CompiledRoute | undefined;
+  let stores: Awaited<ReturnType<typeof openStores>>;
+  try {
+    synthesisRoute = routes ? synthesisRouteOf(config, routes.current()) : undefined;
+    stores = await openStores(config, logger);
+  } catch (err) {
+    routes?.close();
+    throw err;
+  }
   const given = options.backend;
   const pool =
     given instanceof BackendPool
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
-        : backendPoolFor(config, logger);
+        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => b.url) } : config, logger);
   pool.start();
+  if (routes) {
+    const urls = new Map(Object.entries(pool.endpoints()).map(([name, url]) => [url.replace(/\/+$/, ""), name]));
+    passthrough = new Passthrough({
+      logger,
+      apiKeys: config.apiKeys,
+      trustProxy: config.trustProxy !== false,
+      maxUploadBytes: config.maxUploadBytes,
+      concurrency: config.concurrency,
+      queueSize: config.queueSize,
+      healthCheckIntervalMs: config.healthCheckIntervalMs,
+      // A box that is also the REST API's backend shares its job slots: one cap per box.
+      slotsFor: (url) => {
+        const name = urls.get(url);
+        return name === undefined ? undefined : pool.slotsOf(name);
+      },
+      ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    });
+    passthrough.install(routes.current());
+    passthrough.start();
+  }
   const shutdown = new AbortController();
   const app = createApp(config, {
     backend: pool,
     voices: stores.voices,
     audio: stores.audio,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    ...(passthrough ? { passthrough } : {}),
     logger,
     shutdown: shutdown.signal,
   });
@@ -110,6 +159,8 @@ export async function startGateway(
       server.once("error", reject);
     });
   } catch (err) {
+    routes?.close();
+    passthrough?.close();
     await pool.close();
     await stores.close();
     throw err;
@@ -138,6 +189,8 @@ export async function startGateway(
       await answers.settled(ANSWER_FLUSH_MS);
       server.closeAllConnections();
       await closed;
+      routes?.close();
+      passthrough?.close();
       await pool.close();
       await stores.close();
       logger.info("gateway stopped");
@@ -145,5 +198,41 @@ export async function startGateway(
     return stopping;
   }
 
-  return { server, port, pool, url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, stop };
+  return {
+    server,
+    port,
+    pool,
+    ...(passthrough ? { passthrough } : {}),
+    ...(routes ? { routes } : {}),
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    stop,
+  };
+}
+
+/** The route whose backends the REST API uses: SYNTHESIS_ROUTE, else one marked `synthesis: true`. */
+function synthesisRouteOf(config: GatewayConfig, routes: RoutesConfig): CompiledRoute | undefined {
+  if (config.synthesisRoute !== undefined) {
+    const r = routes.routes.find((x) => x.name === config.synthesisRoute);
+    if (!r) throw new Error(`SYNTHESIS_ROUTE: no route named ${config.synthesisRoute} in ${config.routesFile ?? "ROUTES_FILE"}`);
+    return r;
+  }
+  return routes.routes.find((x) => x.synthesis);
+}
+
+function warnIfSynthesisBackendsChanged(config: GatewayConfig, next: RoutesConfig, previous: RoutesConfig, logger: Logger): void {
+  const before = (() => {
+    try {
+      return synthesisRouteOf(config, previous)?.backends.map((b) => b.url).join(",");
+    } catch {
+      return undefined;
+    }
+  })();
+  const after = (() => {
+    try {
+      return synthesisRouteOf(config, next)?.backends.map((b) => b.url).join(",");
+    } catch {
+      return undefined;
+    }
+  })();
+  if (before !== after) logger.warn({ before, after }, "the REST API's backends changed in the routes file; the REST API keeps its backends until a restart");
 }

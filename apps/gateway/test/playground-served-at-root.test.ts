@@ -56,6 +56,28 @@ describe("the playground at /", () => {
   });
 });
 
+describe("giving way to a catch-all route", () => {
+  it("when `active` says no, / and /playground/ go on to what comes after (here the 404)", async () => {
+    const express = (await import("express")).default;
+    const { playgroundRoutes } = await import("../src/playground/index.ts");
+    let on = true;
+    const app = express();
+    app.use(playgroundRoutes({ active: () => on }));
+    app.use((_req, res) => void res.status(418).end("next"));
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const url = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+    try {
+      expect((await fetch(url + "/")).status).toBe(200);
+      on = false;
+      expect((await fetch(url + "/")).status).toBe(418);
+      expect((await fetch(url + "/playground/app.js")).status).toBe(418);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("the page's accessibility", () => {
   const html = readFileSync(join(PLAYGROUND_DIR, "index.html"), "utf8");
   const labelled = new Set([...html.matchAll(/<label[^>]*\bfor="([^"]+)"/g)].map((m) => m[1]));

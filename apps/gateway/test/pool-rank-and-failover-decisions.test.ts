@@ -78,8 +78,8 @@ describe("decideAfterFailure", () => {
   });
 
   it("asks the SDK's error whether it was accepted", () => {
-    const refused = new ConnectionError("refused");
-    refused.accepted = false;
+    // `accepted` is set once, in the constructor.
+    const refused = new ConnectionError("refused", { accepted: false });
     expect(safeToResend(refused)).toBe(true);
     expect(safeToResend(new UpstreamError("boom"))).toBe(false);
     expect(safeToResend(new Error("what"))).toBe(false);

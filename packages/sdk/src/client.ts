@@ -7,6 +7,7 @@ import {
   UnsupportedBackendError,
   UpstreamError,
   ValidationError,
+  isSafeToResend,
 } from "./errors.ts";
 import type { SynthesisRequest } from "./schemas.ts";
 import type {
@@ -18,23 +19,17 @@ import type {
   RequestOptions,
   SynthesisResult,
 } from "./types.ts";
-import { ChunkQueue } from "./internal/chunk-queue.ts";
-import {
-  isUnaccepted,
-  markUnaccepted,
-  outputUrl,
-  runJob,
-  serverHasFile,
-  uploadFile,
-  type GradioContext,
-  type OutputFile,
-} from "./internal/gradio.ts";
+import { adtsSampleRate } from "./internal/adts.ts";
+import { outputUrl, runJob, serverHasFile, uploadFile, type GradioContext, type OutputFile } from "./internal/gradio.ts";
+import { describeApi } from "./internal/gradio-session.ts";
 import { PlaylistFollower, parsePlaylist, type NewSegment } from "./internal/hls.ts";
 import { buildPayload, checkRequest, promptAudioOf, type GradioFileRef } from "./internal/payload.ts";
-import { checkPromptAudio, readAudioInput, type PromptAudio } from "./internal/prompt-audio.ts";
+import { MAX_PROMPT_BYTES, checkPromptAudio, readAudioInput, type PromptAudio } from "./internal/prompt-audio.ts";
+import { OverCapError, readResponseCapped } from "./internal/read-capped.ts";
 import { recognise, type GradioConfig, type Recognised } from "./internal/recognize.ts";
 import { DEFAULT_BACKOFF, backoffDelay, sleep } from "./internal/retry.ts";
 import { createScope, raceAbort, type CallScope } from "./internal/scope.ts";
+import { SegmentChannel } from "./internal/segment-channel.ts";
 import { UploadCache } from "./internal/upload-cache.ts";
 import { MODEL_SAMPLE_RATE } from "./internal/variants.ts";
 
@@ -43,7 +38,14 @@ const DEFAULTS = {
   maxRetries: 2,
   connectTimeoutMs: 10_000,
   uploadVerifyAfterMs: 60_000,
+  maxDownloadBytes: 64 * 1024 * 1024,
+  maxPromptBytes: MAX_PROMPT_BYTES,
+  highWaterMark: 1,
 } as const;
+
+/** Caps of what the UI sends besides audio: its JSON and playlists. @unit bytes */
+const MAX_JSON_BYTES = 8 * 1024 * 1024;
+const MAX_PLAYLIST_BYTES = 1024 * 1024;
 
 const silent: Logger = {};
 
@@ -55,13 +57,15 @@ interface Sink {
   fetchSegments: boolean;
   /** The UI's stream flag: model-side streaming (ignores speed). */
   modelStreaming: boolean;
+  /** Awaited before each segment is fetched: the reader's backpressure. */
+  ready?: () => Promise<void>;
   onChunk?: (chunk: AudioChunk) => void;
 }
 
 interface JobDone {
   file: OutputFile | null;
+  /** The model's chunks: one `process_generating` per yield. */
   generated: number;
-  chunks: number;
 }
 
 /**
@@ -72,7 +76,7 @@ interface JobDone {
  * @example
  * ```ts
  * const cv = await CosyVoice.connect("http://127.0.0.1:7860", { model: "cosyvoice3" });
- * const res = await cv.synthesize({ mode: "clone", text: "Hello there.", promptAudio: "prompt.wav", promptText: "Hi, I am the prompt." });
+ * const res = await cv.synthesize({ mode: "clone", text: "Hello there.", promptAudio: { path: "prompt.wav" }, promptText: "Hi, I am the prompt." });
  * await writeFile("out.wav", res.audio);
  * await cv.close();
  * ```
@@ -84,6 +88,8 @@ export class CosyVoice {
   readonly #rec: Recognised;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
+  readonly #maxDownloadBytes: number;
+  readonly #maxPromptBytes: number;
   readonly #uploads: UploadCache;
   readonly #active = new Map<CallScope, Promise<unknown>>();
   #closed = false;
@@ -94,6 +100,8 @@ export class CosyVoice {
     this.#rec = rec;
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.#maxRetries = options.maxRetries ?? DEFAULTS.maxRetries;
+    this.#maxDownloadBytes = options.maxDownloadBytes ?? DEFAULTS.maxDownloadBytes;
+    this.#maxPromptBytes = options.maxPromptBytes ?? DEFAULTS.maxPromptBytes;
     this.#uploads = new UploadCache({
       verifyAfterMs: options.uploadVerifyAfterMs ?? DEFAULTS.uploadVerifyAfterMs,
       maxEntries: 256,
@@ -108,7 +116,8 @@ export class CosyVoice {
   }
 
   /**
-   * Connects to a CosyVoice web UI: reads `/config` and `/gradio_api/info`, recognises the variant
+   * Connects to a CosyVoice web UI: reads `/config` and `/gradio_api/info` (once: every job
+   * reuses them), recognises the variant
    * from data, and checks the stated model against the UI's hints (built-in speakers exist only
    * with CosyVoice 1 models). Refuses anything else with {@link UnsupportedBackendError}.
    *
@@ -144,14 +153,9 @@ export class CosyVoice {
       );
       const rec = recognise(config, options.model);
       const apiPrefix = config.api_prefix ?? "/gradio_api";
-      const apiInfo = await getJson<GradioContext["apiInfo"]>(fetchImpl, `${baseUrl}${apiPrefix}/info`, headers, scope.signal);
+      const ctx: GradioContext = { baseUrl, apiPrefix, fetch: fetchImpl, headers, logger, maxEventBytes: MAX_JSON_BYTES };
       // Requests go where the caller pointed, not to the root Gradio derived from its Host header.
-      const gradioConfig = { ...config, root: baseUrl } as unknown as GradioContext["config"];
-      const apiMap: Record<string, number> = {};
-      for (const [i, dep] of (config.dependencies ?? []).entries()) {
-        if (typeof dep.api_name === "string") apiMap[dep.api_name] = dep.id ?? i;
-      }
-      const ctx: GradioContext = { baseUrl, apiPrefix, config: gradioConfig, apiInfo, apiMap, fetch: fetchImpl, headers, logger };
+      ctx.state = await describeApi(ctx, config as unknown as Record<string, unknown>, scope.signal);
       logger.debug?.({ variant: rec.spec.name, model: rec.model, gradio: rec.gradioVersion }, "connected to CosyVoice web UI");
       return new CosyVoice(ctx, rec, options);
     } catch (e) {
@@ -182,7 +186,7 @@ export class CosyVoice {
    * @example
    * ```ts
    * const res = await cv.synthesize(
-   *   { mode: "crossLingual", text: "<|en|>Hello from another language.", promptAudio: await readFile("prompt.wav") },
+   *   { mode: "crossLingual", text: "<|en|>Hello from another language.", promptAudio: { path: "prompt.wav" } },
    *   { timeoutMs: 30_000, onProgress: (p) => console.log(p) },
    * );
    * res.sampleRate; // 24000
@@ -196,9 +200,10 @@ export class CosyVoice {
       async (done, scope) => {
         if (!done.file) throw new UpstreamError("The CosyVoice web UI completed without audio", "no output file");
         // Only after completion: requested earlier, Gradio caches a truncated file.
-        const audio = await getBytes(this.#ctx, outputUrl(this.#ctx, done.file, "playlist-file"), scope.signal);
+        const url = outputUrl(this.#ctx, done.file, "playlist-file");
+        const audio = await getBytes(this.#ctx, url, scope.signal, this.#maxDownloadBytes, "the clip");
         const { sampleRate, durationMs } = await this.#inspectWav(audio);
-        return { audio, mimeType: "audio/wav", sampleRate, durationMs, chunks: done.chunks || done.generated };
+        return { audio, mimeType: "audio/wav", sampleRate, durationMs, chunks: done.generated };
       },
     );
   }
@@ -206,17 +211,20 @@ export class CosyVoice {
   /**
    * Streams the clip as the UI produces it: each AAC (ADTS) segment of the UI's HLS playlist,
    * exactly once and in order, the first one before the job completes. Breaking out of the loop
-   * cancels the job.
+   * cancels the job. A slow reader slows the SDK down: it fetches at most
+   * `options.highWaterMark` segments ahead of the reader. Segments are how gradio cuts the audio:
+   * one per model chunk on gradio 5.x, re-cut by one encoder per stream on 6.x.
    *
    * @example
    * ```ts
-   * for await (const chunk of cv.stream({ mode: "clone", text, promptAudio: "prompt.wav", promptText })) {
+   * for await (const chunk of cv.stream({ mode: "clone", text, promptAudio: { path: "prompt.wav" }, promptText })) {
    *   player.write(chunk.data); // chunk.mimeType === "audio/aac"
    * }
+   * cv.backend.sampleRate; // 24000, known from the first segment
    * ```
    */
   async *stream(request: SynthesisRequest, options: RequestOptions = {}): AsyncGenerator<AudioChunk, void, undefined> {
-    const queue = new ChunkQueue<AudioChunk>();
+    const channel = new SegmentChannel<AudioChunk>(options.highWaterMark ?? DEFAULTS.highWaterMark);
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const run = this.#call(
@@ -227,25 +235,29 @@ export class CosyVoice {
         fetchSegments: true,
         // Model-side streaming gives the first chunk sooner; it ignores speed, so keep it off then.
         modelStreaming: true,
-        onChunk: (c) => queue.push(c),
+        ready: () => channel.ready(),
+        onChunk: (c) => channel.push(c),
       },
       async () => undefined,
     );
     run.then(
-      () => queue.end(),
-      (e: unknown) => queue.fail(e),
+      () => channel.end(),
+      (e: unknown) => channel.fail(e),
     );
     let finished = false;
     try {
       for (;;) {
-        const next = await queue.next();
+        const next = await channel.next();
         if (next.done) break;
         yield next.value;
       }
       finished = true;
     } finally {
       // The consumer stopped early (break/return/throw): cancel the job and wait for the cleanup.
-      if (!finished) stop.abort();
+      if (!finished) {
+        stop.abort();
+        channel.cancel();
+      }
       await run.catch(() => undefined);
     }
   }
@@ -275,10 +287,8 @@ export class CosyVoice {
     const scope = createScope(options.signal, options.timeoutMs ?? this.#timeoutMs);
     const work = (async () => {
       const input = promptAudioOf(this.#rec, req);
-      const prompt =
-        input === undefined
-          ? null
-          : await raceAbort(readAudioInput(input, this.#ctx.fetch, scope.signal).then(checkPromptAudio), scope.signal);
+      const read = { fetch: this.#ctx.fetch, signal: scope.signal, maxBytes: this.#maxPromptBytes };
+      const prompt = input === undefined ? null : await raceAbort(readAudioInput(input, read).then(checkPromptAudio), scope.signal);
       const maxRetries = options.maxRetries ?? this.#maxRetries;
       const done = await withRetries(maxRetries, scope, this.#ctx.logger, async (nextDelay) => {
         const ref = prompt ? await this.#upload(prompt, scope) : null;
@@ -315,7 +325,7 @@ export class CosyVoice {
     };
     let follower: PlaylistFollower | null = null;
     const drain = async (f: PlaylistFollower) => {
-      const text = new TextDecoder().decode(await getBytes(this.#ctx, f.playlistUrl, scope.signal));
+      const text = new TextDecoder().decode(await getBytes(this.#ctx, f.playlistUrl, scope.signal, MAX_PLAYLIST_BYTES, "the playlist"));
       for (const seg of f.take(parsePlaylist(text))) await this.#emit(seg, sink, scope, report);
     };
     const result = await runJob(this.#ctx, `/${this.#rec.spec.endpoint}`, this.#rec.fnIndex, data, scope, {
@@ -334,13 +344,19 @@ export class CosyVoice {
     const f = follower as PlaylistFollower | null;
     // The completion event normally brings the ended playlist; read it once more if it did not.
     if (f && !f.ended) await drain(f);
-    return { file: result.file, generated: result.generated, chunks: f?.count ?? 0 };
+    return { file: result.file, generated: result.generated };
   }
 
   async #emit(seg: NewSegment, sink: Sink, scope: CallScope, report: (p: Progress) => void): Promise<void> {
     if (sink.fetchSegments) {
-      const bytes = await getBytes(this.#ctx, seg.url, scope.signal);
-      sink.onChunk?.({ index: seg.index, data: bytes, mimeType: "audio/aac", durationMs: seg.durationMs });
+      // Wait for the reader before fetching: a slow reader holds the SDK back, not its memory.
+      if (sink.ready) await raceAbort(sink.ready(), scope.signal);
+      const bytes = await getBytes(this.#ctx, seg.url, scope.signal, this.#maxDownloadBytes, "a segment");
+      const sampleRate = adtsSampleRate(bytes);
+      if (sampleRate !== undefined) this.#noteSampleRate(sampleRate);
+      const chunk: AudioChunk = { index: seg.index, data: bytes, mimeType: "audio/aac", durationMs: seg.durationMs };
+      if (sampleRate !== undefined) chunk.sampleRate = sampleRate;
+      sink.onChunk?.(chunk);
     }
     report({ stage: "chunk", index: seg.index, durationMs: seg.durationMs });
   }
@@ -376,7 +392,12 @@ export class CosyVoice {
     if (format.container !== "WAVE" || !format.sampleRate || format.duration === undefined) {
       throw new UpstreamError("The CosyVoice web UI did not return a WAV clip", `container ${String(format.container)}`);
     }
-    const sampleRate = format.sampleRate;
+    this.#noteSampleRate(format.sampleRate);
+    return { sampleRate: format.sampleRate, durationMs: Math.round(format.duration * 1000) };
+  }
+
+  /** Records the output rate in `backend` (first seen wins) and warns once if it contradicts the model. */
+  #noteSampleRate(sampleRate: number): void {
     if (this.backend.sampleRate === undefined) this.backend.sampleRate = sampleRate;
     const expected = MODEL_SAMPLE_RATE[this.#rec.model];
     if (sampleRate !== expected && !this.#rateWarned) {
@@ -386,7 +407,6 @@ export class CosyVoice {
         "output sample rate does not match the stated model family; check the `model` option",
       );
     }
-    return { sampleRate, durationMs: Math.round(format.duration * 1000) };
   }
 }
 
@@ -415,7 +435,8 @@ async function withRetries<T>(
     } catch (e) {
       if (scope.reason) throw scope.reason;
       const err = toSdkError(e);
-      if (n >= maxRetries || !err.retryable || !isUnaccepted(err)) throw err;
+      // Again at the same UI: only what it certainly did not accept, and only what may pass later.
+      if (n >= maxRetries || !err.retryable || !isSafeToResend(err)) throw err;
       const wait = err instanceof QueueFullError ? Math.min(err.retryAfterMs, DEFAULT_BACKOFF.capMs) : delay;
       logger.debug?.({ code: err.code, attempt: n + 1, waitMs: wait }, "retrying: nothing was accepted yet");
       await sleep(wait, scope.signal);
@@ -429,11 +450,11 @@ async function getJson<T>(fetchImpl: typeof fetch, url: string, headers: Record<
     res = await fetchImpl(url, { headers, signal });
   } catch (e) {
     if (signal.aborted) throw signal.reason;
-    throw markUnaccepted(new ConnectionError(`Could not reach ${url}: ${(e as Error).message}`, { cause: e }));
+    throw new ConnectionError(`Could not reach ${url}: ${(e as Error).message}`, { cause: e, accepted: false });
   }
   if (res.status >= 500) {
     await res.body?.cancel();
-    throw markUnaccepted(new ConnectionError(`${url} answered HTTP ${res.status}`));
+    throw new ConnectionError(`${url} answered HTTP ${res.status}`, { accepted: false });
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -442,7 +463,14 @@ async function getJson<T>(fetchImpl: typeof fetch, url: string, headers: Record<
       status: res.status,
     });
   }
-  const text = await res.text();
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readResponseCapped(res, MAX_JSON_BYTES));
+  } catch (e) {
+    if (signal.aborted) throw signal.reason;
+    if (e instanceof OverCapError) throw new UnsupportedBackendError(`${url} answered more than ${MAX_JSON_BYTES} bytes; not a CosyVoice UI`, { url });
+    throw new ConnectionError(`The answer of ${url} broke off`, { cause: e, accepted: false });
+  }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
@@ -450,7 +478,8 @@ async function getJson<T>(fetchImpl: typeof fetch, url: string, headers: Record<
   }
 }
 
-async function getBytes(ctx: GradioContext, url: string, signal: AbortSignal): Promise<Uint8Array> {
+/** Downloads one of the UI's own outputs, never more than `maxBytes` (counted as they arrive). */
+async function getBytes(ctx: GradioContext, url: string, signal: AbortSignal, maxBytes: number, what: string): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await ctx.fetch(url, { headers: ctx.headers, signal });
@@ -463,9 +492,12 @@ async function getBytes(ctx: GradioContext, url: string, signal: AbortSignal): P
     throw new UpstreamError(`The CosyVoice web UI answered HTTP ${res.status} for its own output`, url);
   }
   try {
-    return new Uint8Array(await res.arrayBuffer());
+    return await readResponseCapped(res, maxBytes);
   } catch (e) {
     if (signal.aborted) throw signal.reason;
+    if (e instanceof OverCapError) {
+      throw new UpstreamError(`The CosyVoice web UI sent more than ${maxBytes} bytes for ${what}; the download was stopped`, url);
+    }
     throw new ConnectionError(`The download of ${url} broke off`, { cause: e });
   }
 }

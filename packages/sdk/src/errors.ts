@@ -17,21 +17,58 @@ export type CosyVoiceErrorCode =
   | "connection"
   | "upstream";
 
+/** Options every SDK error takes. */
+export interface CosyVoiceErrorOptions {
+  cause?: unknown;
+  /**
+   * Whether the UI may have accepted the job. Only the classes whose failure can happen on either
+   * side of the join (connection, timeout, abort, upstream) take it; the others know. @default true
+   */
+  accepted?: boolean;
+}
+
 /** Base class of every error thrown by the SDK. */
 export class CosyVoiceError extends Error {
   override name = "CosyVoiceError";
   /** Stable code of the error class. */
   readonly code: CosyVoiceErrorCode = "upstream";
-  /** True when the same call may succeed if simply retried later. */
+  /** True when the same call may succeed if simply retried later, against the same UI. */
   readonly retryable: boolean = false;
   /**
    * False when the UI certainly accepted nothing (refused before a job id existed, or nothing was
    * sent), so the job may safely be sent again, to this UI or another. True when it may have run.
+   * Set once, in the constructor.
    */
-  accepted = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly accepted: boolean;
+  /**
+   * True when the failure lies with the UI rather than with the request, so that the same request,
+   * if the UI accepted nothing, can succeed when sent again (later, or to another UI). Each class
+   * states its own answer; read it through {@link isSafeToResend}.
+   */
+  readonly resendable: boolean = false;
+  constructor(message: string, options: CosyVoiceErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.accepted = options.accepted ?? true;
   }
+}
+
+/**
+ * The one answer to "may this job be sent again?": true when the UI certainly accepted nothing
+ * (so nothing runs twice) and the failure lies with the UI, not the request (so another attempt,
+ * later or at another UI, can succeed). False for anything that is not an SDK error.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   return await primary.synthesize(request);
+ * } catch (err) {
+ *   if (isSafeToResend(err)) return await secondary.synthesize(request); // queue full, connection refused, ...
+ *   throw err; // the UI may have run it, or the request itself is at fault
+ * }
+ * ```
+ */
+export function isSafeToResend(err: unknown): boolean {
+  return err instanceof CosyVoiceError && !err.accepted && err.resendable;
 }
 
 /** One problem with a request field. `path` points at the field, e.g. `["promptAudio"]`. */
@@ -47,13 +84,12 @@ export class ValidationError extends CosyVoiceError {
   override name = "ValidationError";
   override readonly code = "validation" as const;
   readonly issues: ValidationIssue[];
-  constructor(issues: ValidationIssue[], options?: { cause?: unknown }) {
-    super(
-      `Invalid request: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      options,
-    );
+  constructor(issues: ValidationIssue[], options: { cause?: unknown } = {}) {
+    super(`Invalid request: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, {
+      ...options,
+      accepted: false,
+    });
     this.issues = issues;
-    this.accepted = false;
   }
 }
 
@@ -63,9 +99,8 @@ export class UnsupportedModeError extends CosyVoiceError {
   override readonly code = "unsupported_mode" as const;
   readonly mode: string;
   readonly variant: string;
-  constructor(mode: string, variant: string, reason: string, options?: { cause?: unknown }) {
-    super(`Mode "${mode}" is not available on the ${variant} UI: ${reason}`, options);
-    this.accepted = false;
+  constructor(mode: string, variant: string, reason: string, options: { cause?: unknown } = {}) {
+    super(`Mode "${mode}" is not available on the ${variant} UI: ${reason}`, { ...options, accepted: false });
     this.mode = mode;
     this.variant = variant;
   }
@@ -75,10 +110,13 @@ export class UnsupportedModeError extends CosyVoiceError {
 export class UnsupportedBackendError extends CosyVoiceError {
   override name = "UnsupportedBackendError";
   override readonly code = "unsupported_backend" as const;
+  /** Another UI (a CosyVoice one) may take the job. */
+  override readonly resendable = true;
   /** What was found: gradio version, endpoint names, parameter labels. */
   readonly found: Record<string, unknown>;
-  constructor(message: string, found: Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, found: Record<string, unknown>, options: { cause?: unknown } = {}) {
+    // Found at connect time, before any job was sent.
+    super(message, { ...options, accepted: false });
     this.found = found;
   }
 }
@@ -92,8 +130,9 @@ export class UpstreamWarningError extends CosyVoiceError {
   override readonly code = "upstream_warning" as const;
   /** The warning text as the UI wrote it (often Chinese on the official UI). */
   readonly warning: string;
-  constructor(warning: string, options?: { cause?: unknown }) {
-    super(`The CosyVoice UI rejected the input: ${warning}`, options);
+  constructor(warning: string, options: { cause?: unknown } = {}) {
+    // The UI ran the job to say so.
+    super(`The CosyVoice UI rejected the input: ${warning}`, { ...options, accepted: true });
     this.warning = warning;
   }
 }
@@ -103,10 +142,12 @@ export class QueueFullError extends CosyVoiceError {
   override name = "QueueFullError";
   override readonly code = "queue_full" as const;
   override readonly retryable = true;
+  override readonly resendable = true;
   /** A suggested wait before retrying. @unit milliseconds */
   readonly retryAfterMs: number;
-  constructor(retryAfterMs: number, options?: { cause?: unknown }) {
-    super(`The CosyVoice queue is full; retry in about ${Math.ceil(retryAfterMs / 1000)} s`, options);
+  constructor(retryAfterMs: number, options: { cause?: unknown } = {}) {
+    // The join was refused: no event id, no job.
+    super(`The CosyVoice queue is full; retry in about ${Math.ceil(retryAfterMs / 1000)} s`, { ...options, accepted: false });
     this.retryAfterMs = retryAfterMs;
   }
 }
@@ -118,7 +159,7 @@ export class TimeoutError extends CosyVoiceError {
   override readonly retryable = true;
   /** @unit milliseconds */
   readonly timeoutMs: number;
-  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+  constructor(timeoutMs: number, options?: CosyVoiceErrorOptions) {
     super(`CosyVoice did not finish within ${timeoutMs} ms; the job was cancelled`, options);
     this.timeoutMs = timeoutMs;
   }
@@ -128,7 +169,7 @@ export class TimeoutError extends CosyVoiceError {
 export class AbortError extends CosyVoiceError {
   override name = "AbortError";
   override readonly code = "aborted" as const;
-  constructor(options?: { cause?: unknown }) {
+  constructor(options?: CosyVoiceErrorOptions) {
     super("The request was aborted; the job was cancelled", options);
   }
 }
@@ -138,7 +179,9 @@ export class ConnectionError extends CosyVoiceError {
   override name = "ConnectionError";
   override readonly code = "connection" as const;
   override readonly retryable = true;
-  constructor(message: string, options?: { cause?: unknown }) {
+  override readonly resendable = true;
+  /** Pass `accepted: false` when it failed before the UI gave the job an id. */
+  constructor(message: string, options?: CosyVoiceErrorOptions) {
     super(message, options);
   }
 }
@@ -151,7 +194,7 @@ export class UpstreamError extends CosyVoiceError {
   override name = "UpstreamError";
   override readonly code = "upstream" as const;
   readonly detail: string | undefined;
-  constructor(message: string, detail?: string, options?: { cause?: unknown }) {
+  constructor(message: string, detail?: string, options?: CosyVoiceErrorOptions) {
     super(message, options);
     this.detail = detail;
   }

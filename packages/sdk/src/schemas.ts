@@ -50,6 +50,15 @@ export const PromptTextSchema = z
   .refine((t) => !LONE_SURROGATE.test(t), { message: "promptText must be well-formed Unicode" })
   .describe("Transcript of the prompt audio");
 
+const blankAsAbsent = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+/**
+ * An optional {@link PromptTextSchema}: an empty or blank string means absent, as a form's empty
+ * field does (browsers send every field of a form).
+ * @example OptionalPromptTextSchema.parse("") // undefined
+ */
+export const OptionalPromptTextSchema = z.preprocess(blankAsAbsent, PromptTextSchema.optional());
+
 /** The UI's speed Number has minimum 0.5 and maximum 2.0; speed only affects non-streaming inference. */
 export const SpeedSchema = z.number().min(0.5).max(2).describe("Speaking speed factor, 0.5 to 2.0 (default 1)");
 
@@ -142,28 +151,62 @@ export function buildInstruction(instruct: Instruct): string {
 }
 
 /**
- * Prompt audio as the SDK accepts it: bytes, a Blob/File, a file path or an http(s) URL, or
- * bytes with an explicit name and MIME type.
+ * Prompt audio as the SDK accepts it, each kind explicit:
+ * - bytes: a `Uint8Array`, a `Blob`/`File`, or `{ data, name?, mimeType? }`;
+ * - `{ path }`: a local file the SDK reads;
+ * - `{ url }`: an http(s) URL the SDK fetches.
+ *
+ * A bare string is refused: whether `"voice.wav"` is a local path or `"http://..."` a request to
+ * any host must not be decided by what a user typed.
  */
 export type AudioInput =
   | Uint8Array
   | Blob
-  | string
-  | URL
-  | { data: Uint8Array | Blob; name?: string; mimeType?: string };
+  | { data: Uint8Array | Blob; name?: string; mimeType?: string }
+  | { path: string }
+  | { url: string | URL };
 
-export const AudioInputSchema = z.custom<AudioInput>(
-  (v) =>
-    v instanceof Uint8Array ||
-    (typeof Blob !== "undefined" && v instanceof Blob) ||
-    v instanceof URL ||
-    (typeof v === "string" && v.length > 0) ||
-    (typeof v === "object" &&
-      v !== null &&
-      "data" in v &&
-      ((v as { data: unknown }).data instanceof Uint8Array || (v as { data: unknown }).data instanceof Blob)),
-  { message: "promptAudio must be bytes, a Blob, a file path or a URL" },
-);
+const isBytes = (v: unknown) => v instanceof Uint8Array || (typeof Blob !== "undefined" && v instanceof Blob);
+const hasKey = (v: unknown, key: string): v is Record<string, unknown> => typeof v === "object" && v !== null && key in v;
+
+/** Why `v` is not an {@link AudioInput} (code, message), or undefined when it is one. */
+function audioInputProblem(v: unknown): [string, string] | undefined {
+  const m = problemMessage(v);
+  if (m === undefined) return undefined;
+  return [typeof v === "string" ? "bare_string" : v instanceof URL ? "bare_url" : "invalid_audio_input", m];
+}
+
+function problemMessage(v: unknown): string | undefined {
+  if (isBytes(v)) return undefined;
+  if (typeof v === "string") {
+    return "promptAudio must not be a bare string (a local path and a URL look alike); pass { path: \"...\" } to read a file, { url: \"https://...\" } to fetch one, or the bytes";
+  }
+  if (v instanceof URL) return "promptAudio must not be a bare URL; pass { url } to fetch it or { path } for a local file";
+  if (hasKey(v, "data")) return isBytes(v["data"]) ? undefined : "promptAudio.data must be a Uint8Array or a Blob";
+  if (hasKey(v, "path")) return typeof v["path"] === "string" && v["path"] !== "" ? undefined : "promptAudio.path must be a non-empty string";
+  if (hasKey(v, "url")) {
+    const u = v["url"];
+    let parsed: URL | undefined;
+    try {
+      parsed = u instanceof URL ? u : typeof u === "string" ? new URL(u) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed) return "promptAudio.url must be an absolute http(s) URL";
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      return `promptAudio.url must be http(s), got ${parsed.protocol} (use { path } for a local file)`;
+    }
+    return undefined;
+  }
+  return "promptAudio must be bytes (Uint8Array, Blob, { data }), { path } or { url }";
+}
+
+export const AudioInputSchema = z
+  .custom<AudioInput>()
+  .superRefine((v, ctx) => {
+    const problem = audioInputProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem[1], params: { code: problem[0] } });
+  });
 
 const common = {
   text: TextSchema,
@@ -192,7 +235,7 @@ export const InstructRequestSchema = z.object({
   ...common,
   instruct: InstructSchema,
   promptAudio: AudioInputSchema.optional(),
-  voice: z.string().min(1).optional(),
+  voice: z.preprocess(blankAsAbsent, z.string().min(1).optional()),
 });
 
 /** A synthesis request: a discriminated union on `mode`. */

@@ -11,7 +11,10 @@ export interface BackendInfo {
   /** Gradio version reported by `/config`. */
   gradioVersion: string;
   model: ModelFamily;
-  /** Output sample rate the model family produces. @unit hertz */
+  /**
+   * Output sample rate, as seen in the first clip (`synthesize`) or segment (`stream`); unset
+   * before the first call. @unit hertz
+   */
   sampleRate?: number;
   /** Modes this variant+model can do. */
   modes: Mode[];
@@ -42,8 +45,20 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Extra headers for every request to the UI (e.g. a reverse proxy's auth). */
   headers?: Record<string, string>;
-  /** Injected fetch (tests, proxies); every request to the UI goes through it. @default globalThis.fetch */
+  /** Injected fetch (tests, proxies); every request to the UI (and to a prompt `{ url }`) goes through it. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Largest download from the UI: the whole clip (WAV), one stream segment. Counted while
+   * reading (chunked answers carry no Content-Length); over it the call fails with
+   * UpstreamError. @default 67_108_864 (64 MiB) @unit bytes
+   */
+  maxDownloadBytes?: number;
+  /**
+   * Largest prompt audio read from bytes, a `{ path }` or a `{ url }`, counted while reading
+   * (a device or a chunked answer says nothing up front); over it: ValidationError `too_big`.
+   * @default 33_554_432 (32 MiB) @unit bytes
+   */
+  maxPromptBytes?: number;
   /** Where the SDK logs. @default no logging */
   logger?: Logger;
   /**
@@ -57,6 +72,7 @@ export interface ClientOptions {
 export type Progress =
   | { stage: "queued"; position: number; queueSize: number; etaMs?: number }
   | { stage: "started" }
+  /** One segment of the UI's HLS playlist became available (see {@link AudioChunk}). */
   | { stage: "chunk"; index: number; durationMs: number };
 
 /** Per-call options of `synthesize` and `stream`. */
@@ -69,6 +85,11 @@ export interface RequestOptions {
   onProgress?: (p: Progress) => void;
   /** Overrides the client's maxRetries for this call. */
   maxRetries?: number;
+  /**
+   * `stream()` only: segments fetched ahead of a slow reader before the SDK waits for it
+   * (backpressure). @default 1
+   */
+  highWaterMark?: number;
 }
 
 /** The result of `synthesize`: one complete WAV. */
@@ -79,15 +100,26 @@ export interface SynthesisResult {
   sampleRate: number;
   /** @unit milliseconds */
   durationMs: number;
-  /** Number of chunks (sentences) the model produced. */
+  /**
+   * Number of chunks the model produced (one per yield of the UI's generator: a sentence, or a
+   * token chunk with model-side streaming), the same on every gradio version. Not the number of
+   * HLS segments, which gradio 6.x cuts differently.
+   */
   chunks: number;
 }
 
-/** One streamed chunk: an AAC (ADTS) segment as the UI produced it. */
+/**
+ * One streamed piece of audio: an AAC (ADTS) segment of the UI's HLS playlist, as gradio cut it.
+ * On gradio 5.x there is one per model chunk; gradio 6.x runs one encoder per stream (a first
+ * segment of one AAC frame, a flush at the end), so count segments, not sentences.
+ */
 export interface AudioChunk {
+  /** 0, 1, 2, ... in playlist order. */
   index: number;
   data: Uint8Array;
   mimeType: "audio/aac";
-  /** @unit milliseconds */
+  /** As the playlist states it. @unit milliseconds */
   durationMs: number;
+  /** From the segment's ADTS header, when it has one. @unit hertz */
+  sampleRate?: number;
 }

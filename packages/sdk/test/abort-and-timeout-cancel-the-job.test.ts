@@ -4,7 +4,7 @@
  * still waiting in the queue never runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readRecord, startStandin, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { gradioMajor, readRecord, startStandin, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 import { AbortError, CosyVoice, TimeoutError } from "../src/index.ts";
 import { calls, sleep, waitForRecord } from "./helpers.ts";
 
@@ -27,7 +27,12 @@ describe("abort and timeout cancel the job", () => {
     await standin?.stop();
   });
 
-  /** Checks the record: the newest job was cancelled after `chunksSeen` chunks and made none after. */
+  /**
+   * Checks the record: the newest job was cancelled after `chunksSeen` chunks and made none after.
+   * gradio 6.x lets the UI's generator finish the step it is in (its worker thread runs to the
+   * next yield) before the cancel lands, so the record may hold one chunk more than the client
+   * saw; on 5.x the cancel stops it at once. Either way nothing comes after the cancel.
+   */
   async function expectCancelledAfter(job: string, chunksSeen: number) {
     const rec = await waitForRecord(standin.record, (r) => ofJob(r, job, "cancelled").length > 0);
     expect(ofJob(rec, job, "cancelled")).toHaveLength(1);
@@ -35,8 +40,10 @@ describe("abort and timeout cancel the job", () => {
     // Give a running generator more than one chunk delay to prove nothing more comes.
     await sleep(CHUNK_DELAY + 500);
     const after = readRecord(standin.record);
-    expect(ofJob(after, job, "chunk")).toHaveLength(chunksSeen);
-    expect(ofJob(after, job, "cancelled")[0]?.["chunks"]).toBe(chunksSeen);
+    const made = ofJob(after, job, "chunk").length;
+    expect(made).toBeGreaterThanOrEqual(chunksSeen);
+    expect(made).toBeLessThanOrEqual(chunksSeen + (gradioMajor(standin) >= 6 ? 1 : 0));
+    expect(ofJob(after, job, "cancelled")[0]?.["chunks"]).toBe(made);
   }
 
   it("abort mid-job: AbortError within one second; the job produces no further chunk", async () => {

@@ -1,5 +1,6 @@
 /** Test helpers: WAV bytes made in code, a fetch that counts what it sends, record polling. */
-import { pcm16Wav, readRecord, type RecordEntry } from "@cosyvoice3/testkit";
+import { expect } from "vitest";
+import { gradioMajor, pcm16Wav, readRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 
 /** A mono 16-bit PCM WAV of a gliding tone (voice-like pitch range), `seconds` long. */
 export function makeWav(opts: { sampleRate?: number; seconds?: number; hz?: number } = {}): Uint8Array<ArrayBuffer> {
@@ -43,3 +44,18 @@ export async function waitForRecord(record: string, pred: (r: RecordEntry[]) => 
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Expects `chunks` to be the HLS segments of a stream of `modelChunks` model chunks, indexed
+ * 0, 1, 2, ...: one per model chunk on gradio 5.x. gradio 6.x runs one encoder per stream (a
+ * first segment of one AAC frame, a flush at the end) and cuts where its timing falls: seen
+ * between 2 and `modelChunks + 1` segments for the same job, so only the range is pinned there.
+ */
+export function expectSegmentsOf(standin: Pick<StandinHandle, "gradioVersion">, chunks: { index: number }[], modelChunks: number): void {
+  expect(chunks.map((c) => c.index)).toEqual(chunks.map((_, i) => i));
+  if (gradioMajor(standin) < 6) expect(chunks).toHaveLength(modelChunks);
+  else {
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.min(2, modelChunks));
+    expect(chunks.length).toBeLessThanOrEqual(modelChunks + 1);
+  }
+}

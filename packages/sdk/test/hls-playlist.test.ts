@@ -1,7 +1,7 @@
 /** The HLS follower hands out every segment exactly once, in order, as the playlist grows. */
 import { describe, expect, it } from "vitest";
 import { PlaylistFollower, parsePlaylist } from "../src/internal/hls.ts";
-import { ChunkQueue } from "../src/internal/chunk-queue.ts";
+import { SegmentChannel } from "../src/internal/segment-channel.ts";
 
 const head = "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:8\n#EXT-X-VERSION:4\n#EXT-X-MEDIA-SEQUENCE:0\n";
 const seg = (id: string, s: number) => `#EXTINF:${s.toFixed(3)},\n${id}.aac\n`;
@@ -31,9 +31,9 @@ describe("PlaylistFollower", () => {
   });
 });
 
-describe("ChunkQueue", () => {
+describe("SegmentChannel", () => {
   it("delivers pushed items, then the end", async () => {
-    const q = new ChunkQueue<number>();
+    const q = new SegmentChannel<number>(4);
     const first = q.next();
     q.push(1);
     q.push(2);
@@ -43,10 +43,29 @@ describe("ChunkQueue", () => {
     expect(await q.next()).toEqual({ value: undefined, done: true });
   });
   it("delivers items pushed before a failure, then the failure", async () => {
-    const q = new ChunkQueue<number>();
+    const q = new SegmentChannel<number>(4);
     q.push(1);
     q.fail(new Error("boom"));
     expect(await q.next()).toEqual({ value: 1, done: false });
     await expect(q.next()).rejects.toThrow("boom");
+  });
+  it("makes the producer wait once highWaterMark items are unread, and frees it when one is read", async () => {
+    const q = new SegmentChannel<number>(1);
+    await q.ready();
+    q.push(1);
+    let ready = false;
+    const waiting = q.ready().then(() => (ready = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ready).toBe(false);
+    expect(await q.next()).toEqual({ value: 1, done: false });
+    await waiting;
+    expect(ready).toBe(true);
+  });
+  it("a reader that cancels makes the waiting producer fail", async () => {
+    const q = new SegmentChannel<number>(1);
+    q.push(1);
+    const waiting = q.ready();
+    q.cancel();
+    await expect(waiting).rejects.toBeUndefined();
   });
 });

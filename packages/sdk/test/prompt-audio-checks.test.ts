@@ -1,20 +1,20 @@
 /**
  * Prompt audio is checked with music-metadata before anything is sent (decodable, >= 16 kHz,
- * <= 30 s, not empty) and gets a real file name and MIME type whatever form it came in.
+ * <= 30 s, not empty) and gets a real file name and MIME type whatever kind it came as
+ * (bytes, `{ path }`, `{ url }`).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../src/index.ts";
 import { checkPromptAudio, readAudioInput } from "../src/internal/prompt-audio.ts";
 import type { AudioInput } from "../src/schemas.ts";
 import { makeWav } from "./helpers.ts";
 
-const check = async (input: AudioInput) => checkPromptAudio(await readAudioInput(input, fetch));
+const check = async (input: AudioInput) => checkPromptAudio(await readAudioInput(input, { fetch }));
 
 async function issueOf(input: AudioInput): Promise<{ code: string; path: unknown[]; message: string }> {
   try {
@@ -46,7 +46,7 @@ describe("refused prompt audio", () => {
     expect((await issueOf(new TextEncoder().encode("this is not audio at all, just text"))).code).toBe("not_audio");
   });
   it("a missing file is unreadable", async () => {
-    expect((await issueOf("/nonexistent/prompt.wav")).code).toBe("unreadable");
+    expect((await issueOf({ path: "/nonexistent/prompt.wav" })).code).toBe("unreadable");
   });
 });
 
@@ -65,14 +65,13 @@ describe("accepted prompt audio gets a real name and MIME type", () => {
   it("{data, name} without extension gets one", async () => {
     expect((await check({ data: wav, name: "speaker-7" })).name).toBe("speaker-7.wav");
   });
-  it("a file path and a file: URL use the file's base name", async () => {
+  it("{ path } uses the file's base name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sdk-prompt-"));
     const path = join(dir, "alice.wav");
     writeFileSync(path, wav);
-    expect((await check(path)).name).toBe("alice.wav");
-    expect((await check(pathToFileURL(path))).name).toBe("alice.wav");
+    expect((await check({ path })).name).toBe("alice.wav");
   });
-  it("an http URL is fetched; its last path segment names it", async () => {
+  it("{ url } is fetched; its last path segment names it", async () => {
     const server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "audio/wav" });
       res.end(Buffer.from(wav));
@@ -80,8 +79,8 @@ describe("accepted prompt audio gets a real name and MIME type", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const { port } = server.address() as AddressInfo;
-      expect((await check(`http://127.0.0.1:${port}/voices/bob.wav`)).name).toBe("bob.wav");
-      expect(await issueOf(`http://127.0.0.1:1/nothing.wav`)).toMatchObject({ code: "unreachable" });
+      expect((await check({ url: `http://127.0.0.1:${port}/voices/bob.wav` })).name).toBe("bob.wav");
+      expect(await issueOf({ url: new URL(`http://127.0.0.1:1/nothing.wav`) })).toMatchObject({ code: "unreachable" });
     } finally {
       server.close();
     }

@@ -7,7 +7,7 @@
  * is safe). `maxRetries` is raised for this test so that every call eventually gets a place.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { gradioMajor, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { AbortError, CosyVoice, type SynthesisResult } from "../src/index.ts";
 import { calls, waitForRecord } from "./helpers.ts";
 
@@ -60,12 +60,20 @@ describe("ten concurrent jobs, three aborted", () => {
         expect(res.durationMs).toBeGreaterThan(1000);
       }
     }
-    // The record: seven jobs done with three chunks each, three cancelled, all ten on their own session.
-    const rec = await waitForRecord(standin.record, (r) => r.filter((e) => e.event === "cancelled").length >= 3);
-    const done = rec.filter((e) => e.event === "done");
-    expect(done).toHaveLength(7);
-    expect(done.every((e) => e["chunks"] === 3)).toBe(true);
-    expect(rec.filter((e) => e.event === "cancelled")).toHaveLength(3);
+    // The record: the seven done with three chunks each, the three aborted cancelled, all ten on
+    // their own session. gradio 6.x lets a generator finish its current step before a cancel
+    // lands (see abort-and-timeout-cancel-the-job): a three-chunk job aborted at its first
+    // segment may end "done" there; it still ends, and the caller got its AbortError.
+    const rec = await waitForRecord(standin.record, (r) => r.filter((e) => e.event === "cancelled" || e.event === "done").length >= 10);
+    const jobOfCall = new Map(calls(standin.record).map((c) => [String((c["inputs"] as Record<string, { value: unknown }>)["tts_text"]?.value), c["job"]]));
+    const endOf = (i: number) => rec.find((e) => (e.event === "done" || e.event === "cancelled") && e["job"] === jobOfCall.get(`Job ${i} first. Job ${i} second. Job ${i} third.`));
+    for (let i = 0; i < 10; i++) {
+      const end = endOf(i);
+      if (!abortIdx.has(i)) expect(end, `job ${i}`).toMatchObject({ event: "done", chunks: 3 });
+      else if (gradioMajor(standin) < 6) expect(end?.event, `job ${i}`).toBe("cancelled");
+      else expect(["cancelled", "done"], `job ${i}`).toContain(end?.event);
+    }
+    expect(rec.filter((e) => e.event === "done" || e.event === "cancelled")).toHaveLength(10);
     const sessions = new Set(calls(standin.record).map((c) => c["session_hash"]));
     expect(sessions.size).toBe(10);
     // More than 2 running + 4 waiting were asked for at once: some joins were refused and retried.

@@ -1,4 +1,4 @@
-export { startStandin, freePort, readRecord, waitForRecord } from "./standin.ts";
+export { startStandin, freePort, gradioMajor, readRecord, waitForRecord } from "./standin.ts";
 export type { StandinOptions, StandinHandle, RecordEntry } from "./standin.ts";
 export { synthWav, parseWav, pcm16Wav } from "./wav.ts";
 export type { SynthWavOptions, WavInfo } from "./wav.ts";

@@ -26,6 +26,11 @@ export interface StandinOptions {
   python?: string;
   /** Extra raw flags. */
   extraArgs?: string[];
+  /**
+   * Extra environment variables, e.g. `GRADIO_TEMP_DIR` so two stand-ins on one machine keep
+   * their uploads apart as two GPU boxes would.
+   */
+  env?: Record<string, string>;
   /** How long to wait for `/config` to answer. @default 60_000 @unit milliseconds */
   startTimeoutMs?: number;
 }
@@ -33,6 +38,12 @@ export interface StandinOptions {
 export interface StandinHandle {
   url: string;
   port: number;
+  /**
+   * The gradio version the stand-in runs (its `/config` says it): 5.4.0 by default, the newest
+   * 5.x or 6.x under `pnpm test:compat`. Tests whose expectations gradio legitimately changed
+   * read it (see {@link gradioMajor}).
+   */
+  gradioVersion: string;
   record: string;
   process: ChildProcess;
   /** Output the process wrote so far (stdout and stderr), for failure messages. */
@@ -43,6 +54,15 @@ export interface StandinHandle {
 
 /** One line of the stand-in's `--record` file. */
 export type RecordEntry = Record<string, unknown> & { event: string };
+
+/**
+ * The major version of the gradio a stand-in runs, for expectations gradio changed between
+ * versions (HLS segment counts, the version string, the 5.4-only shared-session trap).
+ * @example if (gradioMajor(standin) >= 6) expect(segments).toBeGreaterThanOrEqual(2); else expect(segments).toBe(2);
+ */
+export function gradioMajor(h: Pick<StandinHandle, "gradioVersion">): number {
+  return Number.parseInt(h.gradioVersion.split(".")[0] ?? "", 10);
+}
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -105,7 +125,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   const child = spawn(python, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" },
+    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1", ...opts.env },
   });
   let out = "";
   const keep = (b: Buffer) => {
@@ -118,11 +138,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  let gradioVersion = "";
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stand-in exited with ${child.exitCode}:\n${out}`);
     try {
       const r = await fetch(`${url}/config`);
-      if (r.ok) break;
+      if (r.ok) {
+        gradioVersion = String(((await r.json()) as { version?: unknown }).version ?? "");
+        break;
+      }
     } catch {
       // not listening yet
     }
@@ -136,6 +160,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   return {
     url,
     port,
+    gradioVersion,
     record,
     process: child,
     output: () => out,

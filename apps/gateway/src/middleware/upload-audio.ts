@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import multer from "multer";
+import { PROMPT_AUDIO_FORMATS, type PromptAudioIssue, type PromptAudioIssueCode } from "cosyvoice3-sdk";
 import { missingFile } from "../issues.ts";
 import { HttpProblem, type ProblemCode } from "../problems.ts";
 import { sniffAudio } from "../sniff-audio.ts";
@@ -24,8 +25,30 @@ const MULTER_ERRORS: Record<string, { code: ProblemCode; detail: (max: number) =
 };
 
 /**
- * Accepts one audio file from a multipart body, in memory up to `maxBytes`, and sniffs it (see
- * `sniffAudio`): `res.locals.upload` holds the checked audio, `req.body` the text fields.
+ * The SDK's prompt-audio issues as problems: bytes that are not audio are 415, audio the UIs
+ * cannot clone from (empty, under 16 kHz, over 30 s) is 422 with one `errors[]` entry per issue.
+ */
+const ISSUE_PROBLEM: Record<PromptAudioIssueCode, "not_audio" | "invalid_audio"> = {
+  not_audio: "not_audio",
+  empty: "invalid_audio",
+  sample_rate: "invalid_audio",
+  duration: "invalid_audio",
+};
+
+const FORMATS = PROMPT_AUDIO_FORMATS.map((f) => f.label).join(", ");
+
+function refusal(issues: PromptAudioIssue[], field: string): HttpProblem {
+  const notAudio = issues.find((i) => ISSUE_PROBLEM[i.code] === "not_audio");
+  if (notAudio) return new HttpProblem("not_audio", { detail: `The file does not decode as audio (${FORMATS})` });
+  return new HttpProblem("invalid_audio", {
+    detail: issues.map((i) => i.message).join("; "),
+    errors: issues.map((i) => ({ pointer: `/${field}`, code: i.code, detail: i.message })),
+  });
+}
+
+/**
+ * Accepts one audio file from a multipart body, in memory up to `maxBytes`, and checks it with
+ * the SDK's `inspectPromptAudio` (see `sniffAudio`): `res.locals.upload` holds the checked audio, `req.body` the text fields.
  * 415 for a body that is not multipart or a file that is not audio, 413 over the cap, 422 for
  * audio the backend cannot use, 400 for a malformed or truncated body.
  * @example router.post("/voices", uploadAudio({ maxBytes: 10 * 2 ** 20 }), handler);
@@ -53,7 +76,8 @@ export function uploadAudio(options: UploadAudioOptions) {
         return next(new HttpProblem("invalid_request", { detail: error.detail, errors: [error] }));
       }
       sniffAudio(new Uint8Array(req.file.buffer.buffer, req.file.buffer.byteOffset, req.file.buffer.byteLength)).then(
-        (audio) => {
+        ({ audio, issues }) => {
+          if (!audio) return next(refusal(issues, field));
           res.locals.upload = audio;
           next();
         },

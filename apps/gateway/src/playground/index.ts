@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import express, { Router, type Request, type Response } from "express";
+import express, { Router, type NextFunction, type Request, type Response } from "express";
 
 /**
  * The static files: beside this module in the sources, copied beside the build by the gateway's
@@ -16,6 +16,11 @@ export const PLAYGROUND_DIR = [new URL("./static/", import.meta.url), new URL(".
 export interface PlaygroundOptions {
   /** Where index.html, app.js, wav.js and style.css are. @default PLAYGROUND_DIR */
   dir?: string;
+  /**
+   * Asked on each request: when false the page is not served and the request goes on (e.g. to a
+   * passthrough route at `/`). @default always true
+   */
+  active?: () => boolean;
 }
 
 // The page loads only its own files; audio comes from the gateway or a blob: URL (MediaSource,
@@ -42,6 +47,10 @@ export function playgroundRoutes(options: PlaygroundOptions = {}): Router {
   const dir = options.dir ?? PLAYGROUND_DIR;
   if (!existsSync(dir)) throw new Error(`the playground's files are missing at ${dir} (build the gateway with its build script)`);
   const router = Router();
+  const active = options.active ?? (() => true);
+  router.use(function playgroundActive(_req: Request, _res: Response, next: NextFunction) {
+    next(active() ? undefined : "router");
+  });
   const headers = (res: Response) => {
     res.setHeader("Content-Security-Policy", CSP);
     res.setHeader("Cache-Control", "no-cache");

@@ -3,6 +3,7 @@
  * failure says about the box. The SDK answers "may this be sent again?"; the pool adds only
  * what it alone knows (progress seen, the caller gave up).
  */
+import { isSafeToResend } from "cosyvoice3-sdk";
 
 /** A full UI queue stays full for about one job's time, so the box is passed over this long. @unit milliseconds */
 export const QUEUE_FULL_COOL_DOWN_MS = 5_000;
@@ -52,12 +53,12 @@ export function decideAfterFailure(f: FailureFacts): FailureDecision {
 }
 
 /**
- * The SDK's answer to "may this be sent again?" for any thrown value.
- * TODO(issue 9): use the SDK's `isSafeToResend(err)` once it is in main.
+ * The SDK's answer to "may this be sent again?" for any thrown value (`isSafeToResend`): the UI
+ * accepted nothing and the fault is the UI's, not the request's.
  * @example safeToResend(queueFullError) // true: the UI refused before a job id existed
  */
 export function safeToResend(err: unknown): boolean {
-  return (err as { accepted?: unknown } | null)?.accepted === false;
+  return isSafeToResend(err);
 }
 
 /** The stable `code` of any thrown value ("" when it has none). */

@@ -1,10 +1,8 @@
 /**
- * The Gradio side of one job, on top of @gradio/client: one session per job (the queue's SSE
- * stream is shared by all jobs of a session, and cancelling one can break the others), typed
- * errors from queue/status/log events, and a real cancel on abort or timeout.
+ * The Gradio side of one job, on top of @gradio/client (see `gradio-session.ts` for the session
+ * and the details it relies on): typed errors from queue/status/log events, and a real cancel on
+ * abort or timeout.
  */
-import { randomBytes } from "node:crypto";
-import * as gradio from "@gradio/client";
 import {
   ConnectionError,
   QueueFullError,
@@ -12,142 +10,21 @@ import {
   UpstreamWarningError,
   type CosyVoiceError,
 } from "../errors.ts";
-import type { Logger } from "../types.ts";
-import { openSse } from "./sse.ts";
+import { SessionClient, type GradioContext } from "./gradio-session.ts";
 import { raceAbort, type CallScope } from "./scope.ts";
 
-/**
- * The parts of @gradio/client's `Client` the SDK uses. Its published .d.ts files import each
- * other without extensions, which NodeNext resolution cannot follow, so the shape is stated here.
- */
-export interface GradioClient {
-  app_reference: string;
-  config: Record<string, unknown> | undefined;
-  api_prefix: string;
-  api_info: unknown;
-  api_map: Record<string, number>;
-  session_hash: string;
-  closed: boolean;
-  abort_controller: AbortController | null;
-  stream_instance: EventSource | null;
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  stream(url: URL): EventSource;
-  submit(endpoint: string | number, data: unknown[]): GradioJob;
-  upload_files(root_url: string, files: (Blob | File)[]): Promise<{ files?: string[]; error?: string }>;
-  close(): void;
-}
+export type { GradioContext } from "./gradio-session.ts";
 
-/** @gradio/client's SubmitIterable, as far as the SDK uses it. */
-export interface GradioJob extends AsyncIterable<unknown> {
-  [Symbol.asyncIterator](): AsyncIterator<unknown> & { return?: () => Promise<IteratorResult<unknown>> };
-  cancel(): Promise<void>;
-  event_id(): string;
-  wait_for_id(): Promise<string | null>;
-}
-
-const GradioClientBase = gradio.Client as unknown as new (
-  appReference: string,
-  options: { events: string[]; with_null_state: boolean; record_history: boolean },
-) => GradioClient;
-
-/** What every job of one connected client shares: fetched once by `connect`. */
-export interface GradioContext {
-  /** The URL the caller gave, without a trailing slash; every request goes here. */
-  baseUrl: string;
-  apiPrefix: string;
-  config: Record<string, unknown>;
-  apiInfo: unknown;
-  apiMap: Record<string, number>;
-  fetch: typeof fetch;
-  headers: Record<string, string>;
-  logger: Logger;
-}
-
-/** True when the error happened before the UI accepted the job (no event id): safe to retry. */
-export function isUnaccepted(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { accepted?: unknown }).accepted === false;
-}
-
-/** Marks an error as raised before the UI accepted anything (its public `accepted` is false). */
-export function markUnaccepted<E extends CosyVoiceError>(err: E): E {
-  err.accepted = false;
-  return err;
-}
-
-function newSessionHash(): string {
-  return randomBytes(8).toString("hex");
-}
-
-/**
- * A @gradio/client Client that reuses the shared config and API info (no `/config` or `/info`
- * fetch per job), has its own session hash, sends every request through the injected fetch, and
- * reads the queue stream with {@link openSse}.
- */
-export class SessionClient extends GradioClientBase {
-  private readonly ctx: GradioContext;
-  /** Status of the last `queue/join` answer (503 = queue full). */
-  joinStatus: number | undefined;
-  joinRetryAfter: string | null = null;
-  /** The last error thrown by fetch, kept as the `cause` of connection errors. */
-  lastFetchError: unknown;
-  /** Applied to uploads, so an aborted call stops sending prompt bytes. */
-  uploadSignal: AbortSignal | undefined;
-  /** Called when the queue stream breaks mid-job. */
-  onBroken: (cause: unknown) => void = () => undefined;
-
-  constructor(ctx: GradioContext) {
-    super(ctx.baseUrl, { events: ["data", "status", "log"], with_null_state: true, record_history: false });
-    this.ctx = ctx;
-    this.config = ctx.config;
-    this.api_info = ctx.apiInfo;
-    this.api_map = ctx.apiMap;
-    this.api_prefix = ctx.apiPrefix;
-    this.session_hash = newSessionHash();
-  }
-
-  override async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const headers = new Headers(init?.headers);
-    for (const [k, v] of Object.entries(this.ctx.headers)) headers.set(k, v);
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const isUpload = url.includes(`${this.api_prefix}/upload`);
-    const signal = init?.signal ?? (isUpload ? this.uploadSignal : undefined);
-    try {
-      const res = await this.ctx.fetch(input, { ...init, headers, ...(signal ? { signal } : {}) });
-      if (url.includes(`${this.api_prefix}/queue/join`)) {
-        this.joinStatus = res.status;
-        this.joinRetryAfter = res.headers.get("retry-after");
-      }
-      return res;
-    } catch (e) {
-      this.lastFetchError = e;
-      throw e;
-    }
-  }
-
-  override stream(url: URL): EventSource {
-    this.abort_controller = new AbortController();
-    // After close() a late open_stream (join answered after the call gave up) must not open anything.
-    if (this.closed) this.abort_controller.abort();
-    const src = openSse(url.href, {
-      fetch: this.ctx.fetch,
-      headers: this.ctx.headers,
-      signal: this.abort_controller.signal,
-      onBroken: (cause) => this.onBroken(cause),
-    });
-    this.stream_instance = src as unknown as EventSource;
-    return this.stream_instance;
-  }
-
-  /** POST /cancel for this session's job; the UI stops the generator and completes the event. */
-  async cancelJob(eventId: string, fnIndex: number): Promise<void> {
-    const res = await this.ctx.fetch(`${this.ctx.baseUrl}${this.api_prefix}/cancel`, {
-      method: "POST",
-      headers: { ...this.ctx.headers, "Content-Type": "application/json" },
-      body: JSON.stringify({ session_hash: this.session_hash, fn_index: fnIndex, event_id: eventId }),
-      signal: AbortSignal.timeout(2_000),
-    });
-    await res.body?.cancel();
-  }
+/** POST /cancel for this session's job; the UI stops the generator and completes the event. */
+async function cancelJob(ctx: GradioContext, sessionHash: string, eventId: string, fnIndex: number): Promise<void> {
+  // Not the job's own `cancel()`: it also resets, has no timeout and logs to the console on failure.
+  const res = await ctx.fetch(`${ctx.baseUrl}${ctx.apiPrefix}/cancel`, {
+    method: "POST",
+    headers: { ...ctx.headers, "Content-Type": "application/json" },
+    body: JSON.stringify({ session_hash: sessionHash, fn_index: fnIndex, event_id: eventId }),
+    signal: AbortSignal.timeout(2_000),
+  });
+  await res.body?.cancel();
 }
 
 /** The streaming Audio output as Gradio reports it in each data event. */
@@ -220,19 +97,20 @@ function asOutputFile(v: unknown): OutputFile | null {
 function classify(ev: StatusEvent, client: SessionClient, eventId: string, hooks: JobHooks): CosyVoiceError {
   const message = typeof ev.message === "string" ? ev.message : JSON.stringify(ev.message ?? null);
   if (!eventId) {
-    if (client.joinStatus === 503) {
-      const header = Number(client.joinRetryAfter);
+    // Before the job has an id the session's only request is the join: its answer is the last one.
+    const join = client.lastAnswer;
+    if (join?.status === 503) {
+      const header = Number(join.retryAfter);
       const retryAfterMs = Number.isFinite(header) && header > 0 ? header * 1000 : hooks.retryAfterMs();
-      return markUnaccepted(new QueueFullError(retryAfterMs, { cause: new Error(message) }));
+      return new QueueFullError(retryAfterMs, { cause: new Error(message) });
     }
-    if (ev.broken || client.joinStatus === undefined) {
-      return markUnaccepted(
-        new ConnectionError(`Could not reach the CosyVoice web UI at ${client.app_reference}`, {
-          cause: client.lastFetchError ?? new Error(message),
-        }),
-      );
+    if (ev.broken || join === undefined) {
+      return new ConnectionError(`Could not reach the CosyVoice web UI at ${client.app_reference}`, {
+        cause: client.lastFetchError ?? new Error(message),
+        accepted: false,
+      });
     }
-    return new UpstreamError(`The web UI refused the job (HTTP ${client.joinStatus}): ${message}`, message);
+    return new UpstreamError(`The web UI refused the job (HTTP ${join.status}): ${message}`, message);
   }
   if (ev.broken || /server stopped/i.test(message)) {
     return new ConnectionError(`The CosyVoice web UI went away mid-job: ${message}`, { cause: client.lastFetchError });
@@ -320,7 +198,7 @@ export async function runJob(
       if (!completed) {
         // A join still in flight may yet be accepted: wait (bounded) for its id so it can be cancelled.
         const id = job.event_id() || (await within(job.wait_for_id(), 2_000)) || "";
-        if (id) await client.cancelJob(id, fnIndex);
+        if (id) await cancelJob(ctx, client.session_hash, id, fnIndex);
       }
     })()
       .catch((e: unknown) => ctx.logger.debug?.({ err: String(e) }, "cancel failed"))
@@ -335,14 +213,16 @@ export async function runJob(
 
 /** Uploads one file through Gradio's upload route; returns the server path. */
 export async function uploadFile(ctx: GradioContext, file: File, signal: AbortSignal): Promise<string> {
-  const client = new SessionClient(ctx);
-  client.uploadSignal = signal;
+  // A session of its own whose every request ends with the call.
+  const client = new SessionClient(ctx, signal);
   let res: { files?: string[]; error?: string };
   try {
     res = await client.upload_files(ctx.baseUrl, [file]);
   } catch (e) {
     if (signal.aborted) throw signal.reason;
-    throw markUnaccepted(new ConnectionError(`Could not upload the prompt audio to ${ctx.baseUrl}`, { cause: client.lastFetchError ?? e }));
+    throw new ConnectionError(`Could not upload the prompt audio to ${ctx.baseUrl}`, { cause: client.lastFetchError ?? e, accepted: false });
+  } finally {
+    client.close();
   }
   const path = res.files?.[0];
   if (res.error || typeof path !== "string") {

@@ -27,11 +27,14 @@ export interface GradioFileRef {
 }
 
 /** zod issues -> the SDK's issues, with the field path. */
-export function toIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string }[]): ValidationIssue[] {
+export function toIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; params?: Record<string, unknown> | undefined }[],
+): ValidationIssue[] {
   return issues.map((i) => ({
     path: i.path.map((p) => (typeof p === "number" ? p : String(p))),
     message: i.message,
-    code: i.code ?? "invalid",
+    // A custom check names its own code (e.g. promptAudio's `bare_string`).
+    code: typeof i.params?.["code"] === "string" ? i.params["code"] : (i.code ?? "invalid"),
   }));
 }
 

@@ -1,13 +1,13 @@
 /**
- * Prompt audio: every accepted input form becomes bytes with a real file name and MIME type, and is
- * checked with music-metadata (decodable, >= 16 kHz, <= 30 s, not empty) before anything is sent.
+ * Prompt audio: every accepted kind (bytes, `{ path }`, `{ url }`) becomes bytes with a real file
+ * name and MIME type, read under a byte cap, and is checked with {@link inspectPromptAudio}
+ * before anything is sent.
  */
-import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseBuffer } from "music-metadata";
-import { ValidationError, type ValidationIssue } from "../errors.ts";
-import { PROMPT_LIMITS, type AudioInput } from "../schemas.ts";
+import { ValidationError } from "../errors.ts";
+import { inspectPromptAudio } from "../inspect-audio.ts";
+import type { AudioInput } from "../schemas.ts";
+import { OverCapError, readFileCapped, readResponseCapped } from "./read-capped.ts";
 
 /** Prompt audio ready to upload. */
 export interface PromptAudio {
@@ -23,31 +23,8 @@ export interface PromptAudio {
 /** Upper bound on prompt bytes read into memory; 30 s of 48 kHz stereo 32-bit float WAV fits well below it. */
 export const MAX_PROMPT_BYTES = 32 * 1024 * 1024;
 
-/** music-metadata's container name -> MIME type and extension. */
-const CONTAINERS: Record<string, [string, string]> = {
-  WAVE: ["audio/wav", ".wav"],
-  MPEG: ["audio/mpeg", ".mp3"],
-  FLAC: ["audio/flac", ".flac"],
-  Ogg: ["audio/ogg", ".ogg"],
-  "M4A/mp42": ["audio/mp4", ".m4a"],
-  "M4A/isom": ["audio/mp4", ".m4a"],
-  ADTS: ["audio/aac", ".aac"],
-  AIFF: ["audio/aiff", ".aiff"],
-  WebM: ["audio/webm", ".webm"],
-};
-
-const EXT_MIME: Record<string, string> = {
-  ".wav": "audio/wav",
-  ".mp3": "audio/mpeg",
-  ".flac": "audio/flac",
-  ".ogg": "audio/ogg",
-  ".m4a": "audio/mp4",
-  ".aac": "audio/aac",
-  ".webm": "audio/webm",
-  ".aiff": "audio/aiff",
-};
-
-interface Raw {
+/** Prompt bytes as read, with the name and MIME type their source carried. */
+export interface RawPrompt {
   bytes: Uint8Array;
   name?: string;
   mimeType?: string;
@@ -55,15 +32,16 @@ interface Raw {
 
 const PATH = ["promptAudio"];
 
-function issue(code: string, message: string): ValidationError {
-  const i: ValidationIssue = { path: PATH, code, message };
-  return new ValidationError([i]);
+function refuse(code: string, message: string, cause?: unknown): ValidationError {
+  return new ValidationError([{ path: PATH, code, message }], cause === undefined ? {} : { cause });
 }
 
-async function fromBlob(blob: Blob, name?: string, mimeType?: string): Promise<Raw> {
-  if (blob.size > MAX_PROMPT_BYTES) throw issue("too_big", `prompt audio is larger than ${MAX_PROMPT_BYTES} bytes`);
+const tooBig = (maxBytes: number) => refuse("too_big", `prompt audio is larger than ${maxBytes} bytes`);
+
+async function fromBlob(blob: Blob, maxBytes: number, name?: string, mimeType?: string): Promise<RawPrompt> {
+  if (blob.size > maxBytes) throw tooBig(maxBytes);
   const fileName = typeof File !== "undefined" && blob instanceof File ? blob.name : undefined;
-  const raw: Raw = { bytes: new Uint8Array(await blob.arrayBuffer()) };
+  const raw: RawPrompt = { bytes: new Uint8Array(await blob.arrayBuffer()) };
   const n = name ?? (fileName && fileName !== "blob" ? fileName : undefined);
   if (n) raw.name = n;
   const m = mimeType ?? (blob.type || undefined);
@@ -71,31 +49,27 @@ async function fromBlob(blob: Blob, name?: string, mimeType?: string): Promise<R
   return raw;
 }
 
-async function fromUrl(url: URL, fetchImpl: typeof fetch, signal: AbortSignal | undefined): Promise<Raw> {
-  if (url.protocol === "file:") return fromPath(fileURLToPath(url));
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw issue("unsupported_url", `prompt audio URL must be http(s) or file:, got ${url.protocol}`);
-  }
+async function fromUrl(url: URL, fetchImpl: typeof fetch, signal: AbortSignal | undefined, maxBytes: number): Promise<RawPrompt> {
   let res: Response;
   try {
     res = await fetchImpl(url, signal ? { signal } : {});
   } catch (e) {
     if (signal?.aborted) throw e;
-    throw new ValidationError([{ path: PATH, code: "unreachable", message: `could not fetch ${url.href}: ${String(e)}` }], {
-      cause: e,
-    });
+    throw refuse("unreachable", `could not fetch ${url.href}: ${String(e)}`, e);
   }
   if (!res.ok) {
     await res.body?.cancel();
-    throw issue("unreachable", `fetching ${url.href} answered HTTP ${res.status}`);
+    throw refuse("unreachable", `fetching ${url.href} answered HTTP ${res.status}`);
   }
-  const length = Number(res.headers.get("content-length") ?? "0");
-  if (length > MAX_PROMPT_BYTES) {
-    await res.body?.cancel();
-    throw issue("too_big", `prompt audio is larger than ${MAX_PROMPT_BYTES} bytes`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readResponseCapped(res, maxBytes);
+  } catch (e) {
+    if (e instanceof OverCapError) throw tooBig(maxBytes);
+    if (signal?.aborted) throw e;
+    throw refuse("unreachable", `the download of ${url.href} broke off: ${String(e)}`, e);
   }
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const raw: Raw = { bytes };
+  const raw: RawPrompt = { bytes };
   const last = decodeURIComponent(url.pathname.split("/").pop() ?? "");
   if (last) raw.name = last;
   const type = res.headers.get("content-type")?.split(";")[0]?.trim();
@@ -103,79 +77,65 @@ async function fromUrl(url: URL, fetchImpl: typeof fetch, signal: AbortSignal | 
   return raw;
 }
 
-async function fromPath(path: string): Promise<Raw> {
+async function fromPath(path: string, maxBytes: number): Promise<RawPrompt> {
   try {
-    const buf = await readFile(path);
-    if (buf.byteLength > MAX_PROMPT_BYTES) throw issue("too_big", `prompt audio is larger than ${MAX_PROMPT_BYTES} bytes`);
-    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: basename(path) };
+    return { bytes: await readFileCapped(path, maxBytes), name: basename(path) };
   } catch (e) {
-    if (e instanceof ValidationError) throw e;
-    throw new ValidationError([{ path: PATH, code: "unreadable", message: `cannot read ${path}: ${(e as Error).message}` }], {
-      cause: e,
-    });
+    if (e instanceof OverCapError) throw tooBig(maxBytes);
+    throw refuse("unreadable", `cannot read ${path}: ${(e as Error).message}`, e);
   }
 }
 
-/** Reads any accepted input form into bytes (+ name and MIME type where the input carries them). */
-export async function readAudioInput(input: AudioInput, fetchImpl: typeof fetch, signal?: AbortSignal): Promise<Raw> {
-  if (input instanceof Uint8Array) return { bytes: input };
-  if (typeof Blob !== "undefined" && input instanceof Blob) return fromBlob(input);
-  if (input instanceof URL) return fromUrl(input, fetchImpl, signal);
-  if (typeof input === "string") {
-    return /^https?:\/\//i.test(input) || input.startsWith("file:") ? fromUrl(new URL(input), fetchImpl, signal) : fromPath(input);
+/** Options of {@link readAudioInput}. */
+export interface ReadOptions {
+  fetch: typeof fetch;
+  signal?: AbortSignal;
+  /** @default MAX_PROMPT_BYTES @unit bytes */
+  maxBytes?: number;
+}
+
+/**
+ * Reads an {@link AudioInput} (already checked by the request schema) into bytes, with the name
+ * and MIME type the input carries, never more than `maxBytes`.
+ */
+export async function readAudioInput(input: AudioInput, opts: ReadOptions): Promise<RawPrompt> {
+  const maxBytes = opts.maxBytes ?? MAX_PROMPT_BYTES;
+  if (input instanceof Uint8Array) {
+    if (input.byteLength > maxBytes) throw tooBig(maxBytes);
+    return { bytes: input };
   }
-  const { data, name, mimeType } = input as Exclude<AudioInput, Uint8Array | Blob | string | URL>;
+  if (typeof Blob !== "undefined" && input instanceof Blob) return fromBlob(input, maxBytes);
+  if (!("data" in input || "path" in input || "url" in input)) throw refuse("invalid_audio_input", "promptAudio is not bytes, { path } or { url }");
+  if ("path" in input) return fromPath(input.path, maxBytes);
+  if ("url" in input) return fromUrl(input.url instanceof URL ? input.url : new URL(input.url), opts.fetch, opts.signal, maxBytes);
+  const { data, name, mimeType } = input;
   if (data instanceof Uint8Array) {
-    const raw: Raw = { bytes: data };
+    if (data.byteLength > maxBytes) throw tooBig(maxBytes);
+    const raw: RawPrompt = { bytes: data };
     if (name) raw.name = name;
     if (mimeType) raw.mimeType = mimeType;
     return raw;
   }
-  return fromBlob(data, name, mimeType);
+  return fromBlob(data, maxBytes, name, mimeType);
 }
 
 /**
- * Checks prompt bytes and settles their file name and MIME type. Throws {@link ValidationError}
- * with one issue on `promptAudio` when the audio is empty, undecodable, below 16 kHz or above 30 s.
+ * Checks prompt bytes with {@link inspectPromptAudio} and settles their file name and MIME type.
+ * Throws {@link ValidationError} with the inspection's issues on `promptAudio`.
  */
-export async function checkPromptAudio(raw: Raw): Promise<PromptAudio> {
-  if (raw.bytes.byteLength === 0) throw issue("empty", "prompt audio is empty (0 bytes)");
-  let format;
-  try {
-    const meta = await parseBuffer(raw.bytes, raw.mimeType ? { mimeType: raw.mimeType } : undefined, {
-      duration: true,
-      skipCovers: true,
-    });
-    format = meta.format;
-  } catch (e) {
-    throw new ValidationError([{ path: PATH, code: "not_audio", message: `prompt audio cannot be decoded: ${(e as Error).message}` }], {
-      cause: e,
-    });
+export async function checkPromptAudio(raw: RawPrompt): Promise<PromptAudio> {
+  const found = await inspectPromptAudio(raw.bytes, {
+    ...(raw.name ? { name: raw.name } : {}),
+    ...(raw.mimeType ? { mimeType: raw.mimeType } : {}),
+  });
+  const { format, sampleRate, durationMs } = found;
+  if (found.issues.length > 0 || !format || sampleRate === undefined || durationMs === undefined) {
+    throw new ValidationError(found.issues.map((i) => ({ path: PATH, code: i.code, message: `prompt audio: ${i.message}` })));
   }
-  const sampleRate = format.sampleRate;
-  const durationMs = format.duration === undefined ? undefined : Math.round(format.duration * 1000);
-  if (!format.container || sampleRate === undefined) {
-    throw issue("not_audio", "prompt audio is not a recognisable audio file (no sample rate found)");
-  }
-  // A readable header whose length cannot be measured (or is zero) carries no samples to clone from.
-  if (durationMs === undefined || durationMs <= 0 || format.numberOfSamples === 0) {
-    throw issue("empty", "prompt audio has no samples");
-  }
-  if (sampleRate < PROMPT_LIMITS.minSampleRate) {
-    throw issue("sample_rate", `prompt audio is ${sampleRate} Hz; at least ${PROMPT_LIMITS.minSampleRate} Hz is required`);
-  }
-  if (durationMs > PROMPT_LIMITS.maxDurationMs) {
-    throw issue(
-      "duration",
-      `prompt audio lasts ${(durationMs / 1000).toFixed(1)} s; at most ${PROMPT_LIMITS.maxDurationMs / 1000} s is allowed`,
-    );
-  }
-  const known = CONTAINERS[format.container];
-  const ext = known?.[1] ?? ".bin";
+  const ext = `.${format.ext}`;
   let name = raw.name ?? `prompt${ext}`;
   // A name without an extension makes the server guess; give it the detected one.
   if (!extname(name)) name += ext;
   // What the bytes are beats what the caller said they are.
-  const mimeType = known?.[0] ?? raw.mimeType ?? EXT_MIME[extname(name).toLowerCase()] ?? "application/octet-stream";
-  return { bytes: raw.bytes, name, mimeType, sampleRate, durationMs };
+  return { bytes: raw.bytes, name, mimeType: format.mimeType, sampleRate, durationMs };
 }

@@ -1,8 +1,11 @@
 /**
  * A minimal EventSource over `fetch` for @gradio/client's `stream()` hook. Unlike the client's own
- * reader it uses the injected fetch, never logs, and reports a stream that breaks or ends without
- * Gradio's `close_stream` to a callback instead of `console.error`.
+ * reader it uses the injected fetch, never logs, caps the size of one event, and reports a stream
+ * that breaks, or ends without Gradio's `close_stream` message, to a callback instead of
+ * `console.error`.
+ * Parsing is eventsource-parser's (every line ending the spec allows: LF, CRLF and a bare CR).
  */
+import { createParser } from "eventsource-parser";
 
 /** The EventSource subset @gradio/client uses (`onmessage`, `onerror`, `close`). */
 export interface SseSource {
@@ -19,8 +22,18 @@ export interface SseOptions {
   headers: Record<string, string>;
   /** Aborting it closes the stream quietly. */
   signal: AbortSignal;
+  /** Largest event (or unterminated line) buffered. @unit bytes */
+  maxEventBytes: number;
   /** Called once when the stream fails or ends while not aborted. */
   onBroken: (cause: unknown) => void;
+}
+
+function isCloseStream(data: string): boolean {
+  try {
+    return (JSON.parse(data) as { msg?: unknown }).msg === "close_stream";
+  } catch {
+    return false;
+  }
 }
 
 /** Opens `url` as a server-sent event stream; messages go to `onmessage` as they arrive. */
@@ -41,6 +54,20 @@ export function openSse(url: string, opts: SseOptions): SseSource {
       // same as above, for a synchronous throw
     }
   };
+  let parseFailure: Error | undefined;
+  // Gradio says `close_stream` when the session has nothing left to send; the end that follows is clean.
+  let closedByServer = false;
+  const parser = createParser({
+    onEvent: (ev) => {
+      if (ev.data.includes('"close_stream"')) closedByServer = isCloseStream(ev.data);
+      dispatch(ev.data);
+    },
+    // Unknown fields are allowed by the spec and ignored; only an oversized buffer is fatal.
+    onError: (err) => {
+      if (err.type === "max-buffer-size-exceeded") parseFailure = new Error(`an event of the queue stream exceeded ${opts.maxEventBytes} bytes`);
+    },
+    maxBufferSize: opts.maxEventBytes,
+  });
   void (async () => {
     try {
       const res = await opts.fetch(url, {
@@ -53,26 +80,26 @@ export function openSse(url: string, opts: SseOptions): SseSource {
       }
       src.readyState = 1;
       const decoder = new TextDecoder();
-      let buf = "";
-      let data: string[] = [];
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
+      let endsInCr = false;
+      const reader = res.body.getReader();
+      try {
         for (;;) {
-          const nl = buf.indexOf("\n");
-          if (nl < 0) break;
-          const line = buf.slice(0, nl).replace(/\r$/, "");
-          buf = buf.slice(nl + 1);
-          if (line === "") {
-            if (data.length > 0) dispatch(data.join("\n"));
-            data = [];
-          } else if (line.startsWith("data:")) {
-            data.push(line.slice(line[5] === " " ? 6 : 5));
+          const { done, value } = await reader.read();
+          if (opts.signal.aborted) break;
+          if (done) {
+            // A CR at the very end is a line ending; the parser waits to see whether LF follows.
+            if (endsInCr) parser.feed("\n");
+            break;
           }
-          // other fields (event:, id:, retry:, comments) are not used by Gradio's queue stream
+          const text = decoder.decode(value, { stream: true });
+          if (text.length > 0) endsInCr = text.endsWith("\r");
+          parser.feed(text);
+          if (parseFailure) throw parseFailure;
         }
-        if (opts.signal.aborted) break;
+      } finally {
+        await reader.cancel().catch(() => undefined);
       }
-      if (!opts.signal.aborted) throw new Error("the event stream ended before the job completed");
+      if (!opts.signal.aborted && !closedByServer) throw new Error("the event stream ended before the job completed");
     } catch (e) {
       if (!opts.signal.aborted) opts.onBroken(e);
     } finally {
