@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
-import { PLAYGROUND_DIR } from "../src/playground/index.ts";
+import type { AddressInfo } from "node:net";
+import express, { type Request, type Response } from "express";
+import { PLAYGROUND_DIR, playgroundRoutes } from "../src/playground/index.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
@@ -58,15 +60,13 @@ describe("the playground at /", () => {
 
 describe("giving way to a catch-all route", () => {
   it("when `active` says no, / and /playground/ go on to what comes after (here the 404)", async () => {
-    const express = (await import("express")).default;
-    const { playgroundRoutes } = await import("../src/playground/index.ts");
     let on = true;
     const app = express();
     app.use(playgroundRoutes({ active: () => on }));
-    app.use((_req, res) => void res.status(418).end("next"));
+    app.use((_req: Request, res: Response) => void res.status(418).end("next"));
     const server = app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
-    const url = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       expect((await fetch(url + "/")).status).toBe(200);
       on = false;
