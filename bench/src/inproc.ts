@@ -16,6 +16,7 @@ import {
   createApp,
   defaultConfig,
   DiskAudioStore,
+  WriteBehindAudioStore,
   DiskVoiceStore,
   Slots,
   type AudioStore,
@@ -111,7 +112,7 @@ export async function startInProcessGateway(
   const backend = timedBackend(inner, als);
   const voices = await DiskVoiceStore.open(join(dataDir, "voices"));
   const disk = await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes });
-  const audio: AudioStore = {
+  const timed: AudioStore = {
     stat: (id) => disk.stat(id),
     read: (id, range) => disk.read(id, range),
     close: () => disk.close(),
@@ -125,6 +126,9 @@ export async function startInProcessGateway(
       }
     },
   };
+  // As `openStores` builds it for STORE=disk: answered before the write lands (AUDIO_WRITE_BEHIND_BYTES).
+  const audio: AudioStore =
+    config.audioWriteBehindBytes > 0 ? new WriteBehindAudioStore(timed, { ttlMs: config.audioTtlMs, maxPendingBytes: config.audioWriteBehindBytes, logger: pino({ level: "warn" }) }) : timed;
   const slots = new TimedSlots({ concurrency: config.concurrency, queueSize: config.queueSize }, als);
   const app = createApp(config, { backend, voices, audio, slots, logger: pino({ level: "warn" }) });
   const traces = new Map<string, Trace>();

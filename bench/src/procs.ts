@@ -54,7 +54,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 /**
  * Starts the built gateway (`apps/gateway/dist/main.js`) with the given environment on top of
- * bench defaults: loopback, a fresh data dir, quiet logs, rate limits out of the way.
+ * bench defaults: loopback, a fresh data dir, quiet logs, rate limits out of the way, no synthesis cache.
  * @example const gw = await startGatewayProcess({ COSYVOICE_URL: standin.url, COSYVOICE_MODEL: "cosyvoice1" });
  */
 export async function startGatewayProcess(env: Record<string, string>): Promise<Served> {
@@ -72,6 +72,9 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       RATE_LIMIT_SYNTHESIZE: "1000000",
       RATE_LIMIT_UPLOAD: "1000000",
       RATE_LIMIT_READ: "1000000",
+      // Figures that repeat one request measure the backend path: the synthesis cache would answer
+      // them instead (the cache figure turns it on).
+      CACHE_MAX_BYTES: "0",
       ...env,
     },
   });

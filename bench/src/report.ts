@@ -11,6 +11,9 @@ interface Latest {
   rss_mb_baseline: number;
   passthrough_added_ms_p50?: number;
   passthrough_rps_vs_nginx_ratio?: number | null;
+  cache_hit_p50_ms: number;
+  cache_hit_rps_vs_nginx_ratio: number | null;
+  pool_scaling_ratio_2: number;
   baselines: Record<string, number | null>;
   detail: {
     gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
@@ -52,6 +55,11 @@ export function table(r: Latest): string {
       ["UI asset rps via passthrough / via nginx proxy_pass", ratio === null ? "n/a" : String(ratio), `gateway ${b["passthrough_asset_rps"]} req/s, nginx ${b["nginx_proxy_asset_rps"] ?? "n/a"} req/s`, ">= 0.8", ratio === null ? "n/a" : ok(ratio >= 0.8)],
     );
   }
+  rows.push(
+    ["Cache hit, POST /synthesize p50 (ms)", String(r.cache_hit_p50_ms), `miss ${b["cache_miss_ms"]} ms`, "<= 2", ok(r.cache_hit_p50_ms <= 2)],
+    ["Cache hits rps / nginx rps", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : String(r.cache_hit_rps_vs_nginx_ratio), `hits ${b["cache_hit_rps"]} req/s, nginx ${b["cache_nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : ok(r.cache_hit_rps_vs_nginx_ratio >= 0.5)],
+    ["Pool of two stand-ins / one (jobs/s ratio)", String(r.pool_scaling_ratio_2), `one ${b["pool_one_jobs_per_s"]} jobs/s, two ${b["pool_two_jobs_per_s"]} jobs/s`, ">= 1.8", ok(r.pool_scaling_ratio_2 >= 1.8)],
+  );
   const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");

@@ -11,6 +11,7 @@ import { firstByte } from "./figures/first-byte.ts";
 import { gatewayOverhead } from "./figures/gateway-overhead.ts";
 import { memory } from "./figures/memory.ts";
 import { passthroughFigures } from "./figures/passthrough.ts";
+import { cacheHit, poolScaling } from "./figures/ops.ts";
 import { sdkOverhead } from "./figures/sdk-overhead.ts";
 import { ROOT } from "./procs.ts";
 import { round } from "./stats.ts";
@@ -23,6 +24,25 @@ const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
   log(`[${Math.round((Date.now() - started) / 1000)} s] ${name}`);
   return fn();
 };
+
+// BENCH_ONLY=ops runs issue 12's figures alone and writes bench/results/ops.json (latest.json is left alone).
+if (process.env["BENCH_ONLY"] === "ops") {
+  const cache = await step("6. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
+  const pool = await step("7. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
+  const ops = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    quick,
+    cache_hit_p50_ms: cache.hit.p50,
+    cache_hit_rps_vs_nginx_ratio: cache.ratio === undefined ? null : round(cache.ratio, 3),
+    pool_scaling_ratio_2: pool.ratio,
+    detail: { cache, pool },
+  };
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench/results/ops.json"), `${JSON.stringify(ops, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ cache_hit_p50_ms: ops.cache_hit_p50_ms, cache_hit_rps_vs_nginx_ratio: ops.cache_hit_rps_vs_nginx_ratio, pool_scaling_ratio_2: ops.pool_scaling_ratio_2 }, null, 2)}\n`);
+  process.exit(0);
+}
 
 const sdk = await step("1. SDK vs bare @gradio/client", () => sdkOverhead(quick ? 6 : 24, log));
 const gateway = await step("2. gateway vs direct SDK at concurrency 1, 8, 32", () =>
@@ -37,6 +57,8 @@ const audio = await step("3. GET /audio/:id vs nginx", () => audioServing(quick 
 const fb = await step("4. first byte: gateway stream vs SDK first chunk", () => firstByte(quick ? 4 : 20, 300, log));
 const mem = await step("5. gateway RSS", () => memory(quick ? 1_000 : 5_000, log));
 const pt = await step("6. passthrough: /cosyvoice/config vs direct, a UI asset vs nginx proxy_pass", () => passthroughFigures(quick ? 100 : 400, quick ? 4 : 12, 32, log));
+const cache = await step("7. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
+const pool = await step("8. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -54,6 +76,9 @@ const latest = {
   rss_mb_baseline: mem.baselineMb,
   passthrough_added_ms_p50: pt.config.addedP50Ms,
   passthrough_rps_vs_nginx_ratio: pt.asset.ratio ?? null,
+  cache_hit_p50_ms: cache.hit.p50,
+  cache_hit_rps_vs_nginx_ratio: cache.ratio === undefined ? null : round(cache.ratio, 3),
+  pool_scaling_ratio_2: pool.ratio,
   // Baselines and the detail behind each.
   baselines: {
     sdk_bare_p50_ms: sdk.bare.p50,
@@ -70,8 +95,13 @@ const latest = {
     passthrough_config_p50_ms: pt.config.viaGateway.p50,
     passthrough_asset_rps: pt.asset.gatewayRps,
     nginx_proxy_asset_rps: pt.asset.nginxRps ?? null,
+    cache_miss_ms: cache.missMs,
+    cache_hit_rps: cache.hitRps,
+    cache_nginx_rps: cache.nginxRps ?? null,
+    pool_one_jobs_per_s: pool.one,
+    pool_two_jobs_per_s: pool.two,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -84,6 +114,9 @@ const latest = {
       "p50(GET /cosyvoice/config through the gateway's passthrough) - p50(GET /config on the UI), requests alternating one at a time over keep-alive connections (gateway process, built code)",
     passthrough_rps_vs_nginx_ratio:
       "a static asset of the UI through the gateway vs through nginx proxy_pass (one worker, keep-alive upstream), same stand-in, 32 connections, median of per-round ratios over alternating 1 s rounds",
+    cache_hit_p50_ms: "client latency of POST /synthesize with a seed, repeated sequentially after the first (the stand-in stopped, so every answer is a cache hit)",
+    cache_hit_rps_vs_nginx_ratio: "autocannon, 32 connections: cache-hit POST /synthesize per second over nginx serving the clip's bytes (GET)",
+    pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 2,000 ms delay before each chunk, over the same with one stand-in",
   },
   durationS: Math.round((Date.now() - started) / 1000),
 };

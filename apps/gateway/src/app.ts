@@ -2,6 +2,8 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { pinoHttp } from "pino-http";
 import type { GatewayConfig } from "./config.ts";
 import type { GatewayDeps, RouteContext } from "./context.ts";
+import { authenticate, createJwtVerifier, requireScope } from "./auth/index.ts";
+import { withCache } from "./cache/index.ts";
 import { apiKeys } from "./middleware/api-keys.ts";
 import { crossOrigin } from "./middleware/cors.ts";
 import { notFound, problemHandler } from "./middleware/problem-handler.ts";
@@ -14,7 +16,9 @@ import { healthRoutes } from "./routes/health.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
+import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
 import { BackendPool } from "./pool.ts";
+import { traceRequests, tracingEnabled, withSpans } from "./tracing/index.ts";
 import { Slots } from "./slots.ts";
 import { createSynthesisService } from "./synthesis/service.ts";
 import "./locals.ts";
@@ -42,7 +46,10 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       logger,
       ...(deps.rateLimitStore ? { store: deps.rateLimitStore(name) } : {}),
     });
-  const synthesis = createSynthesisService({
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.watchBackends(() => backend.status());
+  backend.observe({ queueWait: (b, s) => metrics.queueWait(b, s), job: (b, outcome, s) => metrics.job(b, outcome, s) });
+  const service = createSynthesisService({
     pool: backend,
     voices: deps.voices,
     audio: deps.audio,
@@ -50,6 +57,20 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     timeoutMs: config.upstreamTimeoutMs,
     ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
   });
+  // The cache wraps the service: a hit takes no slot; identical jobs in flight run once.
+  const cached = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
+  const synthesis = tracingEnabled() ? withSpans(cached) : cached;
+  const jwt =
+    config.jwt.secret !== undefined || config.jwt.jwksUrl !== undefined
+      ? createJwtVerifier({
+        ...(config.jwt.secret !== undefined ? { secret: config.jwt.secret } : {}),
+        ...(config.jwt.jwksUrl !== undefined ? { jwksUrl: config.jwt.jwksUrl } : {}),
+        ...(config.jwt.issuer !== undefined ? { issuer: config.jwt.issuer } : {}),
+        ...(config.jwt.audience !== undefined ? { audience: config.jwt.audience } : {}),
+        clockToleranceSec: config.jwt.clockSkewSec,
+      })
+    : undefined;
+  const keys = apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys });
   const ctx: RouteContext = {
     config,
     deps: {
@@ -62,7 +83,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     },
     guards: {
-      auth: apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys }),
+      auth: authenticate({ keys, keysConfigured: config.apiKeys.length + config.adminKeys.length > 0, ...(jwt ? { jwt } : {}) }),
+      scope: requireScope,
       readLimit: limit("read"),
       uploadLimit: limit("upload"),
       synthesizeLimit: limit("synthesize"),
@@ -72,9 +94,12 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
+  // Only when tracing was started: off, it costs nothing per request.
+  if (tracingEnabled()) app.use(traceRequests());
   app.use(requestId());
   // The routes file's routes come first (they log their own requests): see Passthrough.early.
   if (deps.passthrough) app.use(deps.passthrough.early);
+  app.use(httpMetrics(metrics));
   app.use(
     pinoHttp({
       logger,
@@ -82,7 +107,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       // The key and cookies never reach the log.
       redact: ["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"],
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),
   );
   app.use(function securityHeaders(_req: Request, res: Response, next: NextFunction) {
@@ -92,6 +117,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   // Before the routes' auth and rate limits: a preflight carries no key.
   app.use(crossOrigin({ origins: config.corsOrigins }));
   if (deps.passthrough && config.apiKeys.length > 0) app.use(deps.passthrough.signIn);
+  app.get("/metrics", metricsRoute(metrics));
   app.use(healthRoutes(ctx));
   app.use(capabilitiesRoutes(ctx));
   app.use(docsRoutes(ctx));
@@ -104,6 +130,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   // A catch-all route at `/` gets only what the gateway's own paths do not answer.
   if (deps.passthrough) app.use(deps.passthrough.late);
   app.use(notFound());
+  app.use(refusalMetrics(metrics));
   app.use(problemHandler({ logger }));
   return app;
 }

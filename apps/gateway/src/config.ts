@@ -106,6 +106,28 @@ export const GatewayConfigSchema = z.object({
     list.refine((l) => l.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)), "each origin is scheme://host[:port] with no path, or *").default([]),
     "Browser origins allowed to call the API from JavaScript (* for any); empty: same-origin only",
   ),
+  /** JWTs accepted beside API keys: on when `secret` or `jwksUrl` is set. */
+  jwt: z.object({
+    secret: fromEnv("JWT_SECRET", z.string().min(32, "at least 32 characters").optional(), "HS256 secret of accepted JWTs"),
+    jwksUrl: fromEnv("JWKS_URL", httpUrl.optional(), "The issuer's JSON Web Key Set (RS256, ES256 tokens)"),
+    issuer: fromEnv("JWT_ISSUER", z.string().min(1).optional(), "Required iss of every token"),
+    audience: fromEnv("JWT_AUDIENCE", z.string().min(1).optional(), "Required aud of every token"),
+    clockSkewSec: fromEnv("JWT_CLOCK_SKEW_S", int(0, 600).default(30), "Tolerated clock difference for exp and nbf (s)"),
+  }),
+  breaker: z.object({
+    failures: fromEnv("BREAKER_FAILURES", int(0, 1_000).default(5), "Consecutive box faults that open a backend's breaker; 0: no breaker"),
+    openMs: fromEnv("BREAKER_OPEN_MS", int(100, 3_600_000).default(10_000), "How long an open breaker sends a backend nothing before one probe (ms)"),
+  }),
+  cache: z.object({
+    maxBytes: fromEnv("CACHE_MAX_BYTES", int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024), "Size of the synthesis cache; 0 turns it off (bytes)"),
+    ttlMs: fromEnv("CACHE_TTL_MS", int(1_000, 365 * 86_400_000).default(86_400_000), "How long a cached clip is kept (ms)"),
+  }),
+  audioWriteBehindBytes: fromEnv(
+    "AUDIO_WRITE_BEHIND_BYTES",
+    int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    "With STORE=disk: clips answered before their write lands, served from memory until it does, at most (bytes); 0: every answer waits for its write",
+  ),
+  slotLeaseMs: fromEnv("SLOT_LEASE_MS", int(500, 600_000).default(5_000), "With STORE=redis: how long a job slot of an instance that stopped renewing it stays taken (ms)"),
 });
 
 /** Validated configuration, in the shape the code uses (inferred from {@link GatewayConfigSchema}). */
@@ -133,7 +155,7 @@ export class ConfigError extends Error {
 }
 
 /** Values never echoed in an error message (a Redis URL may carry a password). */
-const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL"]);
+const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL", "JWT_SECRET"]);
 
 function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;
@@ -173,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   const result = GatewayConfigSchema.superRefine((c, ctx) => {
     if (c.store === "redis" && c.redisUrl === undefined) ctx.addIssue({ code: "custom", path: ["redisUrl"], message: "required when STORE=redis" });
+    if (c.jwt.secret !== undefined && c.jwt.jwksUrl !== undefined) ctx.addIssue({ code: "custom", path: ["jwt", "jwksUrl"], message: "set JWT_SECRET or JWKS_URL, not both" });
   }).safeParse(input);
   if (!result.success) {
     const nameOf = (path: PropertyKey[]) => variableAt.get(path.map(String).join(".")) ?? variableAt.get(String(path[0])) ?? "(config)";

@@ -3,6 +3,9 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "./backend.ts";
 import type { GatewayConfig } from "./config.ts";
+import type { Scope } from "./auth/index.ts";
+import type { SynthesisCache } from "./cache/index.ts";
+import type { GatewayMetrics } from "./metrics/index.ts";
 import type { Passthrough } from "./passthrough/passthrough.ts";
 import type { BackendPool } from "./pool.ts";
 import type { Slots } from "./slots.ts";
@@ -34,6 +37,10 @@ export interface GatewayDeps {
   rateLimitStore?: (name: string) => Store;
   /** Aborts running jobs when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
+  /** Where `/metrics` counts (one registry per app). @default createMetrics() */
+  metrics?: GatewayMetrics;
+  /** The synthesis cache (see `openCache`); without one nothing is cached. */
+  cache?: SynthesisCache;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
 }
@@ -41,7 +48,7 @@ export interface GatewayDeps {
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "passthrough">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;
@@ -49,6 +56,8 @@ export interface RouteContext {
   };
   guards: {
     auth: RequestHandler;
+    /** Refuses (403) a token whose `scope` claim lacks this scope. */
+    scope: (scope: Scope) => RequestHandler;
     readLimit: RequestHandler;
     uploadLimit: RequestHandler;
     synthesizeLimit: RequestHandler;

@@ -8,6 +8,7 @@
 /** Stable codes of the gateway's own domain errors. */
 export type GatewayErrorCode =
   | "busy"
+  | "breaker_open"
   | "store_unavailable"
   | "voice_not_found"
   | "voice_mode_mismatch"

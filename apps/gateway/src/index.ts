@@ -35,3 +35,10 @@ export { Passthrough, type PassthroughOptions } from "./passthrough/passthrough.
 export { parseRoutesFile, RoutesFileError, type CompiledRoute, type RoutesConfig, type RouteBackend, type FileIssue, type FileNote } from "./routes-file/load.ts";
 export { watchRoutesFile, type RoutesFileWatcher, type WatchRoutesOptions } from "./routes-file/watch.ts";
 export { RoutesFileSchema, RouteSchema, routesJsonSchema, type RoutesFileInput, type RouteInput } from "./routes-file/schema.ts";
+export { WriteBehindAudioStore, type WriteBehindOptions } from "./stores/write-behind-audio-store.ts";
+export { SynthesisCache, openCache, withCache, cacheKey, type CachedClip, type SynthesisFingerprint } from "./cache/index.ts";
+export { createMetrics, type GatewayMetrics } from "./metrics/index.ts";
+export { startTracing, tracedFetch, traceLogFields, type Tracing } from "./tracing/index.ts";
+export { createJwtVerifier, type JwtVerifier, type Scope } from "./auth/index.ts";
+export { BackendBreaker, BreakerOpenError, isBoxFault } from "./breaker/index.ts";
+export { RedisSlots, type JobSlots } from "./caps/index.ts";

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.ts";
 import { RoutesFileError } from "./routes-file/load.ts";
 import { startGateway } from "./server.ts";
+import { startTracing, traceLogFields } from "./tracing/index.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -22,12 +23,21 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" } });
+  const tracingOn = Boolean(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] || process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+  // Log lines name their trace when tracing is on (the mixin reads the active span).
+  const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" }, ...(tracingOn ? { mixin: traceLogFields } : {}) });
+  let tracing;
+  try {
+    tracing = startTracing(process.env, logger);
+  } catch (err) {
+    process.stderr.write(`cosyvoice3-gateway: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const gateway = await startGateway(config, logger);
   logger.info({ docs: `${gateway.url}/docs` }, "Swagger UI");
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received");
-    gateway.stop().then(
+    gateway.stop().then(() => tracing.shutdown()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");

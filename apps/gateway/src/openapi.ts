@@ -75,14 +75,16 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 /** The problems each operation can answer with (besides 500 `internal`, which any may). */
 const OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
   // Built-in speakers come from the backend (connected on first use): its failures show here.
-  listVoices: ["unauthorized", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
-  createVoice: ["invalid_request", "unauthorized", "payload_too_large", "unsupported_media_type", "not_audio", "invalid_audio", "rate_limited", "store_unavailable"],
-  getVoice: ["invalid_request", "unauthorized", "voice_not_found", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
-  deleteVoice: ["invalid_request", "unauthorized", "voice_not_found", "voice_read_only", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  listVoices: ["unauthorized", "auth_unavailable", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  createVoice: ["invalid_request", "unauthorized", "forbidden", "auth_unavailable", "payload_too_large", "unsupported_media_type", "not_audio", "invalid_audio", "rate_limited", "store_unavailable"],
+  getVoice: ["invalid_request", "unauthorized", "auth_unavailable", "voice_not_found", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
+  deleteVoice: ["invalid_request", "unauthorized", "forbidden", "auth_unavailable", "voice_not_found", "voice_read_only", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
   synthesize: [
     "invalid_request",
     "malformed_json",
     "unauthorized",
+    "forbidden",
+    "auth_unavailable",
     "voice_not_found",
     "not_acceptable",
     "payload_too_large",
@@ -95,13 +97,14 @@ const OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
     "upstream",
     "unsupported_backend",
     "busy",
+    "breaker_open",
     "queue_full",
     "store_unavailable",
     "shutting_down",
     "deadline_exceeded",
   ],
-  getAudio: ["invalid_request", "unauthorized", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
-  headAudio: ["invalid_request", "unauthorized", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
+  getAudio: ["invalid_request", "unauthorized", "auth_unavailable", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
+  headAudio: ["invalid_request", "unauthorized", "auth_unavailable", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
   ready: ["not_ready"],
   capabilities: ["not_ready"],
 };
@@ -313,6 +316,14 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       tags: ["health"],
       summary: "At least one backend answers and is a recognised CosyVoice UI; the state of each",
       responses: { "200": json("Ready", "Ready", READY_EXAMPLE), ...problems("ready", "/readyz") },
+    },
+  });
+  b.addPath("/metrics", {
+    get: {
+      operationId: "metrics",
+      tags: ["health"],
+      summary: "Prometheus metrics: requests by route template and status, backend jobs and breakers, cache, refusals, process",
+      responses: { "200": { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
     },
   });
   b.addPath("/openapi.json", {

@@ -44,6 +44,8 @@ export type GatewayProblemCode =
   | "request_timeout"
   | "headers_too_large"
   | "unauthorized"
+  | "forbidden"
+  | "auth_unavailable"
   | "not_found"
   | "voice_not_found"
   | "audio_not_found"
@@ -58,6 +60,7 @@ export type GatewayProblemCode =
   | "range_not_satisfiable"
   | "rate_limited"
   | "busy"
+  | "breaker_open"
   | "deadline_exceeded"
   | "shutting_down"
   | "not_ready"
@@ -73,6 +76,7 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   malformed_request: { status: 400, slug: "malformed-request", title: "The HTTP request is malformed", when: "the HTTP parser refused the request before routing: a malformed request line or header, an unknown method, Content-Length together with Transfer-Encoding" },
   validation: { status: 400, slug: "invalid-request", title: "The request is invalid", when: "the SDK rejected a field before calling the backend" },
   unauthorized: { status: 401, slug: "unauthorized", title: "A valid API key is required", when: "API keys are configured and the Bearer token is missing or wrong" },
+  forbidden: { status: 403, slug: "forbidden", title: "The token does not grant this", when: "a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin" },
   not_found: { status: 404, slug: "not-found", title: "No such resource", when: "no route matches the path" },
   voice_not_found: { status: 404, slug: "voice-not-found", title: "No such voice", when: "the voice id (path or body) is unknown" },
   audio_not_found: { status: 404, slug: "audio-not-found", title: "No such audio", when: "the audio id is unknown, expired, or its stream has not finished" },
@@ -95,9 +99,11 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   upstream: { status: 502, slug: "backend-error", title: "The CosyVoice backend failed", when: "the backend failed the job with a hidden error or an unusable answer" },
   unsupported_backend: { status: 502, slug: "backend-unsupported", title: "The backend is not a recognised CosyVoice UI", when: "the URL answers but is not a known CosyVoice web UI" },
   busy: { status: 503, slug: "busy", title: "The backend is at capacity", when: "all running slots and the wait list are taken (Retry-After says when to retry)" },
+  breaker_open: { status: 503, slug: "breaker-open", title: "No backend is taking jobs right now", when: "every backend's circuit breaker is open after repeated failures (Retry-After: when one is tried again)" },
   queue_full: { status: 503, slug: "backend-queue-full", title: "The backend's queue is full", when: "the CosyVoice UI refused the job because its own queue is full" },
   not_ready: { status: 503, slug: "not-ready", title: "The backend is not ready", when: "GET /readyz: the backend does not answer or is not a recognised CosyVoice UI" },
   store_unavailable: { status: 503, slug: "store-unavailable", title: "The shared store is unavailable", when: "STORE=redis and Redis does not answer (Retry-After)" },
+  auth_unavailable: { status: 503, slug: "auth-unavailable", title: "Tokens cannot be checked right now", when: "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)" },
   shutting_down: { status: 503, slug: "shutting-down", title: "The gateway is shutting down", when: "the job was cancelled because the gateway is stopping" },
   deadline_exceeded: { status: 504, slug: "deadline-exceeded", title: "The backend did not finish in time", when: "the upstream deadline passed; the backend job was cancelled" },
   timeout: { status: 504, slug: "deadline-exceeded", title: "The backend did not finish in time", when: "the SDK's own deadline passed; the backend job was cancelled" },

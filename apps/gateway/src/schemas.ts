@@ -175,6 +175,7 @@ export const BackendStatusSchema = z
     waiting: z.number().int().nonnegative().describe("Jobs waiting for one of its slots"),
     checkedAt: z.iso.datetime().optional().describe("Its last health check"),
     error: z.string().optional().describe("While down: the problem slug of the last failure, e.g. `backend-unreachable`"),
+    breaker: z.enum(["closed", "half-open", "open"]).optional().describe("Its circuit breaker: `open` after repeated box faults (it gets no jobs), `half-open` while one probe job runs"),
   })
   .describe("One CosyVoice backend as this gateway instance sees it");
 

@@ -12,6 +12,7 @@ import type { GatewayConfig } from "./config.ts";
 import { BackendPool, backendPoolFor } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { openStores } from "./stores/open.ts";
+import { openCache } from "./cache/index.ts";
 import { Passthrough } from "./passthrough/passthrough.ts";
 import type { CompiledRoute, RoutesConfig } from "./routes-file/load.ts";
 import { watchRoutesFile, type RoutesFileWatcher } from "./routes-file/watch.ts";
@@ -110,13 +111,14 @@ export async function startGateway(
     routes?.close();
     throw err;
   }
+  const cache = await openCache(config, logger, stores.redis);
   const given = options.backend;
   const pool =
     given instanceof BackendPool
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
-        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => b.url) } : config, logger);
+        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => b.url) } : config, logger, { redis: stores.redis });
   pool.start();
   if (routes) {
     const urls = new Map(Object.entries(pool.endpoints()).map(([name, url]) => [url.replace(/\/+$/, ""), name]));
@@ -144,6 +146,7 @@ export async function startGateway(
     voices: stores.voices,
     audio: stores.audio,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
+    ...(cache ? { cache } : {}),
     ...(passthrough ? { passthrough } : {}),
     logger,
     shutdown: shutdown.signal,
@@ -162,6 +165,7 @@ export async function startGateway(
     routes?.close();
     passthrough?.close();
     await pool.close();
+    await cache?.close();
     await stores.close();
     throw err;
   }
@@ -192,6 +196,7 @@ export async function startGateway(
       routes?.close();
       passthrough?.close();
       await pool.close();
+      await cache?.close();
       await stores.close();
       logger.info("gateway stopped");
     })();

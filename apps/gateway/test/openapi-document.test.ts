@@ -27,7 +27,7 @@ describe("openapi.yaml", () => {
     const res = await gw.api("/openapi.json");
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe("3.1.0");
-    expect(Object.keys(res.json.paths)).toEqual(["/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/openapi.json", "/docs"]);
+    expect(Object.keys(res.json.paths)).toEqual(["/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
     expect(res.json.components.schemas.SynthesizeRequest.properties.text.maxLength).toBe(2000);
     expect(res.json.components.schemas.SynthesizeRequest.properties.speed).toMatchObject({ minimum: 0.5, maximum: 2 });
   });

@@ -97,6 +97,8 @@ export class ValidationError extends CosyVoiceError {
 export class UnsupportedModeError extends CosyVoiceError {
   override name = "UnsupportedModeError";
   override readonly code = "unsupported_mode" as const;
+  /** Another UI (another variant or model) may have the mode. */
+  override readonly resendable = true;
   readonly mode: string;
   readonly variant: string;
   constructor(mode: string, variant: string, reason: string, options: { cause?: unknown } = {}) {

@@ -25,7 +25,7 @@ describe("isSafeToResend", () => {
     ["a UI that is not a CosyVoice UI (found at connect)", new UnsupportedBackendError("no", {}), true],
     ["a connection lost mid-job", new ConnectionError("gone"), false],
     ["invalid input (nothing sent, but it would fail again)", new ValidationError([{ path: ["text"], code: "too_small", message: "x" }]), false],
-    ["an unsupported mode", new UnsupportedModeError("instruct", "official", "no"), false],
+    ["a mode this UI lacks (another UI may have it; nothing was queued)", new UnsupportedModeError("instruct", "official", "no"), true],
     ["a warning of the UI (it ran the job)", new UpstreamWarningError("prompt too short"), false],
     ["a hidden error of the UI", new UpstreamError("failed"), false],
     ["a deadline", new TimeoutError(1000), false],

@@ -8,7 +8,7 @@
 import { Agent, request } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "pino";
-import type { Slots } from "../slots.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 
 /** What the registry knows of one backend. */
 export type BackendHealth = "unknown" | "up" | "down";
@@ -30,7 +30,7 @@ export class PassthroughBackend {
   constructor(
     readonly url: string,
     public name: string,
-    readonly slots: Slots,
+    readonly slots: JobSlots,
   ) {
     const Ctor = url.startsWith("https:") ? HttpsAgent : Agent;
     // Keep-alive: a new TCP connection per proxied request would cost more than the proxying.
@@ -117,7 +117,7 @@ function probe(url: string, agent: Agent, timeoutMs: number): Promise<{ gradio: 
 export interface BackendRegistryOptions {
   logger: Logger;
   /** Job slots of a backend: the REST pool's when it has this URL, else new ones. */
-  slotsFor: (url: string) => Slots;
+  slotsFor: (url: string) => JobSlots;
   /** @default 10_000; 0 turns the periodic check off @unit milliseconds */
   healthCheckIntervalMs?: number;
   /** A retired backend is forgotten after this long without open requests or jobs. @default 3_600_000 @unit milliseconds */

@@ -17,6 +17,7 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import { HttpProblem } from "../problems.ts";
 import type { CompiledRoute, RoutesConfig } from "../routes-file/load.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 import { Slots } from "../slots.ts";
 import { Affinity } from "./affinity.ts";
 import { BackendRegistry, type PassthroughBackend } from "./backends.ts";
@@ -40,7 +41,7 @@ export interface PassthroughOptions {
   /** Cap of a request body unless the route sets its own. @unit bytes */
   maxUploadBytes: number;
   /** Job slots of a backend; default: new slots with `concurrency` and `queueSize`. */
-  slotsFor?: (url: string) => Slots | undefined;
+  slotsFor?: (url: string) => JobSlots | undefined;
   /** @default 2 */
   concurrency?: number;
   /** @default 2 */
@@ -95,7 +96,7 @@ export class Passthrough {
 
   constructor(private readonly opts: PassthroughOptions) {
     this.logger = opts.logger.child({ component: "passthrough" });
-    const own = new Map<string, Slots>();
+    const own = new Map<string, JobSlots>();
     this.registry = new BackendRegistry({
       logger: this.logger,
       healthCheckIntervalMs: opts.healthCheckIntervalMs ?? 10_000,

@@ -1,5 +1,5 @@
 /** A job slot on one backend, held for a whole job; it moves with the job when it fails over. */
-import type { Slots } from "../slots.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 
 /** A job slot on one backend, held for a whole request; it may move once the job fails over. */
 export interface Lease {
@@ -10,7 +10,7 @@ export interface Lease {
 }
 
 /** The pool's own lease: which member it is on, and how to move it. */
-export class PoolLease<M extends { slots: Slots; name: string }> implements Lease {
+export class PoolLease<M extends { slots: JobSlots; name: string }> implements Lease {
   private releaseSlot: (() => void) | undefined;
   constructor(
     public member: M,

@@ -1,6 +1,6 @@
 /** One backend inside the pool: its spec, its health, its cool-off, and how ranking sees it. */
 import type { Logger } from "pino";
-import type { Slots } from "../slots.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 import { Health } from "./health.ts";
 import type { RankedBox } from "./rank.ts";
 import type { PoolMember } from "./types.ts";
@@ -19,7 +19,7 @@ export class Member {
   get name(): string {
     return this.spec.name;
   }
-  get slots(): Slots {
+  get slots(): JobSlots {
     return this.spec.slots;
   }
   view(): RankedBox {
@@ -29,6 +29,7 @@ export class Member {
       state: this.health.state,
       coolUntil: this.coolUntil,
       outstanding: (running + waiting) / this.spec.slots.concurrency,
+      blocked: this.spec.breaker ? !this.spec.breaker.admits() : false,
       ...(info ? { can: { modes: info.modes, speakers: info.speakers } } : {}),
     };
   }

@@ -9,14 +9,15 @@
 import type { AudioChunk, BackendInfo, RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "../backend.ts";
-import type { Slots } from "../slots.ts";
+import { BreakerOpenError } from "../breaker/index.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 import { codeOf, decideAfterFailure, safeToResend, verdictOn } from "./failover.ts";
 import { PoolLease, type Lease } from "./lease.ts";
 import { Member } from "./member.ts";
 import { needsOf, rank, type JobNeeds } from "./rank.ts";
-import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolRequestOptions, Readiness } from "./types.ts";
+import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
-export type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolRequestOptions, Readiness } from "./types.ts";
+export type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
 type MemberLease = PoolLease<Member>;
 
@@ -38,6 +39,7 @@ export class BackendPool implements SynthesisBackend {
   private readonly now: () => number;
   /** Rotates where ties in load are broken, so an idle pool still takes turns. */
   private cursor = 0;
+  private observer: PoolObserver | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -45,6 +47,7 @@ export class BackendPool implements SynthesisBackend {
     if (opts.members.length === 0) throw new Error("a backend pool needs at least one backend");
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
+    this.observer = opts.observer;
     this.members = opts.members.map((m) => new Member(m, opts.logger, this.now));
   }
 
@@ -53,7 +56,7 @@ export class BackendPool implements SynthesisBackend {
    * backend, so one code path serves one box and many.
    * @example const pool = BackendPool.single(connectingBackend(url), new Slots({ concurrency: 2, queueSize: 2 }), logger);
    */
-  static single(backend: SynthesisBackend, slots: Slots, logger: Logger): BackendPool {
+  static single(backend: SynthesisBackend, slots: JobSlots, logger: Logger): BackendPool {
     return new BackendPool({ members: [{ name: "backend-1", backend, slots }], logger });
   }
 
@@ -74,7 +77,20 @@ export class BackendPool implements SynthesisBackend {
       ...m.slots.load,
       ...(m.health.checkedAt !== undefined ? { checkedAt: new Date(m.health.checkedAt).toISOString() } : {}),
       ...(m.health.state === "down" && m.health.error !== undefined ? { error: m.health.error } : {}),
+      ...(m.spec.breaker ? { breaker: m.spec.breaker.state } : {}),
     }));
+  }
+
+  /** Reports slot waits and jobs to `observer` from now on (the app's metrics). */
+  observe(observer: PoolObserver): void {
+    this.observer = observer;
+  }
+
+  /** The refusal when every box that might take a job has its breaker open: retry when the first is probed. */
+  private breakerOpen(): BreakerOpenError {
+    const resting = this.members.filter((m) => m.spec.breaker && !m.spec.breaker.admits());
+    const wait = Math.min(...resting.map((m) => m.spec.breaker?.retryAfterMs() ?? 1_000));
+    return new BreakerOpenError(Number.isFinite(wait) ? wait : 1_000, resting.map((m) => m.name));
   }
 
   /**
@@ -97,7 +113,7 @@ export class BackendPool implements SynthesisBackend {
   }
 
   /** The job slots of one backend, by name. */
-  slotsOf(name: string): Slots | undefined {
+  slotsOf(name: string): JobSlots | undefined {
     return this.members.find((m) => m.name === name)?.slots;
   }
 
@@ -163,10 +179,14 @@ export class BackendPool implements SynthesisBackend {
   async acquire(signal?: AbortSignal, options: AcquireOptions = {}): Promise<Lease> {
     let ranked = this.ranked(new Set(), true, options.needs);
     if (ranked.length === 0) ranked = this.ranked(new Set(), true, undefined);
+    // Every box is resting after repeated faults: a fast refusal, not a wait.
+    if (ranked.length === 0) throw this.breakerOpen();
     const up = ranked.filter((m) => m.health.state !== "down");
     const choice = (up.find((m) => m.slots.hasRoom) ?? up[0]) ?? ranked.find((m) => m.slots.hasRoom) ?? ranked[0];
     if (!choice) throw new Error("unreachable: a pool has members");
+    const waitStarted = Date.now();
     const release = await choice.slots.acquire(signal);
+    this.observer?.queueWait(choice.name, (Date.now() - waitStarted) / 1000);
     return new PoolLease(choice, release);
   }
 
@@ -207,6 +227,22 @@ export class BackendPool implements SynthesisBackend {
       for (;;) {
         const m = lease.member;
         tried.add(m);
+        const breaker = m.spec.breaker;
+        if (breaker && !breaker.admits()) {
+          // Its breaker opened while this job waited in its line: another box, or a fast refusal.
+          const next = this.ranked(tried, false, needs).find((x) => x.slots.hasRoom);
+          if (!next) throw this.breakerOpen();
+          await lease.moveTo(next, options.signal);
+          continue;
+        }
+        const ticket = breaker?.admit();
+        const started = Date.now();
+        let reported = false;
+        const report = (outcome: "ok" | "error" | "aborted") => {
+          if (reported) return;
+          reported = true;
+          this.observer?.job(m.name, outcome, (Date.now() - started) / 1000);
+        };
         let sawProgress = false;
         const callOptions: RequestOptions = {
           ...rest,
@@ -220,11 +256,15 @@ export class BackendPool implements SynthesisBackend {
             sawProgress = true;
             yield item;
           }
+          ticket?.done();
+          report("ok");
           m.health.markUp("job done");
           // What the box is, for routing the next jobs (its client knows it once connected).
           if (!m.health.info) await this.infoOf(m.name);
           return;
         } catch (err) {
+          ticket?.done(err);
+          report(options.signal?.aborted === true ? "aborted" : "error");
           const decision = decideAfterFailure({ code: codeOf(err), safeToResend: safeToResend(err), sawProgress, callerGaveUp: options.signal?.aborted === true });
           if (decision.markDown) m.health.markDown(err, decision.failOver ? "job refused" : "job failed");
           if (decision.coolDownMs > 0) m.coolUntil = this.now() + decision.coolDownMs;
@@ -232,6 +272,10 @@ export class BackendPool implements SynthesisBackend {
           if (!next) throw err;
           this.logger.warn({ from: m.name, to: next.name, code: codeOf(err) }, "job not accepted; failing over to another backend");
           await lease.moveTo(next, options.signal);
+        } finally {
+          // The consumer stopped reading (a stream left early): the box did nothing wrong.
+          ticket?.done();
+          report("aborted");
         }
       }
     } finally {
@@ -303,6 +347,8 @@ export class BackendPool implements SynthesisBackend {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
+    // Shared slots stop renewing and listening (what they still hold expires by itself).
+    await Promise.all(this.members.map((m) => m.slots.close?.().catch(() => undefined)));
   }
 
   /** The first ready backend's description, as last checked. */

@@ -25,6 +25,8 @@ export interface RankedBox {
   coolUntil: number;
   /** Jobs running and waiting per slot. */
   outstanding: number;
+  /** Its circuit breaker takes no job now (open, or its probe running): never chosen. */
+  blocked?: boolean;
   /** Its modes and speakers, once known (a box not yet seen may do anything). */
   can?: { modes: readonly Mode[]; speakers: readonly string[] } | undefined;
 }
@@ -63,7 +65,7 @@ export function rank(boxes: readonly RankedBox[], opts: RankOptions): number[] {
   const tier = (b: RankedBox) => (b.state === "down" ? 2 : b.coolUntil > opts.now ? 1 : 0);
   return boxes
     .map((b, i) => ({ b, i, turn: (i - (opts.start % n) + n) % n }))
-    .filter(({ b, i }) => !opts.exclude?.has(i) && (opts.allowDown || b.state !== "down") && canRun(b, opts.needs))
+    .filter(({ b, i }) => !opts.exclude?.has(i) && b.blocked !== true && (opts.allowDown || b.state !== "down") && canRun(b, opts.needs))
     .sort((x, y) => tier(x.b) - tier(y.b) || x.b.outstanding - y.b.outstanding || x.turn - y.turn)
     .map(({ i }) => i);
 }

@@ -2,7 +2,8 @@
 import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "../backend.ts";
-import type { Slots } from "../slots.ts";
+import type { BackendBreaker, BreakerState } from "../breaker/index.ts";
+import type { JobSlots } from "../caps/job-slots.ts";
 import type { BackendState } from "./health.ts";
 import type { Lease } from "./lease.ts";
 import type { JobNeeds } from "./rank.ts";
@@ -17,6 +18,8 @@ export interface BackendStatus {
   checkedAt?: string;
   /** The problem slug of the last failure while down, e.g. `backend-unreachable`. */
   error?: string;
+  /** Its circuit breaker, when it has one. */
+  breaker?: BreakerState;
 }
 
 /** Everything the pool knows of one backend, without a network call. */
@@ -37,8 +40,10 @@ export interface PoolMember {
   /** Shown in `/readyz` and logs, e.g. `backend-1`. */
   name: string;
   backend: SynthesisBackend;
-  /** Its job slots. */
-  slots: Slots;
+  /** Its job slots (this instance's, or held in Redis over every instance). */
+  slots: JobSlots;
+  /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
+  breaker?: BackendBreaker;
   /** Logged, never sent to clients. */
   url?: string;
 }
@@ -56,6 +61,16 @@ export interface BackendPoolOptions {
   readinessRecheckMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Told of every slot wait and job (metrics). */
+  observer?: PoolObserver;
+}
+
+/** What the pool reports as it works (the metrics listen). */
+export interface PoolObserver {
+  /** A job waited this long for a slot on `backend`. @unit seconds */
+  queueWait(backend: string, seconds: number): void;
+  /** A job attempt on `backend` ended. @unit seconds */
+  job(backend: string, outcome: "ok" | "error" | "aborted", seconds: number): void;
 }
 
 /** Per-call options of the pool: the SDK's, plus the slot the request already holds. */

@@ -86,7 +86,7 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
 
   router
     .route("/synthesize")
-    .post(ctx.guards.auth, ctx.guards.synthesizeLimit, jsonBody({ maxBytes: config.maxJsonBytes }), clientSignal(), synthesize)
+    .post(ctx.guards.auth, ctx.guards.scope("synthesize"), ctx.guards.synthesizeLimit, jsonBody({ maxBytes: config.maxJsonBytes }), clientSignal(), synthesize)
     .all(methodNotAllowed(["POST"]));
   return router;
 }

@@ -24,7 +24,7 @@ export function voicesRoutes(ctx: RouteContext): Router {
     .get(auth, readLimit, async (_req: Request, res: Response) => {
       res.json({ voices: await listVoices(callerOf(res), sources) });
     })
-    .post(auth, uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes }), async (req: Request, res: Response) => {
+    .post(auth, ctx.guards.scope("voices:write"), uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes }), async (req: Request, res: Response) => {
       const fields = { data: parseOrThrow(CreateVoiceFieldsSchema, withoutEmptyFields(req.body)) };
       const upload = res.locals.upload;
       if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio", detail: "the audio file is required" }] });
@@ -44,7 +44,7 @@ export function voicesRoutes(ctx: RouteContext): Router {
     .get(auth, readLimit, async (req: Request<{ id: string }>, res: Response) => {
       res.json(await findVoice(req.params.id, callerOf(res), sources));
     })
-    .delete(auth, uploadLimit, async (req: Request<{ id: string }>, res: Response) => {
+    .delete(auth, ctx.guards.scope("voices:write"), uploadLimit, async (req: Request<{ id: string }>, res: Response) => {
       await deleteVoice(req.params.id, callerOf(res), sources);
       res.status(204).end();
     })

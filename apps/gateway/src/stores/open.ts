@@ -5,10 +5,12 @@
  */
 import { join } from "node:path";
 import type { Store } from "express-rate-limit";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.ts";
 import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
 import { openRedisStores } from "./redis.ts";
+import { WriteBehindAudioStore } from "./write-behind-audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
 
 /** Opened stores, ready for `createApp`. */
@@ -18,6 +20,8 @@ export interface GatewayStores {
   audio: AudioStore;
   /** Shared rate-limit counters (Redis); undefined keeps them in this process. */
   rateLimitStore?: (name: string) => Store;
+  /** The Redis connection with `STORE=redis` (the cache and the shared slots use it too). */
+  redis?: Redis;
   /** Stops background work and closes connections. */
   close(): Promise<void>;
 }
@@ -38,9 +42,11 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
       logger: logger.child({ component: "redis" }),
       now,
     });
-    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, close: shared.close };
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
-  const audio = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
+  const disk = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
+  // A synthesis is answered before its clip's write lands (about a millisecond); closing waits for the writes.
+  const audio = config.audioWriteBehindBytes > 0 ? new WriteBehindAudioStore(disk, { ttlMs: config.audioTtlMs, maxPendingBytes: config.audioWriteBehindBytes, logger, now }) : disk;
   return { kind: "disk", voices, audio, close: () => audio.close() };
 }

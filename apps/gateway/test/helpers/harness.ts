@@ -10,6 +10,9 @@ import type { Server } from "node:http";
 import type { Store } from "express-rate-limit";
 import { pino, type Logger } from "pino";
 import { createApp } from "../../src/app.ts";
+import type { SynthesisCache } from "../../src/cache/index.ts";
+import type { JobSlots } from "../../src/caps/index.ts";
+import type { GatewayMetrics } from "../../src/metrics/index.ts";
 import type { SynthesisBackend } from "../../src/backend.ts";
 import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
 import type { Clock } from "../../src/context.ts";
@@ -25,7 +28,7 @@ export interface TestGateway {
   voices: VoiceStore;
   audio: AudioStore;
   /** The slots of the (first) backend. */
-  slots: Slots;
+  slots: JobSlots;
   /** The backend pool (a pool of one around a single backend). */
   pool: BackendPool;
   logLines: string[];
@@ -48,6 +51,10 @@ export async function startTestGateway(opts: {
   dataDir?: string;
   clock?: Clock;
   logger?: Logger;
+  /** The synthesis cache; without one nothing is cached. */
+  cache?: SynthesisCache;
+  /** Where `/metrics` counts. @default a registry of the app's own */
+  metrics?: GatewayMetrics;
   /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
   stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
 }): Promise<TestGateway> {
@@ -63,7 +70,7 @@ export async function startTestGateway(opts: {
   const audio =
     opts.stores?.audio ?? (await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now }));
   let pool: BackendPool;
-  let slots: Slots;
+  let slots: JobSlots;
   if (opts.backend instanceof BackendPool) {
     pool = opts.backend;
     const first = pool.status()[0]?.name ?? "";
@@ -73,7 +80,7 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}) });
+  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });

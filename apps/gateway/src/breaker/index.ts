@@ -1,0 +1,2 @@
+export { BackendBreaker, isBoxFault, type BackendBreakerOptions, type BreakerState, type BreakerTicket } from "./breaker.ts";
+export { BreakerOpenError } from "./errors.ts";

@@ -1,0 +1,2 @@
+export { RedisSlots, type RedisSlotsOptions } from "./redis-slots.ts";
+export type { JobSlots } from "./job-slots.ts";
