@@ -59,13 +59,16 @@ describe("cosyvoice3-client against the gateway", () => {
     expect(caps.instruct).toBeNull();
   });
 
-  it("health, readiness, the document and Swagger UI", async () => {
+  it("health, readiness, metrics, the document and Swagger UI", async () => {
     expect(unwrap(await api.GET("/healthz"))).toEqual({ status: "ok" });
     const ready = unwrap(await api.GET("/readyz"));
     expect(ready.backend.modes).toEqual(expect.arrayContaining(["clone", "crossLingual"]));
     expect(ready.backends[0]?.state).toBe("up");
     const doc = unwrap(await api.GET("/openapi.json"));
     expect(doc).toMatchObject({ openapi: "3.1.0" });
+    const metrics = await api.GET("/metrics", { parseAs: "text" });
+    expect(metrics.response.status).toBe(200);
+    expect(metrics.data).toMatch(/^# (HELP|TYPE) /m);
     const docs = await api.GET("/docs", { parseAs: "text" });
     expect(docs.response.status).toBe(200);
     expect(docs.data).toContain("swagger-ui");

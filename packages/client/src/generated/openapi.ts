@@ -149,6 +149,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics: requests by route template and status, backend jobs and breakers, cache, refusals, process */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -338,6 +355,11 @@ export interface components {
                 checkedAt?: string;
                 /** @description While down: the problem slug of the last failure, e.g. `backend-unreachable` */
                 error?: string;
+                /**
+                 * @description Its circuit breaker: `open` after repeated box faults (it gets no jobs), `half-open` while one probe job runs
+                 * @enum {string}
+                 */
+                breaker?: "closed" | "half-open" | "open";
             }[];
             /** @description The first ready backend: its voices and modes are the ones the gateway offers */
             backend: {
@@ -563,7 +585,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -575,10 +598,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/voices",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -715,6 +738,28 @@ export interface operations {
                 };
             };
             /**
+             * @description The token does not grant this. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:forbidden`: a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:forbidden",
+                     *       "title": "The token does not grant this",
+                     *       "status": 403,
+                     *       "detail": "A JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin",
+                     *       "instance": "/voices",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
              * @description The body is too large. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:payload-too-large`: the JSON body or the uploaded file exceeds its cap
              */
@@ -833,7 +878,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -845,10 +891,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/voices",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -1039,7 +1085,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -1051,10 +1098,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -1146,6 +1193,28 @@ export interface operations {
                      *       "title": "A valid API key is required",
                      *       "status": 401,
                      *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The token does not grant this. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:forbidden`: a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:forbidden",
+                     *       "title": "The token does not grant this",
+                     *       "status": 403,
+                     *       "detail": "A JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin",
                      *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
                      *     }
@@ -1272,7 +1341,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -1284,10 +1354,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/voices/v_REPLACE_WITH_YOUR_VOICE_ID",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -1403,6 +1473,28 @@ export interface operations {
                      *       "title": "A valid API key is required",
                      *       "status": 401,
                      *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/synthesize",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The token does not grant this. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:forbidden`: a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:forbidden",
+                     *       "title": "The token does not grant this",
+                     *       "status": 403,
+                     *       "detail": "A JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin",
                      *       "instance": "/synthesize",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
                      *     }
@@ -1598,8 +1690,10 @@ export interface operations {
                 };
             };
             /**
-             * @description The backend is at capacity. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:busy`: all running slots and the wait list are taken (Retry-After says when to retry)
+             *     - `urn:cosyvoice3-gateway:problem:breaker-open`: every backend's circuit breaker is open after repeated failures (Retry-After: when one is tried again)
              *     - `urn:cosyvoice3-gateway:problem:backend-queue-full`: the CosyVoice UI refused the job because its own queue is full
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:shutting-down`: the job was cancelled because the gateway is stopping
@@ -1613,10 +1707,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:busy",
-                     *       "title": "The backend is at capacity",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "All running slots and the wait list are taken (Retry-After says when to retry)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/synthesize",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -1862,7 +1956,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -1874,10 +1969,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -2088,7 +2183,8 @@ export interface operations {
                 };
             };
             /**
-             * @description The shared store is unavailable. Problem types:
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
              *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
              */
             503: {
@@ -2100,10 +2196,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:store-unavailable",
-                     *       "title": "The shared store is unavailable",
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
                      *       "status": 503,
-                     *       "detail": "STORE=redis and Redis does not answer (Retry-After)",
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
                      *       "instance": "/audio/a_REPLACE_WITH_YOUR_AUDIO_ID",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 1
@@ -2436,6 +2532,26 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };
