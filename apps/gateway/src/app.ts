@@ -13,6 +13,7 @@ import { audioRoutes } from "./routes/audio.ts";
 import { capabilitiesRoutes } from "./routes/capabilities.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { playgroundRoutes } from "./playground/index.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
 import { Encoders } from "./encode/encoders.ts";
@@ -128,6 +129,9 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(audioRoutes(ctx));
   // OpenAI's speech API: its own error shape, so its own 404 and error handler inside.
   app.use("/v1", openAIRoutes(ctx, { metrics }));
+  // The playground's `/` and `/playground/` give way to a passthrough route at `/` (a catch-all
+  // to the web UI), which the routes file may add or drop at any time.
+  if (config.playground) app.use(playgroundRoutes({ active: () => !deps.passthrough?.routes.some((r) => r.path === "/") }));
   // A catch-all route at `/` gets only what the gateway's own paths do not answer.
   if (deps.passthrough) app.use(deps.passthrough.late);
   app.use(notFound());

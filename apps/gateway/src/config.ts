@@ -62,6 +62,7 @@ export const GatewayConfigSchema = z.object({
   apiKeys: fromEnv("API_KEYS", keyList.default([]), "Accepted API keys; each key owns the voices and clips it makes"),
   adminKeys: fromEnv("ADMIN_KEYS", keyList.default([]), "API keys that also see, use and delete every owner's voices and clips"),
   audioRequiresKey: fromEnv("AUDIO_REQUIRES_KEY", booleanFlag.default(false), "When false, /audio/:id is readable without a key (its id is an unguessable capability)"),
+  playground: fromEnv("PLAYGROUND", booleanFlag.default(true), "Serve the playground page at / (its files under /playground/); false leaves it out"),
   rateLimit: z.object({
     windowMs: fromEnv("RATE_LIMIT_WINDOW_MS", int(1_000, 86_400_000).default(60_000), "Rate-limit window (ms)"),
     synthesize: fromEnv("RATE_LIMIT_SYNTHESIZE", int(1, 1_000_000).default(20), "Syntheses per client per window"),

@@ -24,12 +24,13 @@ export function chromiumSkipReason(): string | undefined {
 
 /**
  * Launches headless Chromium. The flags keep it off the network it would otherwise call home
- * on (this machine's network is closed), and let a muted `<audio>` play without a user gesture.
+ * on (this machine's network is closed), and let a muted `<audio>` play without a user gesture;
+ * `extraArgs` adds more (e.g. a fake microphone).
  * @example
  * const browser = await launchChromium();
  * const page = await browser.newPage();
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: run \`apt-get install chromium\` (scripts/setup.sh does as root)`);
   }
@@ -45,6 +46,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--autoplay-policy=no-user-gesture-required",
+      ...extraArgs,
     ],
   });
 }

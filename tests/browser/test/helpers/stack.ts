@@ -22,14 +22,15 @@ export interface Stack {
 }
 
 /**
- * Starts a stand-in (official UI, CosyVoice3, unless `ui` says otherwise) and a gateway in front
- * of it, rate limits lifted out of the way; `overrides` change the gateway's configuration.
+ * Starts a stand-in (official UI, CosyVoice3, unless `standinOptions` says otherwise) and a
+ * gateway in front of it, rate limits lifted out of the way; `overrides` change the gateway's
+ * configuration, `standinOptions` the stand-in's (variant, model, knobs such as `chunkDelayMs`).
  * @example
  * const stack = await startStack();
  * await fetch(`${stack.gatewayUrl}/voices`);
  */
-export async function startStack(overrides: Partial<GatewayConfig> = {}, ui: Pick<StandinOptions, "variant" | "model"> = {}): Promise<Stack> {
-  const standin = await startStandin({ variant: "official", model: "cosyvoice3", ...ui });
+export async function startStack(overrides: Partial<GatewayConfig> = {}, standinOptions: StandinOptions = {}): Promise<Stack> {
+  const standin = await startStandin({ variant: "official", model: "cosyvoice3", ...standinOptions });
   const root = mkdtempSync(join(tmpdir(), "browser-gw-"));
   try {
     const dataDir = join(root, "data");

@@ -1,0 +1,24 @@
+import { fileURLToPath } from "node:url";
+import { defineProject } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineProject({
+  // The in-process gateway and the CLI's imports from their sources, so no dist/ is needed.
+  resolve: {
+    alias: {
+      "cosyvoice3-sdk": src("../sdk/src/index.ts"),
+      "cosyvoice3-client": src("../client/src/index.ts"),
+      "cosyvoice3-gateway": src("../../apps/gateway/src/index.ts"),
+    },
+  },
+  test: {
+    name: "cli",
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+    // Each file starts stand-ins and spawns the CLI many times: 2 cores.
+    maxWorkers: 2,
+    sequence: { groupOrder: 7 },
+  },
+});

@@ -1,0 +1,23 @@
+import { fileURLToPath } from "node:url";
+import { defineProject } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineProject({
+  // Tests run against the gateway's and SDK's sources, so they never see a stale dist/.
+  resolve: {
+    alias: {
+      "cosyvoice3-sdk": src("../sdk/src/index.ts"),
+      "cosyvoice3-gateway": src("../../apps/gateway/src/index.ts"),
+    },
+  },
+  test: {
+    name: "client",
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+    maxWorkers: 2,
+    // Projects run one after another (each starts its own Python stand-ins): after the gateway's.
+    sequence: { groupOrder: 6 },
+  },
+});
