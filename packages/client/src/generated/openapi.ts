@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Synthesize speech with a voice
-         * @description Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices). Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. With `"stream": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them; the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection. `Accept` picks the answer (`application/json`: 201 with the stored clip's id and url (the clip is audio/wav); `audio/aac`: 200 with AAC (ADTS) chunks as they are generated); one that allows none of them is 406, never ignored. Which modes, languages and instruct controls work depends on the backend: see GET /capabilities.
+         * @description Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices). Without streaming: waits for the whole clip, stores it, answers 201 with its id and url. With `"stream": true` or `Accept: audio/aac`: answers 200 and sends AAC (ADTS) chunks as the model produces them (with `format`, or `Accept: audio/mpeg`, `audio/ogg`, `audio/flac`, `audio/wav`, `audio/pcm`, encoded to that format as they come); the whole clip is kept under the id in `X-Audio-Id` once the stream ends. An error after the first chunk cuts the connection. `Accept` picks the answer (`application/json`: 201 with the stored clip's id and url (the clip is audio/wav); `audio/aac`: 200 with AAC (ADTS) chunks as they are generated; `audio/mpeg`: 200 with MP3 encoded as the chunks are generated; `audio/ogg`: 200 with Ogg Opus encoded as the chunks are generated; `audio/flac`: 200 with FLAC encoded as the chunks are generated; `audio/wav`: 200 with WAV encoded as the chunks are generated; `audio/pcm`: 200 with raw s16le mono PCM (rate in X-Sample-Rate) encoded as the chunks are generated); one that allows none of them is 406, never ignored. Which modes, languages and instruct controls work depends on the backend: see GET /capabilities.
          */
         post: operations["synthesize"];
         delete?: never;
@@ -200,6 +200,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audio/speech": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Speak text (OpenAI's text-to-speech)
+         * @description Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; opus in Ogg; aac as ADTS; flac and wav with unknown length; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with a voice id (or name) from GET /v1/audio/voices, or an alias from VOICE_ALIASES.
+         */
+        post: operations["openaiCreateSpeech"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model names (any name works for speech) */
+        get: operations["openaiListModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example tts-1 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One model */
+        get: operations["openaiGetModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Speech models, as Open WebUI lists them */
+        get: operations["openaiListAudioModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/voices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's voices and the configured aliases, as Open WebUI lists them */
+        get: operations["openaiListVoices"];
+        put?: never;
+        /** Create a custom voice (OpenAI's multipart form): one of our saved voices */
+        post: operations["openaiCreateVoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -233,15 +325,20 @@ export interface components {
             seed?: number;
             /** @description Send the audio as it is generated (audio/aac, chunked) instead of a 201 with its id. `Accept: audio/aac` does the same */
             stream?: boolean;
+            /**
+             * @description Audio format: streamed, the chunks encoded as they come (`Accept: audio/mpeg` and the other types do the same); stored, the 201's url serves the clip converted (`/audio/{id}?format=`). Default: streamed aac, stored wav
+             * @enum {string}
+             */
+            format?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
         };
         SynthesisCreated: {
             /** @description Audio id (`a_` + 22 characters) */
             id: string;
-            /** @description Where to fetch it: /audio/{id} */
+            /** @description Where to fetch it: /audio/{id} (with ?format= when a format was asked for) */
             url: string;
-            /** @description audio/wav */
+            /** @description audio/wav, or the asked format's */
             mimeType: string;
-            /** @description Size of the clip, in bytes */
+            /** @description Size of the clip (in the asked format), in bytes */
             bytes: number;
             /** @description Sample rate, in hertz */
             sampleRate: number;
@@ -440,7 +537,94 @@ export interface components {
                 type: string;
                 stream: boolean;
                 description: string;
+                /**
+                 * @description The body's `format` that asks for this streamed answer
+                 * @enum {string}
+                 */
+                audioFormat?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
             }[];
+        };
+        SpeechRequest: {
+            /** @description Any model name is accepted (`tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, `cosyvoice3`...): the gateway serves the model its backend runs */
+            model?: string | null;
+            /** @description Text to speak, at most 4096 characters. Longer than the backend's limit, it is cut at sentence ends into several jobs, streamed back to back */
+            input: string;
+            /** @description A saved voice's id (`v_...`) or name, a built-in speaker (`builtin:<name>` or the bare name), an alias from VOICE_ALIASES (e.g. `alloy`), or `{ "id": ... }` */
+            voice: string | {
+                id: string;
+            };
+            /** @description Natural-language control of the delivery (CosyVoice instruct mode). Refused with 400, never ignored, where the backend or voice cannot follow it */
+            instructions?: string | null;
+            /** @description Audio format (default mp3). `opus` is Ogg Opus, `aac` is ADTS, `pcm` is 16-bit little-endian mono at the model's rate (header X-Sample-Rate) */
+            response_format?: ("mp3" | "opus" | "aac" | "flac" | "wav" | "pcm") | null;
+            /** @description Speaking speed, 0.5 to 2 (CosyVoice's range; OpenAI allows 0.25 to 4, outside ours is a 400) */
+            speed?: number | null;
+            /** @description `audio` (default): the audio bytes, chunked as they are encoded. `sse`: speech.audio.delta events (base64 of the format) and a final speech.audio.done with usage */
+            stream_format?: ("audio" | "sse") | null;
+        };
+        SpeechEvent: {
+            /** @constant */
+            type: "speech.audio.delta";
+            /** @description Base64 of the next bytes of the requested format */
+            audio: string;
+        } | {
+            /** @constant */
+            type: "speech.audio.done";
+            /** @description input_tokens: characters of input (CosyVoice has no shared text tokenizer); output_tokens: speech tokens at CosyVoice's 25 per second */
+            usage: {
+                input_tokens: number;
+                output_tokens: number;
+                total_tokens: number;
+            };
+        } | {
+            /** @constant */
+            type: "error";
+            error: {
+                message: string;
+                type: string;
+                param: string | null;
+                code: string | null;
+            };
+        };
+        ModelList: {
+            /** @constant */
+            object: "list";
+            data: {
+                id: string;
+                /** @constant */
+                object: "model";
+                created: number;
+                owned_by: string;
+            }[];
+        };
+        AudioModelList: {
+            models: {
+                id: string;
+                name?: string;
+            }[];
+        };
+        AudioVoiceList: {
+            voices: {
+                id: string;
+                name: string;
+            }[];
+        };
+        AudioVoice: {
+            /** @constant */
+            object: "audio.voice";
+            /** @description A saved voice id (`v_...`), usable as `voice` here and on our REST API */
+            id: string;
+            name: string;
+            /** @description Unix seconds */
+            created_at: number;
+        };
+        OpenAIError: {
+            error: {
+                message: string;
+                type: string;
+                param: string | null;
+                code: string | null;
+            };
         };
     };
     responses: never;
@@ -1741,24 +1925,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 200: streamed audio (AAC in ADTS frames, chunked), for `Accept: audio/aac` or `"stream": true` */
+            /** @description 200: streamed audio, chunked as it is generated, for `Accept: audio/aac` or `"stream": true`: AAC in ADTS frames as the backend made them, or (with `format` or another audio `Accept`) those encoded as they come */
             "2XX": {
                 headers: {
-                    /** @description Id of the whole clip, fetchable at /audio/{id} once the stream ends */
+                    /** @description Id of the whole clip (the backend's AAC), fetchable at /audio/{id} once the stream ends */
                     "X-Audio-Id"?: string;
-                    /** @description /audio/{id} */
+                    /** @description /audio/{id}, with ?format= for another format */
                     "Content-Location"?: string;
+                    /** @description Sample rate of an encoded stream (for pcm, the only place it is said) */
+                    "X-Sample-Rate"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "audio/aac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/wav": string;
+                    "audio/pcm": string;
                 };
             };
         };
     };
     getAudio: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The clip in another format (mp3, Ogg opus, ADTS aac, flac, wav, raw s16le pcm), converted on the first request and kept beside the clip */
+                format?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
+            };
             header?: never;
             path: {
                 /**
@@ -1787,6 +1981,10 @@ export interface operations {
                 content: {
                     "audio/wav": string;
                     "audio/aac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/pcm": string;
                 };
             };
             /** @description The requested byte range */
@@ -1807,6 +2005,10 @@ export interface operations {
                 content: {
                     "audio/wav": string;
                     "audio/aac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/pcm": string;
                 };
             };
             /** @description Not modified (If-None-Match matched the ETag) */
@@ -1985,7 +2187,10 @@ export interface operations {
     };
     headAudio: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The clip in another format (mp3, Ogg opus, ADTS aac, flac, wav, raw s16le pcm), converted on the first request and kept beside the clip */
+                format?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
+            };
             header?: never;
             path: {
                 /**
@@ -2014,6 +2219,10 @@ export interface operations {
                 content: {
                     "audio/wav": string;
                     "audio/aac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/pcm": string;
                 };
             };
             /** @description The requested byte range */
@@ -2034,6 +2243,10 @@ export interface operations {
                 content: {
                     "audio/wav": string;
                     "audio/aac": string;
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/flac": string;
+                    "audio/pcm": string;
                 };
             };
             /** @description Not modified (If-None-Match matched the ETag) */
@@ -2361,7 +2574,38 @@ export interface operations {
                      *         {
                      *           "type": "audio/aac",
                      *           "stream": true,
+                     *           "audioFormat": "aac",
                      *           "description": "200 with AAC (ADTS) chunks as they are generated"
+                     *         },
+                     *         {
+                     *           "type": "audio/mpeg",
+                     *           "stream": true,
+                     *           "audioFormat": "mp3",
+                     *           "description": "200 with MP3 encoded as the chunks are generated"
+                     *         },
+                     *         {
+                     *           "type": "audio/ogg",
+                     *           "stream": true,
+                     *           "audioFormat": "opus",
+                     *           "description": "200 with Ogg Opus encoded as the chunks are generated"
+                     *         },
+                     *         {
+                     *           "type": "audio/flac",
+                     *           "stream": true,
+                     *           "audioFormat": "flac",
+                     *           "description": "200 with FLAC encoded as the chunks are generated"
+                     *         },
+                     *         {
+                     *           "type": "audio/wav",
+                     *           "stream": true,
+                     *           "audioFormat": "wav",
+                     *           "description": "200 with WAV encoded as the chunks are generated"
+                     *         },
+                     *         {
+                     *           "type": "audio/pcm",
+                     *           "stream": true,
+                     *           "audioFormat": "pcm",
+                     *           "description": "200 with raw s16le mono PCM (rate in X-Sample-Rate) encoded as the chunks are generated"
                      *         }
                      *       ]
                      *     }
@@ -2602,6 +2846,466 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    openaiCreateSpeech: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpeechRequest"];
+            };
+        };
+        responses: {
+            /** @description The audio, or with `stream_format: "sse"` a text/event-stream of SpeechEvent (`data: {...}` lines) */
+            200: {
+                headers: {
+                    /** @description Sample rate of the audio (for pcm, the only place it is said) */
+                    "X-Sample-Rate"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/ogg": string;
+                    "audio/aac": string;
+                    "audio/flac": string;
+                    "audio/wav": string;
+                    "audio/pcm": string;
+                    "text/event-stream": components["schemas"]["SpeechEvent"];
+                };
+            };
+            /** @description Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The body or the uploaded file is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The CosyVoice backend failed or is unreachable; `x-should-retry: false` when the job may have run */
+            502: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Every job slot or encoder is taken, or the backend is not ready (Retry-After; `x-should-retry: true`: nothing ran) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The backend did not finish in time; the job was cancelled (`x-should-retry: false`) */
+            504: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAI's model list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiGetModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example tts-1 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description No such path or model (NotFoundError) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiListAudioModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{models: [{id}]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioModelList"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiListVoices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{voices: [{id, name}]}`: built-in speakers, saved voices, then aliases (VOICE_ALIASES) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioVoiceList"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The CosyVoice backend failed or is unreachable; `x-should-retry: false` when the job may have run */
+            502: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiCreateVoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ann",
+                 *       "consent": "cons_1234",
+                 *       "prompt_text": "I like long walks."
+                 *     }
+                 */
+                "multipart/form-data": {
+                    name: string;
+                    consent: string;
+                    /** @description Our extension: the transcript of audio_sample, which makes the voice usable for 3-second cloning (without it, cross-lingual and instruct only) */
+                    prompt_text?: string | null;
+                    /** @description The voice's recording (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most 10485760 bytes */
+                    audio_sample: Blob;
+                };
+            };
+        };
+        responses: {
+            /** @description The saved voice; its id works as `voice` here and on /synthesize */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioVoice"];
+                };
+            };
+            /** @description Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The body or the uploaded file is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
             };
         };
     };
