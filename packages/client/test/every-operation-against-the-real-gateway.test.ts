@@ -127,6 +127,27 @@ describe("cosyvoice3-client against the gateway", () => {
     expect(s.url).toBe(`/audio/${s.audioId}`);
   });
 
+  it("the OpenAI routes under /v1: models, voices, speech and a custom voice", async () => {
+    const models = unwrap(await api.GET("/v1/models"));
+    const first = models.data[0];
+    expect(first).toBeDefined();
+    const model = unwrap(await api.GET("/v1/models/{id}", { params: { path: { id: first!.id } } }));
+    expect((model as { id?: string }).id).toBe(first!.id);
+    const audioModels = unwrap(await api.GET("/v1/audio/models"));
+    expect(audioModels.models.length).toBeGreaterThan(0);
+    const { voices } = unwrap(await api.GET("/v1/audio/voices"));
+    expect(voices.map((v) => v.id)).toContain(saved.id);
+    const speech = await api.POST("/v1/audio/speech", { body: { model: "tts-1", input: "Good evening.", voice: saved.id, response_format: "wav" }, parseAs: "arrayBuffer" });
+    expect(speech.response.status).toBe(200);
+    expect(Buffer.from(speech.data as unknown as ArrayBuffer).subarray(0, 4).toString("ascii")).toBe("RIFF");
+    const form = new FormData();
+    form.append("name", "OpenAI Di");
+    form.append("consent", "yes");
+    form.append("audio_sample", new Blob([wav()], { type: "audio/wav" }), "di.wav");
+    const created = await api.POST("/v1/audio/voices", { body: form as never, bodySerializer: (b: unknown) => b as FormData });
+    expect(created.response.status).toBeLessThan(300);
+  });
+
   describe("errors are typed", () => {
     it("a problem body is the typed `error` of the result (401 without a key)", async () => {
       const open = createClient({ baseUrl: stack.gatewayUrl });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const README = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+const TSX = join(ROOT, "packages/sdk/node_modules/.bin/tsx");
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 
 /** The ```ts blocks of a README section, in order. */

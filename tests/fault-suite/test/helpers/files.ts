@@ -34,6 +34,9 @@ const ALLOWED_IN_DATA = [
   /^voices\/audio\/v_[A-Za-z0-9_-]{22}\.[a-z0-9]{2,4}$/,
   /^audio$/,
   /^audio\/a_[A-Za-z0-9_-]{22}\.(audio|json)$/,
+  // The synthesis cache's own audio store (CACHE_MAX_BYTES > 0).
+  /^cache$/,
+  /^cache\/[A-Za-z0-9_-]+\.(audio|json)$/,
 ];
 
 /**

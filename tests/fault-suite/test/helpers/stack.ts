@@ -55,6 +55,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     rateLimit: { windowMs: 60_000, synthesize: 1_000_000, upload: 1_000_000, read: 1_000_000 },
     shutdownGraceMs: 2_000,
     logLevel: "debug",
+    // The playground answers GET / (and a URL whose %2e%2e segments a client resolves to /); the
+    // traversal cases expect the API's own 404 there.
+    playground: false,
     ...opts.config,
   });
   const logLines: string[] = [];
