@@ -118,6 +118,41 @@ export function ensureNginx(log: (s: string) => void): string | undefined {
 }
 
 /**
+ * Writes `dir/nginx.conf` (one worker in the foreground, access log off, every temp path inside
+ * `dir`, the given `http` directives and `server` block), starts nginx on it and waits until
+ * `probePath` answers on the returned port.
+ */
+async function runNginx(bin: string, dir: string, http: (port: number) => string, probePath: string): Promise<Served> {
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${http(port)}
+}
+`,
+  );
+  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}${probePath}`, child, () => out + readSafe(join(dir, "error.log")));
+  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
+}
+
+/**
  * Runs nginx with one worker, access log off, serving `bytes` at `/audio/<name>` from a temp dir
  * (sendfile on: what a production nginx serving static audio does).
  * @example const ng = await startNginx("/usr/sbin/nginx", "a_x", wav, "audio/wav");
@@ -130,39 +165,18 @@ export async function startNginx(bin: string, name: string, bytes: Uint8Array, m
   // The worker runs as an unprivileged user when started by root: let it read the file.
   for (const p of [dir, www, join(www, "audio")]) chmodSync(p, 0o755);
   chmodSync(join(www, "audio", name), 0o644);
-  const port = await freePort();
-  const conf = join(dir, "nginx.conf");
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
+  return runNginx(
+    bin,
+    dir,
+    (port) => `  sendfile on;
   tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
   server {
     listen 127.0.0.1:${port};
     root ${www};
     location /audio/ { default_type ${mimeType}; }
-  }
-}
-`,
+  }`,
+    `/audio/${name}`,
   );
-  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/audio/${name}`, child, () => out + readSafe(join(dir, "error.log")));
-  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
 }
 
 function readSafe(file: string): string {
@@ -182,25 +196,11 @@ function readSafe(file: string): string {
 export async function startNginxProxy(bin: string, prefix: string, upstream: string): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), "bench-nginx-proxy-"));
   chmodSync(dir, 0o755);
-  const port = await freePort();
-  const conf = join(dir, "nginx.conf");
   const up = new URL(upstream);
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream backend { server ${up.host}; keepalive 64; }
+  return runNginx(
+    bin,
+    dir,
+    (port) => `  upstream backend { server ${up.host}; keepalive 64; }
   server {
     listen 127.0.0.1:${port};
     location ${prefix} {
@@ -212,14 +212,7 @@ http {
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_buffering off;
     }
-  }
-}
-`,
+  }`,
+    `${prefix}config`,
   );
-  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}${prefix}config`, child, () => out + readSafe(join(dir, "error.log")));
-  return { url, pid: child.pid!, process: child, rssMb: () => rssMb(child.pid!), stop: stopper(child) };
 }

@@ -1,7 +1,7 @@
 /**
  * The real stand-in web UI (a Gradio server) and the real gateway in this process through its
- * published `startGateway`, on a free loopback port with a private data directory (as the
- * browser tests' helper does; the few lines are copied rather than imported across packages).
+ * published `startGateway`, on a free loopback port with a private data directory. The CLI's
+ * tests use it too (packages/cli/test/helpers/stack.ts re-exports it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ export interface Stack {
 /** A stand-in with the given knobs and a gateway in front of it; rate limits lifted. */
 export async function startStack(standinOptions: StandinOptions = {}, overrides: Partial<GatewayConfig> = {}): Promise<Stack> {
   const standin = await startStandin({ variant: "official", model: "cosyvoice3", ...standinOptions });
-  const dataDir = mkdtempSync(join(tmpdir(), "client-gw-"));
+  const dataDir = mkdtempSync(join(tmpdir(), "stack-gw-"));
   try {
     const config = defaultConfig({
       port: 0,
