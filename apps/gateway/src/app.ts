@@ -9,6 +9,7 @@ import { crossOrigin } from "./middleware/cors.ts";
 import { notFound, problemHandler } from "./middleware/problem-handler.ts";
 import { rateLimitFor } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { httpLogSerializers } from "./platform/logging.ts";
 import { audioRoutes } from "./routes/audio.ts";
 import { capabilitiesRoutes } from "./routes/capabilities.ts";
 import { docsRoutes } from "./routes/docs.ts";
@@ -107,8 +108,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     pinoHttp({
       logger,
       genReqId: (_req, res) => (res as Response).locals.requestId,
-      // The key and cookies never reach the log.
-      redact: ["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"],
+      // Keys, cookies and key-like query values never reach the log (platform/logging.ts).
+      serializers: httpLogSerializers,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),
