@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { createLogger, resolveLogFormat, scrubUrl } from "../src/platform/logging.ts";
 import { startGateway, type RunningGateway } from "../src/server.ts";
 import { startEchoBackend, tempRoot, type EchoBackend } from "./helpers/passthrough.ts";
