@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, handle_file } from "@gradio/client";
 import { readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { ends, sendForm, sha256 } from "./http-helpers.ts";
 
 const TEXT = "The quick brown fox jumps over the lazy dog. It was not amused at all.";
 const SYSTEM = "You are a helpful assistant. ";
@@ -153,5 +154,42 @@ describe("instructions through the cv3-en UI's Instruct mode", () => {
     // And the `applied` event is written as the model starts speaking, beside the call.
     const events = readRecord(h.record).filter((e) => e.event === "applied");
     expect(events.length).toBe(heard.size);
+  });
+});
+
+// The API servers hand the model the same instruction and send raw int16 PCM (no per-chunk
+// normalisation): volume is heard as amplitude there, and `end.applied` says what was applied.
+describe("instructions through the FastAPI server (raw PCM)", () => {
+  let h: StandinHandle;
+  const prompt = () => ({ prompt_wav: { data: synthWav({ sampleRate: 16_000, seconds: 2, f0: 120 }), name: "prompt.wav", type: "audio/wav" } });
+  beforeAll(async () => {
+    h = await startStandin({ serve: "fastapi", model: "cosyvoice3" });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /** RMS and duration of the PCM answer, and the call's `end` event. */
+  async function say(instruct: string) {
+    const r = await sendForm(`${h.url}/inference_instruct2`, { tts_text: TEXT, instruct_text: instruct }, prompt());
+    expect(r.status).toBe(200);
+    const pcm = new Int16Array(r.body.buffer, r.body.byteOffset, r.body.length >> 1);
+    let sum = 0;
+    for (const v of pcm) sum += (v / 32768) ** 2;
+    const end = ends(h.record).at(-1)!;
+    expect(end["pcm_sha256"]).toBe(sha256(r.body));
+    return { rms: Math.sqrt(sum / pcm.length), seconds: pcm.length / 24_000, applied: end["applied"] as Heard["applied"] & { fail_at_chunk: unknown } };
+  }
+
+  it("loud is louder and soft quieter than no control; slow is longer; end.applied names them beside the server's own", async () => {
+    const plain = await say(`${SYSTEM}Say it like a pirate.${END}`);
+    const loud = await say(TYPED.loud);
+    const soft = await say(TYPED.soft);
+    const slow = await say(TYPED.slow);
+    expect(loud.rms).toBeGreaterThan(plain.rms * 1.3);
+    expect(soft.rms).toBeLessThan(plain.rms * 0.6);
+    expect(slow.seconds).toBeGreaterThan(plain.seconds * 1.3);
+    expect(loud.applied).toMatchObject({ controls: { volume: "loud" }, espeak: { amplitude: 190 }, fail_at_chunk: null });
+    expect(plain.applied).toMatchObject({ controls: {}, unrecognised: "Say it like a pirate." });
   });
 });
