@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
@@ -33,7 +33,7 @@ describe("the READMEs' example prompts", () => {
   });
 
   it.each(prompts)("$file: espeak-ng -w $wav speaks 3 to 10 s (ffprobe)", ({ wav, text }) => {
-    const file = join(dir, wav);
+    const file = join(dir, basename(wav));
     execFileSync("espeak-ng", ["-w", file, text]);
     const seconds = Number(execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file], { encoding: "utf8" }).trim());
     expect(seconds).toBeGreaterThanOrEqual(3);
@@ -42,7 +42,9 @@ describe("the READMEs' example prompts", () => {
 
   it.each(prompts)("$file: the voice saved from $wav is saved with what it says", ({ file, text }) => {
     const readme = readFileSync(join(ROOT, file), "utf8");
-    // curl's `-F "promptText=..."` or the CLI's `--prompt-text "..."`
-    expect(readme.includes(`promptText=${text}"`) || readme.includes(`--prompt-text "${text}"`)).toBe(true);
+    // curl's `-F "promptText=..."`, the CLI's `--prompt-text "..."`, a CosyVoice3 prompt_text after
+    // its prefix, or vLLM's `ref_text`
+    const forms = [`promptText=${text}"`, `--prompt-text "${text}"`, `<|endofprompt|>${text}'`, `"ref_text": "${text}"`];
+    expect(forms.some((f) => readme.includes(f))).toBe(true);
   });
 });
