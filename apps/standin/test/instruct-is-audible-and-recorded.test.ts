@@ -67,7 +67,11 @@ describe("instructions through the cv3-en UI's Instruct mode", () => {
   const heard = new Map<string, Heard>();
   const prompt = synthWav({ sampleRate: 24_000, seconds: 3, f0: 140 });
 
-  /** One Instruct job with the same text, prompt and seed; what a client hears and the record. */
+  /**
+   * One Instruct job with the same text, prompt and seed; what a client hears and the record.
+   * One at a time: the UI seeds numpy's global generator per job, so jobs side by side would
+   * not be repeatable (and gradio 5.4 cut a concurrent playlist-file short here).
+   */
   async function say(key: string, instruct: string, mode = "Instruct"): Promise<Heard> {
     const file = handle_file(new File([new Uint8Array(prompt)], "voice.wav", { type: "audio/wav" }));
     // One session per job: gradio 5.4 can hand a session another of its jobs' streams.
