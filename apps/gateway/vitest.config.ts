@@ -6,6 +6,10 @@ export default defineProject({
   resolve: { alias: { "cosyvoice3-sdk": fileURLToPath(new URL("../../packages/sdk/src/index.ts", import.meta.url)) } },
   test: {
     name: "gateway",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../../packages/testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../../packages/testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 90_000,

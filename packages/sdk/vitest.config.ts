@@ -3,6 +3,10 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   test: {
     name: "sdk",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 90_000,

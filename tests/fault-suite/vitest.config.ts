@@ -13,6 +13,10 @@ export default defineProject({
   },
   test: {
     name: "faults",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../../packages/testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../../packages/testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 90_000,
