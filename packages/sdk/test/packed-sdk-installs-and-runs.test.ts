@@ -54,7 +54,8 @@ let tarball: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "packed-sdk-"));
   [cv3en, official] = await Promise.all([startStandin({ variant: "cv3-en", model: "cosyvoice3" }), startStandin({ variant: "official", model: "cosyvoice1" })]);
-  const out = execFileSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-sdk", "pack", "--pack-destination", work], { encoding: "utf8" });
+  // As the README says, with npm only: the root script sets up, then pnpm packs (building first when stale).
+  const out = execFileSync("npm", ["run", "-s", "pack:sdk", "--", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   tarball = out.trim().split("\n").filter((l) => l.endsWith(".tgz")).pop() ?? "";
 }, 180_000);
 
