@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, fetch, setTimeout, AbortSignal */
+/* global process, console, fetch, setTimeout, clearTimeout, AbortSignal */
 // Runs every shell block of every README as written, and fails on a block it neither runs nor
 // was told why not to. Part of `npm test` (scripts/test-all.mjs). A block says how it runs by its
 // first line or by an HTML comment on the line before its fence:
@@ -25,7 +25,7 @@
 //
 //   node scripts/check-readme-examples.mjs [--no-build] [--only README.md]
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,7 +76,15 @@ function staticProblems() {
   const problems = [];
   for (const file of readmes) {
     const text = readFileSync(join(ROOT, file), "utf8");
+    // deploy/README.md describes the images' build steps, where pnpm is installed: only its
+    // shell blocks count there.
+    const inBlock = new Set();
+    for (const m of text.matchAll(/^```(?:sh|bash|shell)\n([\s\S]*?)^```/gm)) {
+      const first = text.slice(0, m.index).split("\n").length;
+      for (let k = 0; k < (m[1] ?? "").split("\n").length; k++) inBlock.add(first + k);
+    }
     text.split("\n").forEach((l, i) => {
+      if (file === "deploy/README.md" && !inBlock.has(i)) return;
       // A command line, a table cell or inline code that starts with pnpm (not the wrapper, not the word).
       if (/(^|`|\|\s*|&&\s*|;\s*)pnpm\s+(-[a-z]\s+)?[a-z][\w:-]*/.test(l) && !/with-pnpm\.sh/.test(l.slice(0, l.search(/pnpm\s/) + 1))) {
         problems.push(`${file}:${i + 1}: a pnpm command (a fresh machine has only npm; use an npm run script): ${l.trim().slice(0, 120)}`);
@@ -234,8 +242,8 @@ for (const [flags, list] of groups) {
     const expected = expectations(script);
     const stderr = run.stderr.replace(/@@status \d{3}\n/g, "");
     if (run.status !== 0) fail(`the blocks' shell exited ${run.status ?? run.signal}: ${stderr.slice(-3000)}`);
-    else console.log(`  ok   ${script.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length} line(s) ran, the shell exited 0`);
     else if (statuses.length !== expected.length) fail(`ran ${statuses.length} curl(s), the blocks have ${expected.length}\n${stderr.slice(-3000)}`);
+    else console.log(`  ok   ${script.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length} line(s) ran, the shell exited 0`);
     expected.forEach((e, i) => {
       const got = statuses[i];
       const ok = got !== undefined && (e.expected === undefined ? got >= 200 && got < 300 : got === e.expected);
@@ -256,15 +264,28 @@ if (starts.length > 0) {
   console.log(`\n== servers (${starts.map((b) => `${b.file}:${b.line}`).join(", ")})`);
   const uiPort = String(await freePort());
   const ui = background(`bash scripts/standin.sh --variant cv3-en --model cosyvoice3 --port ${uiPort} --quiet`, baseEnv, ROOT);
+  const extra = [];
   let redis;
   try {
     if (!(await waitFor(`http://127.0.0.1:${uiPort}/config`, 120_000, ui.alive))) throw new Error(`the stand-in did not start:\n${ui.log()}`);
     const redisPort = String(await freePort());
+    const boxes = new Map();
+    const extraBox = async () => {
+      const port = String(await freePort());
+      const box = background(`bash scripts/standin.sh --variant cv3-en --model cosyvoice3 --port ${port} --quiet`, baseEnv, ROOT);
+      extra.push(box);
+      if (!(await waitFor(`http://127.0.0.1:${port}/config`, 120_000, box.alive))) throw new Error(`a stand-in did not start:\n${box.log()}`);
+      return port;
+    };
     for (const b of starts) {
       const commands = b.body.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
       for (const raw of commands) {
+        // Each host the example names is a box of its own (a gateway refuses a URL listed twice).
+        for (const h of new Set([...raw.matchAll(/http:\/\/(gpu-box|gpu-\d+):\d+/g)].map((m) => m[1]))) {
+          if (!boxes.has(h)) boxes.set(h, boxes.size === 0 ? uiPort : await extraBox());
+        }
         const line = withPorts(raw)
-          .replace(/http:\/\/(gpu-box|gpu-\d+):\d+/g, `http://127.0.0.1:${uiPort}`)
+          .replace(/http:\/\/(gpu-box|gpu-\d+):\d+/g, (_, h) => `http://127.0.0.1:${boxes.get(h)}`)
           .replace(/redis:\/\/cache:6379/g, `redis://127.0.0.1:${redisPort}`)
           .replace(/\s+#.*$/, "");
         if (/redis:\/\/127/.test(line) && !redis) {
@@ -284,7 +305,7 @@ if (starts.length > 0) {
   } catch (err) {
     fail(err.message);
   } finally {
-    await ui.stop();
+    await Promise.all([ui.stop(), ...extra.map((b) => b.stop())]);
     await redis?.stop();
   }
 }

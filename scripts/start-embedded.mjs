@@ -27,7 +27,7 @@ const HELP = `npm start -- [flags]   (or: node scripts/start-embedded.mjs [flags
   --standin-port N            the stand-in's port (env STANDIN_PORT; default 7860)
   --relaxed-limits            lift the rate limits for local development (env RELAXED_LIMITS=1)
   --json-logs                 the gateway's raw JSON log lines instead of one line per request
-  --no-build                  skip building the SDK and the gateway
+  --no-build                  skip building the SDK and the gateway (built only when a source changed)
   -h, --help                  this text
 
 Data (saved voices, audio) lives in .data/gateway (env DATA_DIR), as for the gateway alone.`;
@@ -86,9 +86,9 @@ if (await answers(`${STANDIN_URL}/config`)) fail(`port ${args["standin-port"]} i
 if (await answers(`${GATEWAY_URL}/healthz`)) fail(`port ${args.port} is already serving something; stop it first or pass --port`);
 
 if (args.build && !args["no-build"]) {
-  console.log("start: building the SDK and the gateway ...");
-  // Its output is shown only when it fails.
-  const build = spawnSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-gateway...", "run", "build"], {
+  // Only when a source is newer than its build (scripts/build-if-stale.mjs); its output is shown
+  // only when it fails.
+  const build = spawnSync(process.execPath, [join(ROOT, "scripts/build-if-stale.mjs"), "cosyvoice3-gateway...", "packages/sdk", "apps/gateway"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",

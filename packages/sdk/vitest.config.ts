@@ -10,8 +10,10 @@ export default defineProject({
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 90_000,
-    // Projects run one after another (each starts its own Python stand-ins): 2 cores.
-    maxWorkers: 2,
-    sequence: { groupOrder: 2 },
+    // One group for every project but the browser's: files of all projects share three workers, so
+    // no project waits for another's slowest file. The tests mostly wait (stand-in delays,
+    // ffmpeg, sockets); each stand-in comes from the run's fork server (standin-zygote.ts).
+    maxWorkers: 3,
+    sequence: { groupOrder: 1 },
   },
 });

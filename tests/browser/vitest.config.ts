@@ -22,7 +22,7 @@ export default defineProject({
     hookTimeout: 90_000,
     // Each file starts a stand-in (Python) and a Chromium: one file at a time on a 2-core box.
     maxWorkers: 1,
-    // Projects run one after another; this one comes after the fault suite.
-    sequence: { groupOrder: 5 },
+    // After every other project (group 1): Chromium takes a core of its own.
+    sequence: { groupOrder: 2 },
   },
 });

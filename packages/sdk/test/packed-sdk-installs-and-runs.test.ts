@@ -80,7 +80,7 @@ describe("the packed cosyvoice3-sdk", () => {
     execFileSync("mkdir", ["-p", app]);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "my-app", private: true, type: "module" }));
     // A TypeScript app on Node has Node's types; the SDK brings its own.
-    run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball, "@types/node@20"], { cwd: app, timeout: 170_000 });
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, "@types/node@20"], { cwd: app, timeout: 170_000 });
     expect(JSON.parse(readFileSync(join(app, "node_modules/cosyvoice3-sdk/package.json"), "utf8")).name).toBe("cosyvoice3-sdk");
 
     for (const name of ["prompt.wav", "chinese-speaker.wav"]) writeFileSync(join(app, name), synthWav({ sampleRate: 24_000, seconds: 3 }));

@@ -18,7 +18,9 @@ process.on("warning", (w: Error) => {
   stray.push(`process warning: ${w.name}: ${w.message}`);
 });
 for (const level of LEVELS) {
+  // eslint-disable-next-line no-console -- wrapping the console is this file's job
   const original = console[level].bind(console);
+  // eslint-disable-next-line no-console -- wrapping the console is this file's job
   console[level] = (...args: unknown[]) => {
     stray.push(`console.${level}: ${format(...args).slice(0, 2_000)}`);
     original(...args);
