@@ -143,7 +143,9 @@ function background(command, env, cwd) {
   let log = "";
   child.stdout.on("data", (b) => (log = (log + b).slice(-20_000)));
   child.stderr.on("data", (b) => (log = (log + b).slice(-20_000)));
+  running.add(child.pid);
   const exited = new Promise((r) => child.once("exit", r));
+  void exited.then(() => running.delete(child.pid));
   return {
     log: () => log,
     alive: () => child.exitCode === null && child.signalCode === null,
@@ -171,6 +173,21 @@ const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8"
 if (!realCurl) {
   console.error("check-readme-examples: curl is not installed");
   process.exit(2);
+}
+
+// Servers still running when the check is interrupted (Ctrl-C, a CI timeout) are stopped.
+const running = new Set();
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    process.exit(130);
+  });
 }
 
 let failures = 0;
@@ -213,7 +230,8 @@ async function npmStart(flags) {
   const argv = ["npm", "start", "--", ...(flags ? flags.split(/\s+/) : []), "--port", GW_PORT, "--standin-port", UI_PORT];
   if (opts["no-build"] || npmStart.built) argv.push("--no-build");
   npmStart.built = true;
-  const server = background(argv.join(" "), baseEnv, ROOT);
+  // A fresh user's data folder: no voices left from an earlier run (the examples clone by name).
+  const server = background(argv.join(" "), { ...baseEnv, DATA_DIR: mkdtempSync(join(scratch, "readme-data-")) }, ROOT);
   if (!(await waitFor(`http://127.0.0.1:${GW_PORT}/readyz`, 240_000, server.alive))) {
     await server.stop();
     throw new Error(`npm start${flags ? " -- " + flags : ""} did not get ready:\n${server.log().slice(-4000)}`);
