@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend, type SynthesisBackend } from "../src/backend.ts";
-import { SynthesisCache } from "../src/cache/index.ts";
-import { DiskAudioStore } from "../src/stores/audio-store.ts";
+import { connectingBackend, type SynthesisBackend } from "../src/backends/backend.ts";
+import { SynthesisCache } from "../src/service/cache/index.ts";
+import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
 
 // The same sentence 14 times with a 40-character job limit: 14 jobs, 13 of them cache hits.
