@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import { clientErrorHandler } from "./platform/http/client-error.ts";
-import type { SynthesisBackend } from "./backends/backend.ts";
+import type { SynthesisBackend } from "./backends/port.ts";
 import type { GatewayConfig } from "./platform/config.ts";
 import { BackendPool, backendPoolFor } from "./backends/pool/index.ts";
 import { Slots } from "./service/caps/slots.ts";

@@ -4,7 +4,8 @@
  * `lease.ts` (a slot that moves with its job).
  */
 import type { Logger } from "pino";
-import { connectingBackend } from "../backend.ts";
+import { parseBackendAddress } from "../address.ts";
+import { backendFor } from "../detect.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import type { Redis } from "ioredis";
 import { BackendBreaker } from "../breaker/index.ts";
@@ -26,7 +27,8 @@ export interface PoolExtras {
 }
 
 /**
- * The pool a configuration describes: one SDK backend per URL of `COSYVOICE_URL`, named
+ * The pool a configuration describes: one driver per address of `COSYVOICE_URL` (its kind named
+ * by the scheme or found by probing), named
  * `backend-1`, `backend-2`, ... in that order, each with `CONCURRENCY` slots and a wait list of
  * `QUEUE_SIZE` (held in Redis over every instance with `STORE=redis`), a circuit breaker unless
  * `BREAKER_FAILURES=0`, traced fetches when tracing is on, checked every
@@ -60,9 +62,8 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
         url,
         slots: slotsFor(name),
         ...(config.breaker.failures > 0 ? { breaker: new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger }) } : {}),
-        backend: connectingBackend(url, {
-          client: { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch },
-        }),
+        // The kind the address names (`fastapi+http://`, `grpc://`, ...), else the one a probe finds.
+        backend: backendFor(parseBackendAddress(url), { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch }),
       };
     }),
   });

@@ -1,7 +1,7 @@
 /** The pool's public shapes: what it reports of each backend and the options it takes. */
-import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
+import type { Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "../backend.ts";
+import type { BoxInfo, SynthesisBackend } from "../port.ts";
 import type { BackendBreaker, BreakerState } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
 import type { BackendState } from "./health.ts";
@@ -27,8 +27,10 @@ export interface BackendView extends BackendStatus {
   /** Its slots: jobs that may run at once. */
   concurrency: number;
   /** What it is, once checked or used (absent before). */
-  variant?: BackendInfo["variant"];
-  model?: BackendInfo["model"];
+  variant?: BoxInfo["variant"];
+  /** The driver that speaks to it. */
+  kind?: BoxInfo["kind"];
+  model?: BoxInfo["model"];
   modes?: Mode[];
   speakers?: string[];
   /** @unit hertz */
@@ -87,7 +89,7 @@ export interface AcquireOptions {
 
 /** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */
 export interface Readiness {
-  ready: { name: string; info: BackendInfo } | undefined;
+  ready: { name: string; info: BoxInfo } | undefined;
   backends: BackendStatus[];
   /** The first box's last failure, when none is ready. */
   lastError?: unknown;

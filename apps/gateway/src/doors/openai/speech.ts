@@ -7,7 +7,8 @@
  */
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
+import { InstructSchema, TextSchema } from "cosyvoice3-sdk";
+import type { BackendChunk, BoxInfo } from "../../backends/port.ts";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
 import { encodedStream, expectedRate } from "../../service/encode/encoded-stream.ts";
@@ -35,7 +36,7 @@ interface SpeechPlan {
   pieces: string[];
   format: AudioFormat;
   sse: boolean;
-  info: BackendInfo;
+  info: BoxInfo;
   inputChars: number;
 }
 
@@ -107,7 +108,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
    * slot taken waits and tries again (nothing ran; the client is already listening), within the
    * deadline one job has.
    */
-  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<AudioChunk> {
+  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<BackendChunk> {
     for (const [i, text] of p.pieces.entries()) {
       const waitUntil = Date.now() + config.upstreamTimeoutMs;
       for (;;) {
