@@ -49,10 +49,10 @@ export function detectingBackend(url: string, options: DriverOptions, onKind?: (
   const get = (): Promise<SynthesisBackend> => {
     if (!driver) {
       const p = detectKind(url, options.fetch).then((kind) => {
-        const make = DRIVERS[kind];
-        if (!make) throw new Error(`no driver for ${kind}`);
+        const driver = DRIVERS[kind];
+        if (!driver) throw new Error(`no driver for ${kind}`);
         onKind?.(kind);
-        return make(url, options);
+        return driver.make(url, options);
       });
       driver = p;
       p.catch(() => {
@@ -83,7 +83,7 @@ export function detectingBackend(url: string, options: DriverOptions, onKind?: (
  */
 export function backendFor(address: { url: string; kind: BackendKind | undefined }, options: DriverOptions): SynthesisBackend {
   if (address.kind === undefined) return detectingBackend(address.url, options);
-  const make = DRIVERS[address.kind];
-  if (!make) throw new Error(`backends of kind ${address.kind} are not supported by this build`);
-  return make(address.url, options);
+  const driver = DRIVERS[address.kind];
+  if (!driver) throw new Error(`backends of kind ${address.kind} are not supported by this build`);
+  return driver.make(address.url, options);
 }

@@ -3,15 +3,21 @@
  */
 import { fastapiBackend } from "./cosyvoice-fastapi/driver.ts";
 import { gradioBackend } from "./gradio/driver.ts";
-import type { BackendKind, DriverOptions, SynthesisBackend } from "./port.ts";
+import type { BackendKind, Codec, DriverOptions, SynthesisBackend } from "./port.ts";
 
 export type { DriverOptions } from "./port.ts";
 
 /** Builds a driver for one box. */
 export type DriverFactory = (url: string, options: DriverOptions) => SynthesisBackend;
 
+/** A registered driver: its factory, and the codec its chunks come in (known before any call). */
+export interface Driver {
+  make: DriverFactory;
+  codec: Codec["kind"];
+}
+
 /** The registered drivers. */
-export const DRIVERS: Partial<Record<BackendKind, DriverFactory>> = {
-  gradio: gradioBackend,
-  "cosyvoice-fastapi": fastapiBackend,
+export const DRIVERS: Partial<Record<BackendKind, Driver>> = {
+  gradio: { make: gradioBackend, codec: "adts" },
+  "cosyvoice-fastapi": { make: fastapiBackend, codec: "pcm_s16le" },
 };

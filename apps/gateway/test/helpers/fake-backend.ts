@@ -6,7 +6,6 @@
 import {
   AbortError,
   ConnectionError,
-  type AudioChunk,
   type BackendInfo,
   type CosyVoiceError,
   type RequestOptions,

@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import { parseBackendAddress } from "../address.ts";
 import { backendFor } from "../detect.ts";
+import { DRIVERS } from "../drivers.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import type { Redis } from "ioredis";
 import { BackendBreaker } from "../breaker/index.ts";
@@ -57,13 +58,17 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
     healthCheckIntervalMs: config.healthCheckIntervalMs,
     members: config.cosyvoiceUrls.map((url, i) => {
       const name = `backend-${i + 1}`;
+      const address = parseBackendAddress(url);
+      const named = address.kind !== undefined ? DRIVERS[address.kind] : undefined;
       return {
         name,
-        url,
+        url: address.url,
+        ...(address.kind !== undefined ? { kind: address.kind } : {}),
+        ...(named ? { codec: named.codec } : {}),
         slots: slotsFor(name),
         ...(config.breaker.failures > 0 ? { breaker: new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger }) } : {}),
         // The kind the address names (`fastapi+http://`, `grpc://`, ...), else the one a probe finds.
-        backend: backendFor(parseBackendAddress(url), { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch }),
+        backend: backendFor(address, { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch }),
       };
     }),
   });

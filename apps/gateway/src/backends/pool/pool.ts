@@ -104,11 +104,15 @@ export class BackendPool implements SynthesisBackend {
     return this.members.map((m, i) => {
       const info = m.health.info;
       const status = this.status()[i] as BackendStatus;
+      const kind = info?.kind ?? m.spec.kind;
+      const codec = info?.codec ?? m.spec.codec;
       return {
         ...status,
         concurrency: m.slots.concurrency,
+        ...(kind !== undefined ? { kind } : {}),
+        ...(codec !== undefined ? { codec } : {}),
         ...(info
-          ? { kind: info.kind, variant: info.variant, model: info.model, modes: [...info.modes], speakers: [...info.speakers], ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}) }
+          ? { variant: info.variant, model: info.model, modes: [...info.modes], speakers: [...info.speakers], ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}) }
           : {}),
       };
     });

@@ -30,6 +30,8 @@ export interface BackendView extends BackendStatus {
   variant?: BoxInfo["variant"];
   /** The driver that speaks to it. */
   kind?: BoxInfo["kind"];
+  /** The codec of its streamed chunks (known from its kind before it is checked, when named). */
+  codec?: BoxInfo["codec"];
   model?: BoxInfo["model"];
   modes?: Mode[];
   speakers?: string[];
@@ -48,6 +50,9 @@ export interface PoolMember {
   breaker?: BackendBreaker;
   /** Logged, never sent to clients. */
   url?: string;
+  /** Its kind and codec when the address named them (else learned from its first check). */
+  kind?: BoxInfo["kind"];
+  codec?: BoxInfo["codec"];
 }
 
 /** Options of {@link BackendPool}. */

@@ -27,6 +27,17 @@ export function sourceFormatOf(codec: Codec["kind"]): SourceFormat {
   return codec === "adts" ? "aac" : codec === "wav" ? "wav" : "pcm";
 }
 
+/**
+ * The source format of a pool's chunks when every box is known and all stream the same codec;
+ * undefined for a mixed or not yet checked pool (the first chunk then says).
+ * @example poolSourceFormat([{ codec: "pcm_s16le" }, { codec: "pcm_s16le" }]) // "pcm"
+ */
+export function poolSourceFormat(boxes: readonly { codec?: Codec["kind"] | undefined }[]): SourceFormat | undefined {
+  const codecs = new Set(boxes.map((b) => b.codec));
+  const [only] = codecs;
+  return codecs.size === 1 && only !== undefined ? sourceFormatOf(only) : undefined;
+}
+
 /** Encoded bytes, and what is known of the audio once they flow. */
 export interface EncodedStream extends AsyncIterable<Uint8Array> {
   /** The output's rate, known once the first bytes came (from the first chunk). @unit hertz */
@@ -47,9 +58,11 @@ export interface EncodedStreamOptions {
   expected: number;
   signal: AbortSignal;
   /**
-   * The source format the ticket was reserved for (the pool's usual codec). @default "aac"
+   * The source format the ticket was reserved for: the pool's codec when every box has the same
+   * (see {@link poolSourceFormat}). `aac` primes ffmpeg before the first chunk; otherwise
+   * (undefined: a mixed pool, or one not checked yet) the first chunk says what comes.
    */
-  from?: SourceFormat;
+  from?: SourceFormat | undefined;
   /** Reserves another encoder when the chunks come in another codec than `from` (a mixed pool). */
   reserve?: (from: SourceFormat) => EncoderTicket;
 }
@@ -65,7 +78,9 @@ const rateOf = (chunk: BackendChunk): number | undefined =>
  * for await (const bytes of out) res.write(bytes); // out.mimeType, out.sampleRate
  */
 export function encodedStream(chunks: AsyncIterable<BackendChunk>, ticket: EncoderTicket, format: AudioFormat, opts: EncodedStreamOptions): EncodedStream {
+  // The ticket of a pool whose codec is not known yet was reserved for AAC (the usual kind).
   const planned = opts.from ?? "aac";
+  const prime = opts.from === "aac";
   let first: BackendChunk | undefined;
   let samples = 0;
   const count = (chunk: BackendChunk) => {
@@ -90,7 +105,7 @@ export function encodedStream(chunks: AsyncIterable<BackendChunk>, ticket: Encod
 
   async function* run(): AsyncGenerator<Uint8Array, void, undefined> {
     const it = chunks[Symbol.asyncIterator]();
-    if (planned === "aac") {
+    if (prime) {
       // ffmpeg starts (primed) while the box makes its first chunk; the chunks are ADTS.
       yield* ticket.encode(bytesOf(it), { from: "aac", to: format, sampleRate: opts.expected, expectedRate: opts.expected, signal: opts.signal });
       return;
