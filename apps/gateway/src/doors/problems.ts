@@ -168,15 +168,18 @@ export class HttpProblem extends Error {
   /** Extra response headers, e.g. Retry-After or WWW-Authenticate. */
   readonly headers: Record<string, string>;
   readonly retryAfterSeconds: number | undefined;
+  /** The title when the kind's own names the wrong service (a passthrough route's `/asr` box). */
+  readonly title: string | undefined;
   constructor(
     code: ProblemCode,
-    opts: { detail?: string; errors?: ProblemFieldError[]; headers?: Record<string, string>; retryAfterSeconds?: number; cause?: unknown } = {},
+    opts: { detail?: string; errors?: ProblemFieldError[]; headers?: Record<string, string>; retryAfterSeconds?: number; cause?: unknown; title?: string } = {},
   ) {
     super(opts.detail ?? PROBLEM_KINDS[code].title, { cause: opts.cause });
     this.code = code;
     this.detail = opts.detail;
     this.errors = opts.errors;
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.title = opts.title;
     this.headers = { ...opts.headers };
     if (opts.retryAfterSeconds !== undefined) this.headers["Retry-After"] = String(opts.retryAfterSeconds);
   }
@@ -240,7 +243,7 @@ export function toHttpProblem(err: unknown): HttpProblem {
  */
 export function problemBody(p: HttpProblem, ctx: { requestId?: string; instance?: string }): ProblemBody {
   const kind = PROBLEM_KINDS[p.code];
-  const body: ProblemBody = { type: problemType(p.code), title: kind.title, status: kind.status };
+  const body: ProblemBody = { type: problemType(p.code), title: p.title ?? kind.title, status: kind.status };
   if (p.detail !== undefined) body.detail = p.detail;
   if (ctx.instance !== undefined) body.instance = ctx.instance;
   if (ctx.requestId !== undefined) body.requestId = ctx.requestId;

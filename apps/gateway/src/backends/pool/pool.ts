@@ -75,6 +75,7 @@ export class BackendPool implements SynthesisBackend {
   status(): BackendStatus[] {
     return this.members.map((m) => ({
       name: m.name,
+      ...((m.health.info?.kind ?? m.spec.kind) !== undefined ? { kind: m.health.info?.kind ?? m.spec.kind } : {}),
       state: m.health.state,
       ...m.slots.load,
       ...(m.health.checkedAt !== undefined ? { checkedAt: new Date(m.health.checkedAt).toISOString() } : {}),
@@ -104,12 +105,10 @@ export class BackendPool implements SynthesisBackend {
     return this.members.map((m, i) => {
       const info = m.health.info;
       const status = this.status()[i] as BackendStatus;
-      const kind = info?.kind ?? m.spec.kind;
       const codec = info?.codec ?? m.spec.codec;
       return {
         ...status,
         concurrency: m.slots.concurrency,
-        ...(kind !== undefined ? { kind } : {}),
         ...(codec !== undefined ? { codec } : {}),
         ...(info
           ? { variant: info.variant, model: info.model, modes: [...info.modes], speakers: [...info.speakers], ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}) }

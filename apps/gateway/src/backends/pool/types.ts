@@ -11,6 +11,8 @@ import type { JobNeeds } from "./rank.ts";
 /** One backend of the pool as `/readyz` reports it (never its URL: that stays in the log). */
 export interface BackendStatus {
   name: string;
+  /** The kind of server, once named or checked. */
+  kind?: BoxInfo["kind"];
   state: BackendState;
   running: number;
   waiting: number;
@@ -28,8 +30,6 @@ export interface BackendView extends BackendStatus {
   concurrency: number;
   /** What it is, once checked or used (absent before). */
   variant?: BoxInfo["variant"];
-  /** The driver that speaks to it. */
-  kind?: BoxInfo["kind"];
   /** The codec of its streamed chunks (known from its kind before it is checked, when named). */
   codec?: BoxInfo["codec"];
   model?: BoxInfo["model"];

@@ -33,9 +33,10 @@ export function healthRoutes(ctx: RouteContext): Router {
     res.json({
       status: "ready",
       backend: {
+        kind: info.kind,
         variant: info.variant,
         model: info.model,
-        gradioVersion: info.gradioVersion,
+        ...(info.gradioVersion !== undefined ? { gradioVersion: info.gradioVersion } : {}),
         ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}),
         modes: info.modes,
         speakers: info.speakers.filter((s) => s !== "").length,
