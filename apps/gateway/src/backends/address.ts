@@ -51,3 +51,15 @@ export function addressProblem(address: string): string | undefined {
   }
   return "must be http(s)://, kind+http(s):// (gradio, fastapi, openai) or grpc://host:port";
 }
+
+/** The scheme prefix that names each kind. */
+const PREFIX_OF: Record<BackendKind, string> = { gradio: "gradio", "cosyvoice-fastapi": "fastapi", "cosyvoice-grpc": "grpc", openai: "openai" };
+
+/**
+ * The address that names a URL's kind (the inverse of {@link parseBackendAddress}).
+ * @example backendAddress("http://gpu-1:50000", "cosyvoice-fastapi") // "fastapi+http://gpu-1:50000"
+ */
+export function backendAddress(url: string, kind: BackendKind | undefined): string {
+  if (kind === undefined || kind === "cosyvoice-grpc") return url;
+  return `${PREFIX_OF[kind]}+${url}`;
+}
