@@ -2,6 +2,7 @@
  * The drivers, one line each: a new kind of box is one folder plus one line here.
  */
 import { fastapiBackend } from "./cosyvoice-fastapi/driver.ts";
+import { grpcBackend } from "./cosyvoice-grpc/driver.ts";
 import { gradioBackend } from "./gradio/driver.ts";
 import type { BackendKind, Codec, DriverOptions, SynthesisBackend } from "./port.ts";
 
@@ -20,4 +21,5 @@ export interface Driver {
 export const DRIVERS: Partial<Record<BackendKind, Driver>> = {
   gradio: { make: gradioBackend, codec: "adts" },
   "cosyvoice-fastapi": { make: fastapiBackend, codec: "pcm_s16le" },
+  "cosyvoice-grpc": { make: grpcBackend, codec: "pcm_s16le" },
 };
