@@ -1,6 +1,7 @@
-// One pool of boxes of different kinds (the Gradio web UI and the official FastAPI server, each
-// named by its scheme): every box serves, and a job goes only to a box that can do it (instruct
-// with prompt audio exists on the FastAPI box's CosyVoice3, not on the official UI's). A FastAPI
+// One pool of boxes of different kinds (the Gradio web UI, the official FastAPI and gRPC servers,
+// each named by its scheme): every box serves, and a job goes only to a box that can do it
+// (instruct with prompt audio is instruct2, on the FastAPI box's CosyVoice3 only: neither the
+// official UI with CosyVoice3 nor the gRPC server has it). A FastAPI
 // box that dies mid-stream gives a clean error, and the next job fails over to the other box.
 import { readRecord, startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,22 +21,24 @@ async function saveVoice(stack: PoolGateway): Promise<string> {
   return created.json.id as string;
 }
 
-describe("a pool of a Gradio UI and a FastAPI server", () => {
+describe("a pool of a Gradio UI, a FastAPI server and a gRPC server", () => {
   let gradio: StandinHandle;
   let fastapi: StandinHandle;
+  let grpc: StandinHandle;
   let stack: PoolGateway;
   let voice: string;
   beforeAll(async () => {
-    [gradio, fastapi] = await Promise.all([
+    [gradio, fastapi, grpc] = await Promise.all([
       startStandin({ variant: "official", model: "cosyvoice3", startTimeoutMs: 240_000 }),
       startStandin({ serve: "fastapi", model: "cosyvoice3", startTimeoutMs: 240_000 }),
+      startStandin({ serve: "grpc", model: "cosyvoice3", startTimeoutMs: 240_000 }),
     ]);
-    stack = await startPoolGateway([`gradio+${gradio.url}`, `fastapi+${fastapi.url}`], { model: "cosyvoice3", concurrency: 1 });
+    stack = await startPoolGateway([`gradio+${gradio.url}`, `fastapi+${fastapi.url}`, `grpc://${grpc.address}`], { model: "cosyvoice3", concurrency: 1 });
     voice = await saveVoice(stack);
   }, 300_000);
   afterAll(async () => {
     await stack?.close();
-    await Promise.all([gradio?.stop(), fastapi?.stop()]);
+    await Promise.all([gradio?.stop(), fastapi?.stop(), grpc?.stop()]);
   });
 
   it("/readyz shows each box once, with its kind", async () => {
@@ -44,26 +47,31 @@ describe("a pool of a Gradio UI and a FastAPI server", () => {
     expect(ready.json.backends.map((b: { name: string; kind: string }) => [b.name, b.kind])).toEqual([
       ["backend-1", "gradio"],
       ["backend-2", "cosyvoice-fastapi"],
+      ["backend-3", "cosyvoice-grpc"],
     ]);
   });
 
-  it("clone jobs are served from both boxes, streamed (AAC or PCM) and whole", async () => {
+  it("clone jobs are served from every box, streamed (AAC or PCM) and whole", async () => {
     const g0 = gradioCalls(gradio.record).length;
     const f0 = fastapiCalls(fastapi.record).length;
+    const r0 = fastapiCalls(grpc.record).length;
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => stack.gw.api("/synthesize", jsonPost({ text: `${TEXT} Number ${i}.`, voice, mode: "clone", ...(i % 2 ? { format: "mp3", stream: true } : {}) }))),
+      Array.from({ length: 9 }, (_, i) => stack.gw.api("/synthesize", jsonPost({ text: `${TEXT} Number ${i}.`, voice, mode: "clone", ...(i % 2 ? { format: "mp3", stream: true } : {}) }))),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 201, 201, 201]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201, 201, 201, 201, 201]);
     expect(gradioCalls(gradio.record).length).toBeGreaterThan(g0);
     expect(fastapiCalls(fastapi.record).length).toBeGreaterThan(f0);
+    expect(fastapiCalls(grpc.record).length).toBeGreaterThan(r0);
   });
 
   it("instruct goes only to the box that has it (the FastAPI box's instruct2)", async () => {
     const g0 = gradioCalls(gradio.record).length;
     const f0 = fastapiCalls(fastapi.record).length;
+    const r0 = fastapiCalls(grpc.record).length;
     const results = await Promise.all(Array.from({ length: 3 }, () => stack.gw.api("/synthesize", jsonPost({ text: TEXT, voice, instruct: "Speak slowly." }))));
     expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(gradioCalls(gradio.record).length).toBe(g0);
+    expect(fastapiCalls(grpc.record).length).toBe(r0);
     const calls = fastapiCalls(fastapi.record).slice(f0);
     expect(calls.map((c) => c["endpoint"])).toEqual(["/inference_instruct2", "/inference_instruct2", "/inference_instruct2"]);
   });

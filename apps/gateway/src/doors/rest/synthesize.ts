@@ -109,7 +109,10 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
         return t;
       };
       const s = synthesis.stream(input, { signal });
-      const info = await backend.info().catch(() => undefined);
+      // The rate matters for priming an AAC encoder only; a pool not yet known is not asked here
+      // (asking would connect to its boxes before the job, and mark a refusing one down outside
+      // the job's own failover).
+      const info = from === "aac" ? await backend.info().catch(() => undefined) : undefined;
       const expected = info ? expectedRate(info) : expectedRate({ model: config.model });
       // A client that stops reading (but stays) is given one job's time to go on.
       const drainSignal = () => AbortSignal.any([signal, AbortSignal.timeout(config.upstreamTimeoutMs)]);
