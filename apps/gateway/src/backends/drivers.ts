@@ -4,6 +4,7 @@
 import { fastapiBackend } from "./cosyvoice-fastapi/driver.ts";
 import { grpcBackend } from "./cosyvoice-grpc/driver.ts";
 import { gradioBackend } from "./gradio/driver.ts";
+import { openaiBackend } from "./openai/driver.ts";
 import type { BackendKind, Codec, DriverOptions, SynthesisBackend } from "./port.ts";
 
 export type { DriverOptions } from "./port.ts";
@@ -22,4 +23,5 @@ export const DRIVERS: Partial<Record<BackendKind, Driver>> = {
   gradio: { make: gradioBackend, codec: "adts" },
   "cosyvoice-fastapi": { make: fastapiBackend, codec: "pcm_s16le" },
   "cosyvoice-grpc": { make: grpcBackend, codec: "pcm_s16le" },
+  openai: { make: openaiBackend, codec: "pcm_s16le" },
 };
