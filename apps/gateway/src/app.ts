@@ -23,6 +23,8 @@ import { BackendPool } from "./pool.ts";
 import { traceRequests, tracingEnabled, withSpans } from "./tracing/index.ts";
 import { Slots } from "./slots.ts";
 import { createSynthesisService } from "./synthesis/service.ts";
+import { createAsrClient } from "./asr/client.ts";
+import { MemoryConsentStore } from "./stores/consent-store.ts";
 import "./locals.ts";
 
 /**
@@ -72,6 +74,11 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
         clockToleranceSec: config.jwt.clockSkewSec,
       })
     : undefined;
+  const asr =
+    deps.asr ??
+    (config.asr.url !== undefined
+      ? createAsrClient({ url: config.asr.url, model: config.asr.model, timeoutMs: config.asr.timeoutMs, breakerFailures: config.breaker.failures, breakerOpenMs: config.breaker.openMs, logger, registry: metrics.registry })
+      : undefined);
   const keys = apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys });
   const ctx: RouteContext = {
     config,
@@ -80,6 +87,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       synthesis,
       voices: deps.voices,
       audio: deps.audio,
+      consents: deps.consents ?? new MemoryConsentStore(),
+      ...(asr ? { asr } : {}),
       logger,
       clock: deps.clock ?? { now: Date.now },
       encoders: deps.encoders ?? new Encoders({ max: config.maxEncoders, ffmpegPath: config.ffmpegPath, logger }),

@@ -1,4 +1,5 @@
 /** What the middleware chain leaves on `res.locals` for later handlers. */
+import type { OpenAIFormFile } from "./openai/form.ts";
 import type { Caller } from "./owners.ts";
 import type { Lease } from "./pool.ts";
 import type { ProblemCode } from "./problems.ts";
@@ -20,6 +21,8 @@ declare global {
       lease?: Lease;
       /** Set by `uploadAudio()`: the sniffed upload. */
       upload?: SniffedAudio;
+      /** Set by `openAIForm()`: the form's file, when it had one. */
+      formFile?: OpenAIFormFile;
       /** Set by `problemHandler()`: the kind of problem answered (rate limits give refusals back). */
       problemCode?: ProblemCode;
     }

@@ -43,7 +43,7 @@ const SERVER = { type: "server_error" };
  * the job). Every other 5xx may have run the job (a deadline, a backend failing mid-job), and
  * the official clients, which retry 5xx by themselves, are told not to.
  */
-const SAFE_TO_RESEND = new Set<ProblemCode>(["busy", "encoders_busy", "queue_full", "not_ready", "store_unavailable", "rate_limited", "shutting_down"]);
+const SAFE_TO_RESEND = new Set<ProblemCode>(["busy", "encoders_busy", "queue_full", "not_ready", "store_unavailable", "rate_limited", "shutting_down", "asr_unavailable"]);
 
 /**
  * True when the failure left no job behind that a resend would repeat.

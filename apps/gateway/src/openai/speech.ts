@@ -23,7 +23,7 @@ import { invalidParam } from "./errors.ts";
 import { SpeechBodySchema } from "./schemas.ts";
 import type { SpeechJob, SpeechService } from "./speech-service.ts";
 import { splitText } from "./split-text.ts";
-import { chooseVoice, instructionsRefusal, usableVoicesText } from "./voice-choice.ts";
+import { chooseVoice, instructionsRefusal, isOpenAIVoiceName, usableVoicesText } from "./voice-choice.ts";
 
 /** Speech tokens CosyVoice generates per second of audio (for `usage.output_tokens`). */
 const SPEECH_TOKENS_PER_SECOND = 25;
@@ -63,13 +63,20 @@ async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, spee
   }
 
   const [voices, info] = await Promise.all([speech.voices(caller, signal), speech.info()]);
-  const choice = chooseVoice(b.voice, voices, config.voiceAliases);
+  const choice = chooseVoice(b.voice, voices, config.voiceAliases, config.defaultVoice);
   if (!choice) {
     const asked = typeof b.voice === "string" ? b.voice : b.voice.id;
-    throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
+    // One of OpenAI's names: say how it could work here.
+    const hint = !isOpenAIVoiceName(asked)
+      ? ""
+      : config.defaultVoice !== undefined
+        ? ` (OpenAI's voice names stand for DEFAULT_VOICE ${JSON.stringify(config.defaultVoice)}, which is not one of your voices)`
+        : " (OpenAI's own voice names work here once the operator sets DEFAULT_VOICE or VOICE_ALIASES)";
+    throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}${hint}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
   }
 
-  const instructions = b.instructions?.trim() || undefined;
+  // Empty, whitespace, "None" and "null" were made absent by the schema.
+  const instructions = b.instructions;
   if (instructions !== undefined) {
     const refusal = instructionsRefusal(info, choice.voice);
     if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`, "instructions_unsupported");
