@@ -79,13 +79,18 @@ export function pageOf(records: ConsentRecord[], page: { after?: string; limit: 
   return { data, hasMore: start + page.limit < records.length };
 }
 
+/** The last creation time handed out: consents made in one millisecond still list in order. */
+let lastCreatedAt = 0;
+
+/** A new record with a fresh id, created at `now` (or just after the previous one). */
 export function newConsentRecord(c: NewConsent, now: number): ConsentRecord {
+  lastCreatedAt = Math.max(now, lastCreatedAt + 1);
   return {
     id: newId("cons_"),
     owner: c.owner,
     name: c.name,
     language: c.language,
-    createdAt: now,
+    createdAt: lastCreatedAt,
     recording: c.recording,
     ...(c.transcript !== undefined ? { transcript: c.transcript } : {}),
   };

@@ -20,6 +20,8 @@ import { BackendPool } from "../../src/pool.ts";
 import { Slots } from "../../src/slots.ts";
 import { DiskAudioStore, type AudioStore } from "../../src/stores/audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "../../src/stores/voice-store.ts";
+import { DiskConsentStore, type ConsentStore } from "../../src/stores/consent-store.ts";
+import type { AsrClient } from "../../src/asr/client.ts";
 import { contract } from "./contract.ts";
 
 export interface TestGateway {
@@ -27,6 +29,7 @@ export interface TestGateway {
   config: GatewayConfig;
   voices: VoiceStore;
   audio: AudioStore;
+  consents: ConsentStore;
   /** The slots of the (first) backend. */
   slots: JobSlots;
   /** The backend pool (a pool of one around a single backend). */
@@ -56,7 +59,9 @@ export async function startTestGateway(opts: {
   /** Where `/metrics` counts. @default a registry of the app's own */
   metrics?: GatewayMetrics;
   /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
-  stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
+  stores?: { voices: VoiceStore; audio: AudioStore; consents?: ConsentStore; rateLimitStore?: (name: string) => Store };
+  /** The ASR box. @default one for config.asr.url when set */
+  asr?: AsrClient;
 }): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   // Generous quotas unless a test is about them, so tests do not trip each other's limits.
@@ -67,6 +72,7 @@ export async function startTestGateway(opts: {
     pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   const clock = opts.clock ?? { now: Date.now };
   const voices = opts.stores?.voices ?? (await DiskVoiceStore.open(join(dataDir, "voices"), clock.now));
+  const consents = opts.stores?.consents ?? (await DiskConsentStore.open(join(dataDir, "consents"), clock.now));
   const audio =
     opts.stores?.audio ?? (await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now }));
   let pool: BackendPool;
@@ -80,7 +86,7 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  const app = createApp(config, { backend: pool, voices, audio, consents, logger, clock, ...(opts.asr ? { asr: opts.asr } : {}), ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -90,6 +96,7 @@ export async function startTestGateway(opts: {
     config,
     voices,
     audio,
+    consents,
     slots,
     pool,
     logLines,
