@@ -2,7 +2,7 @@
 // wrong (a letter in four, a few missing or extra words), and a refusal says which words were
 // not heard. CJK phrases count characters as words. The phrase is looked up by BCP 47 tag.
 import { describe, expect, it } from "vitest";
-import { matchPhrase, phraseFor, words } from "../src/asr/consent-phrase.ts";
+import { matchPhrase, phraseFor, words } from "../src/service/consent-phrase.ts";
 
 const PHRASE = "I, Ann Lee, agree that my voice may be recorded and cloned by this service.";
 

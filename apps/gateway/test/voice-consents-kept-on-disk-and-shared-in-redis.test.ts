@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedis, synthWav, type RedisHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiskConsentStore, type ConsentStore } from "../src/stores/consent-store.ts";
+import { DiskConsentStore, type ConsentStore } from "../src/platform/stores/consent-store.ts";
 import { startGatewayPair, type GatewayPair } from "./helpers/redis-pair.ts";
 
 const consent = (owner: string, name: string) => ({
