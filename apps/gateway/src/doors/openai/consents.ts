@@ -74,6 +74,8 @@ export function consentRoutes(ctx: RouteContext): Router {
         return undefined;
       }
       if (err.reason === "empty") throw notHeard(phrase, "", language);
+      // The server read the request and refused this file or language: sending it again will not help.
+      if (err.reason === "refused") throw invalidParam("recording", `recording could not be checked against the consent phrase: ${err.message}`, "recording_not_transcribed");
       throw new HttpProblem("asr_unavailable", {
         detail: `The consent recording cannot be checked against the consent phrase now: ${err.message}; nothing was saved, send it again later`,
         retryAfterSeconds: 10,
