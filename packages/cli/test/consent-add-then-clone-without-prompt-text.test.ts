@@ -4,9 +4,10 @@
  * `--prompt-text`, on a gateway without speech recognition, the CLI says the voice will not do
  * clone mode; a gateway that requires consent refuses a clone without one, naming `consent`.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { synthWav } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lines, runCli, workDir } from "./helpers/cli.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
@@ -50,5 +51,30 @@ describe("cosyvoice consent add, then clone under it", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/no --prompt-text and the gateway has no speech recognition/);
     expect(JSON.parse(r.stdout.toString())).toMatchObject({ name: "Ann", kind: "cloned", consent: consentId });
+  });
+});
+
+describe("cosyvoice clone without --prompt-text on a gateway that transcribes", () => {
+  let asr: StandinHandle;
+  let stack: Stack;
+  let dir: string;
+  beforeAll(async () => {
+    asr = await startStandin({ serve: "asr" });
+    stack = await startStack({}, { asr: { url: `${asr.url}/v1`, model: "whisper-1", timeoutMs: 30_000 } });
+    dir = workDir();
+    // espeak-ng's f3 voice, which the ASR stand-in hears word for word.
+    execFileSync("espeak-ng", ["-v", "en-us+f3", "-s", "150", "-w", join(dir, "me.wav"), "Please call me tomorrow morning."]);
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await asr?.stop();
+  });
+
+  it("saves the voice with the words the gateway heard, and says them", async () => {
+    const r = await runCli(["clone", "me.wav", "--name", "Heard", "--json"], { env: { COSYVOICE_GATEWAY: stack.gatewayUrl }, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/no speech recognition/);
+    expect(r.stderr).toContain('the gateway heard: "please call me tomorrow morning"');
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({ name: "Heard", promptText: "please call me tomorrow morning", promptTextSource: "asr" });
   });
 });
