@@ -179,6 +179,9 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
             // The breaker counts box faults by the code it knows for them.
             ticket?.done({ code: "upstream" });
             mark(false, err.message);
+          } else {
+            // A file the server refused, or silence: the box worked.
+            ticket?.done();
           }
           if (err.reason !== "empty") metrics?.calls.inc({ outcome: err.reason === "refused" ? "failed" : err.reason });
         } else {
