@@ -25,10 +25,10 @@ const PROMPT = "Please call me tomorrow morning.";
 const PHRASE = "My name is Ann and I say yes.";
 const dir = mkdtempSync(join(tmpdir(), "asr-test-"));
 /** Speech as the ASR stand-in hears it best: espeak-ng's female en-US voice at 150 words a minute. */
-function speak(text: string, name: string): Buffer {
+function speak(text: string, name: string): Uint8Array<ArrayBuffer> {
   const file = join(dir, name);
   execFileSync("espeak-ng", ["-v", "en-us+f3", "-s", "150", "-w", file, text]);
-  return readFileSync(file);
+  return new Uint8Array(readFileSync(file));
 }
 
 /** The generate_audio call the UI got last. */
@@ -152,7 +152,7 @@ describe.skipIf(!SDK_READY)("the ASR down or failing: voices are kept for cross-
 
   it("a server answering 500: the client says failed, its breaker opens after repeated box faults", async () => {
     const asr = createAsrClient({ url: `${failing.url}/v1`, breakerFailures: 2, breakerOpenMs: 60_000, logger: pino({ level: "silent" }) });
-    const wav = { data: new Uint8Array(speak(PROMPT, "f.wav")), mimeType: "audio/wav", ext: "wav" };
+    const wav = { data: speak(PROMPT, "f.wav"), mimeType: "audio/wav", ext: "wav" };
     for (let i = 0; i < 2; i++) await expect(asr.transcribe(wav)).rejects.toMatchObject({ reason: "failed", boxFault: true });
     expect(asr.status()).toMatchObject({ kind: "asr", up: false, breaker: "open" });
     await expect(asr.transcribe(wav)).rejects.toMatchObject({ reason: "breaker_open", resendable: true });

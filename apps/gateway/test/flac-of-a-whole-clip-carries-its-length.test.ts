@@ -1,9 +1,13 @@
 // A streamed FLAC cannot carry its length (its STREAMINFO is written first): ffprobe reports no
-// duration. When the whole clip is known, GET /audio/{id}?format=flac, the gateway writes the
-// FLAC through a file, so its header says the length and ffprobe reads it. The live case
-// (POST /v1/audio/speech with response_format flac) stays a stream without a length: documented.
+// duration. When the whole clip is known, GET /audio/{id}?format=flac or a /v1 speech answered
+// from the synthesis cache, the gateway writes the FLAC through a file, so its header says the
+// length and ffprobe reads it. The live case (a /v1 speech the backend is generating) stays a
+// stream without a length: documented.
 import { synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { openCache } from "../src/service/cache/index.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { probe } from "./helpers/ffprobe.ts";
 import { SDK_READY, startFullStack, type FullStack } from "./helpers/full-stack.ts";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
@@ -12,7 +16,9 @@ describe.skipIf(!SDK_READY)("FLAC of a whole clip", () => {
   let stack: FullStack;
   let voice: string;
   beforeAll(async () => {
-    stack = await startFullStack({ variant: "cv3-en", model: "cosyvoice3" });
+    const cache = await openCache(defaultConfig(), pino({ level: "silent" }));
+    if (!cache) throw new Error("the default configuration has a cache");
+    stack = await startFullStack({ variant: "cv3-en", model: "cosyvoice3" }, {}, { cache });
     voice = (await stack.gw.api("/voices", { method: "POST", body: voiceForm({ audio: synthWav({ seconds: 3 }), name: "V", promptText: "I like long walks." }) })).json.id;
   });
   afterAll(() => stack?.close());
@@ -26,10 +32,24 @@ describe.skipIf(!SDK_READY)("FLAC of a whole clip", () => {
     expect(Math.abs((p.probedMs ?? 0) - p.decodedMs)).toBeLessThan(50);
   });
 
-  it("the live /v1 stream is FLAC without a length (the documented case)", async () => {
-    const res = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost({ model: "tts-1", input: "The sky is clear today.", voice, response_format: "flac" }));
-    const p = await probe(new Uint8Array(await res.arrayBuffer()), "flac");
-    expect(p.decodedMs).toBeGreaterThan(500);
-    expect(p.probedMs ?? 0).toBe(0);
+  it("/v1 speech: live, FLAC without a length (the documented case); the same request again, from the cache, a complete FLAC", async () => {
+    const body = { model: "tts-1", input: "The sky is clear today.", voice, response_format: "flac" };
+    const live = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost(body));
+    const first = await probe(new Uint8Array(await live.arrayBuffer()), "flac");
+    expect(first.decodedMs).toBeGreaterThan(500);
+    expect(first.probedMs ?? 0).toBe(0);
+    const cached = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost(body));
+    expect(cached.headers.get("content-type")).toBe("audio/flac");
+    const again = await probe(new Uint8Array(await cached.arrayBuffer()), "flac");
+    expect(again.probedMs).toBeGreaterThan(500);
+    expect(Math.abs((again.probedMs ?? 0) - first.decodedMs)).toBeLessThan(50);
+  });
+
+  it("a cache hit in SSE is one delta of the complete FLAC and a done with usage", async () => {
+    const res = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost({ model: "tts-1", input: "The sky is clear today.", voice, response_format: "flac", stream_format: "sse" }));
+    const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => JSON.parse(e.slice(6)) as { type: string; audio?: string; usage?: { output_tokens: number } });
+    expect(events.map((e) => e.type)).toEqual(["speech.audio.delta", "speech.audio.done"]);
+    expect((await probe(Buffer.from(events[0]!.audio!, "base64"), "flac")).probedMs).toBeGreaterThan(500);
+    expect(events[1]!.usage!.output_tokens).toBeGreaterThan(10);
   });
 });

@@ -113,7 +113,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
       summary: "Speak text (OpenAI's text-to-speech)",
       description:
         "Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; " +
-        "opus in Ogg; aac as ADTS; flac and wav with unknown length, since their headers are written before the audio exists (ffprobe shows duration 0; decoders play them whole; a complete FLAC of the same clip: GET /audio/{X-Audio-Id}?format=flac); pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, " +
+        "opus in Ogg; aac as ADTS; flac and wav with unknown length, since their headers are written before the audio exists (ffprobe shows duration 0; decoders play them whole); a FLAC known whole, answered from the synthesis cache, is complete, as is GET /audio/{X-Audio-Id}?format=flac; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, " +
         "streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. " +
         "An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). " +
         REPLACE,

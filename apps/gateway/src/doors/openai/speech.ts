@@ -10,8 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
+import { adtsSampleRate, adtsSamples } from "../../service/encode/adts.ts";
 import { encodedStream, expectedRate } from "../../service/encode/encoded-stream.ts";
-import type { AudioFormat } from "../../service/encode/formats.ts";
+import { FORMATS, type AudioFormat } from "../../service/encode/formats.ts";
 import { CapacityError, NoAudioError } from "../../service/errors.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { clientSignal } from "../../platform/middleware/client-signal.ts";
@@ -23,10 +24,13 @@ import { invalidParam } from "./errors.ts";
 import { SpeechBodySchema } from "./schemas.ts";
 import type { SpeechJob, SpeechService } from "./speech-service.ts";
 import { splitText } from "./split-text.ts";
+import { peekWhole } from "./whole-clip.ts";
 import { chooseVoice, instructionsRefusal, isOpenAIVoiceName, usableVoicesText } from "./voice-choice.ts";
 
 /** Speech tokens CosyVoice generates per second of audio (for `usage.output_tokens`). */
 const SPEECH_TOKENS_PER_SECOND = 25;
+/** How long after the first chunk the stream must have ended to count as a clip known whole. @unit milliseconds */
+const WHOLE_CLIP_GRACE_MS = 5;
 /** A 4,096-character input of escaped CJK plus instructions needs more than REST's 32 KiB. @unit bytes */
 const MIN_JSON_BYTES = 64 * 1024;
 
@@ -135,6 +139,23 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     }
   }
 
+  /** A clip known whole, converted in one go (FLAC through a file: its header says its length). */
+  async function sendWhole(res: Response, p: SpeechPlan, chunks: AudioChunk[], audioId: string | undefined, signal: AbortSignal): Promise<void> {
+    if (chunks.length === 0) throw new NoAudioError();
+    const aac = Buffer.concat(chunks.map((c) => c.data));
+    const rate = adtsSampleRate(aac) ?? expectedRate(p.info);
+    const bytes = await encoders.convert(aac, { from: "aac", to: p.format, sampleRate: rate, signal });
+    res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : FORMATS[p.format].mimeType);
+    res.set({ "Cache-Control": "no-store", "X-Sample-Rate": String(FORMATS[p.format].outputRate(rate)), ...(audioId !== undefined ? { "X-Audio-Id": audioId } : {}) });
+    if (!p.sse) {
+      res.end(bytes);
+      return;
+    }
+    const outputTokens = Math.round((adtsSamples(aac) / rate) * SPEECH_TOKENS_PER_SECOND);
+    res.write(`data: ${JSON.stringify({ type: "speech.audio.delta", audio: Buffer.from(bytes).toString("base64") })}\n\n`);
+    res.end(`data: ${JSON.stringify({ type: "speech.audio.done", usage: { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens } })}\n\n`);
+  }
+
   async function speak(req: Request, res: Response): Promise<void> {
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
@@ -145,9 +166,20 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     res.once("close", () => ticket.release());
 
     let firstId: string | undefined;
+    let source: AsyncIterable<AudioChunk> = chunksOf(p, signal, (id) => (firstId = id));
+    // FLAC carries its length in its first header: a clip known whole (a cache hit) is sent as a
+    // complete file; a live one streams with "length unknown" (a pipe cannot go back).
+    if (p.format === "flac" && p.pieces.length === 1) {
+      const peeked = await peekWhole(source[Symbol.asyncIterator](), WHOLE_CLIP_GRACE_MS);
+      if ("whole" in peeked) {
+        ticket.release();
+        return sendWhole(res, p, peeked.whole, firstId, signal);
+      }
+      source = peeked.live;
+    }
     // The encoder starts on the first next(), while the backend is still working on the first
     // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it arrives.
-    const out = encodedStream(chunksOf(p, signal, (id) => (firstId = id)), ticket, p.format, { expected: expectedRate(p.info), signal });
+    const out = encodedStream(source, ticket, p.format, { expected: expectedRate(p.info), signal });
     const encoded = out[Symbol.asyncIterator]();
     let finished = false;
     try {
