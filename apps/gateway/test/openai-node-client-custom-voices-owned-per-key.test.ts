@@ -60,6 +60,19 @@ describe.skipIf(!SDK_READY)("openai-node on custom voices, owned per key", () =>
     expect(rest.json).toMatchObject({ id: voiceId, name: "Dee", kind: "cloned", consent: consentId });
   });
 
+  it("type prompt, as JSON (OpenAI accepts it either way) or through the client: 400 naming type, saying why", async () => {
+    const res = await stack.gw.api("/v1/audio/voices", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY_A}` },
+      body: JSON.stringify({ name: "Designed", type: "prompt", prompt: "A warm, low voice with a slight rasp.", model: "auto" }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ param: "type", code: "unsupported_voice_type" });
+    const viaClient = await a.audio.voices.create({ name: "Designed", type: "prompt", prompt: "A warm, low voice." }).catch((e: unknown) => e);
+    expect(viaClient).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((viaClient as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/clones voices from recorded audio/);
+  });
+
   it("voices.delete answers audio.voice.deleted; the consent stays", async () => {
     expect(await a.audio.voices.delete(voiceId)).toEqual({ id: voiceId, deleted: true, object: "audio.voice.deleted" });
     await expect(a.audio.voices.delete(voiceId)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
