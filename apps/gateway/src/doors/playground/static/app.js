@@ -74,6 +74,9 @@ async function api(path, init = {}, retried = false) {
 
 async function loadVoices(select) {
   const res = await api("/voices");
+  // Only with a key does the gateway keep each key's voices apart (API_KEYS); without one,
+  // "saved with this key" would name a key nobody gave.
+  $("voice-help").textContent = `Built-in speakers of the model, then ${apiKey ? "the voices saved with this key" : "the saved voices"}.`;
   const list = $("voice-select");
   if (!res.ok) {
     setStatus($("voice-status"), `Could not list the voices: ${await problemText(res)}`, true);
@@ -116,7 +119,7 @@ async function loadCapabilities() {
   voiceCaps = caps.voices ?? voiceCaps;
   if (voiceCaps.transcribes) $("voice-prompt-text").placeholder = "Optional: the gateway transcribes the prompt for clone mode";
   $("voice-consent-help").textContent =
-    voiceCaps.consent === "required" ? "Required here: the consent recorded above (or earlier with this key)." : "Optional here: the consent recorded above (or earlier with this key).";
+    voiceCaps.consent === "required" ? "Required here: the consent recorded above (or an earlier one)." : "Optional here: the consent recorded above (or an earlier one).";
   const instruct = caps.instruct;
   if (!instruct) {
     $("instruct-controls").disabled = true;
