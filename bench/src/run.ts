@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { audioServing } from "./figures/audio-serving.ts";
 import { firstByte } from "./figures/first-byte.ts";
 import { gatewayOverhead } from "./figures/gateway-overhead.ts";
+import { kindFigures } from "./figures/kinds.ts";
 import { memory } from "./figures/memory.ts";
 import { openaiFirstByte } from "./figures/openai-first-byte.ts";
 import { passthroughFigures } from "./figures/passthrough.ts";
@@ -51,6 +52,7 @@ if (only !== undefined) {
   const single: Record<string, () => Promise<unknown>> = {
     openai_first_byte_added_ms: () => openaiFirstByte(quick ? 4 : 20, 300, log),
     first_byte_added_ms: () => firstByte(quick ? 4 : 20, 300, log),
+    kinds: () => kindFigures(quick ? 4 : 20, 300, log),
   };
   for (const name of only.split(",").map((n) => n.trim())) {
     const run = single[name];
@@ -76,6 +78,8 @@ const pt = await step("6. passthrough: /cosyvoice/config vs direct, a UI asset v
 const cache = await step("7. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
 const pool = await step("8. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
 const ofb = await step("9. first MP3 byte through /v1/audio/speech vs the SDK's first chunk", () => openaiFirstByte(quick ? 4 : 20, 300, log));
+const kinds = await step("10. each kind of box: first byte vs the box's first chunk; FastAPI whole synthesis vs direct", () => kindFigures(quick ? 4 : 20, 300, log));
+const fastapiFb = kinds.firstByte.find((k) => k.kind === "cosyvoice-fastapi");
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -97,6 +101,8 @@ const latest = {
   cache_hit_p50_ms: cache.hit.p50,
   cache_hit_rps_vs_nginx_ratio: cache.ratio === undefined ? null : round(cache.ratio, 3),
   pool_scaling_ratio_2: pool.ratio,
+  fastapi_first_byte_added_ms: fastapiFb?.paired.p50 ?? null,
+  fastapi_synthesis_vs_direct_ratio: kinds.fastapiSynthesisRatio,
   // Baselines and the detail behind each.
   baselines: {
     sdk_bare_p50_ms: sdk.bare.p50,
@@ -119,8 +125,11 @@ const latest = {
     cache_nginx_rps: cache.nginxRps ?? null,
     pool_one_jobs_per_s: pool.one,
     pool_two_jobs_per_s: pool.two,
+    fastapi_first_chunk_direct_p50_ms: fastapiFb?.direct.p50 ?? null,
+    fastapi_direct_synthesis_p50_ms: kinds.fastapiDirect.p50,
+    fastapi_gateway_synthesis_p50_ms: kinds.fastapiViaGateway.p50,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -137,6 +146,9 @@ const latest = {
       "a static asset of the UI through the gateway vs through nginx proxy_pass (one worker, keep-alive upstream), same stand-in, 32 connections, median of per-round ratios over alternating 1 s rounds",
     cache_hit_p50_ms: "client latency of POST /synthesize with a seed, repeated sequentially after the first (the stand-in stopped, so every answer is a cache hit)",
     cache_hit_rps_vs_nginx_ratio: "autocannon, 32 connections: cache-hit POST /synthesize per second over nginx serving the clip's bytes (GET)",
+    fastapi_first_byte_added_ms:
+      "paired p50: client's first PCM byte of POST /synthesize (stream, format pcm) minus the moment the FastAPI driver inside the gateway yielded the box's first chunk; baseline: the stand-in's first chunk called directly (detail.kinds lists the Gradio kind the same way)",
+    fastapi_synthesis_vs_direct_ratio: "p50(POST /synthesize through the in-process gateway, 201 with the clip stored) / p50(POST /inference_sft on the FastAPI stand-in read to its end), interleaved",
     pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 2,000 ms delay before each chunk, over the same with one stand-in",
   },
   durationS: Math.round((Date.now() - started) / 1000),

@@ -33,7 +33,8 @@ describe.skipIf(!SDK_READY)("FLAC of a whole clip", () => {
   });
 
   it("/v1 speech: live, FLAC without a length (the documented case); the same request again, from the cache, a complete FLAC", async () => {
-    const body = { model: "tts-1", input: "The sky is clear today.", voice, response_format: "flac" };
+    // Several sentences: the backend streams several chunks (one sentence is one chunk, whole at once).
+    const body = { model: "tts-1", input: "The sky is clear today. Let us go out. We can walk to the park.", voice, response_format: "flac" };
     const live = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost(body));
     const first = await probe(new Uint8Array(await live.arrayBuffer()), "flac");
     expect(first.decodedMs).toBeGreaterThan(500);
@@ -46,7 +47,7 @@ describe.skipIf(!SDK_READY)("FLAC of a whole clip", () => {
   });
 
   it("a cache hit in SSE is one delta of the complete FLAC and a done with usage", async () => {
-    const res = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost({ model: "tts-1", input: "The sky is clear today.", voice, response_format: "flac", stream_format: "sse" }));
+    const res = await fetch(`${stack.gw.url}/v1/audio/speech`, jsonPost({ model: "tts-1", input: "The sky is clear today. Let us go out. We can walk to the park.", voice, response_format: "flac", stream_format: "sse" }));
     const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => JSON.parse(e.slice(6)) as { type: string; audio?: string; usage?: { output_tokens: number } });
     expect(events.map((e) => e.type)).toEqual(["speech.audio.delta", "speech.audio.done"]);
     expect((await probe(Buffer.from(events[0]!.audio!, "base64"), "flac")).probedMs).toBeGreaterThan(500);

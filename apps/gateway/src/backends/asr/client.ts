@@ -176,8 +176,8 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
         if (deadline.aborted && !opts.signal?.aborted) err = new AsrError("timeout", `the ASR server did not answer within ${timeoutMs} ms`, { cause: caught });
         if (err instanceof AsrError) {
           if (err.boxFault) {
-            // The breaker counts box faults by the code it knows for them.
-            ticket?.done({ code: "upstream" });
+            // The breaker counts what the error declares a box fault.
+            ticket?.done(err);
             mark(false, err.message);
           } else {
             // A file the server refused, or silence: the box worked.

@@ -7,12 +7,13 @@
  */
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
+import { InstructSchema, TextSchema } from "cosyvoice3-sdk";
+import type { BackendChunk, BoxInfo } from "../../backends/port.ts";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
 import { adtsSampleRate, adtsSamples } from "../../service/encode/adts.ts";
-import { encodedStream, expectedRate } from "../../service/encode/encoded-stream.ts";
-import { FORMATS, type AudioFormat } from "../../service/encode/formats.ts";
+import { encodedStream, expectedRate, poolSourceFormat } from "../../service/encode/encoded-stream.ts";
+import { FORMATS, type AudioFormat, type SourceFormat } from "../../service/encode/formats.ts";
 import { CapacityError, NoAudioError } from "../../service/errors.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { clientSignal } from "../../platform/middleware/client-signal.ts";
@@ -39,7 +40,7 @@ interface SpeechPlan {
   pieces: string[];
   format: AudioFormat;
   sse: boolean;
-  info: BackendInfo;
+  info: BoxInfo;
   inputChars: number;
 }
 
@@ -118,7 +119,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
    * slot taken waits and tries again (nothing ran; the client is already listening), within the
    * deadline one job has.
    */
-  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<AudioChunk> {
+  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<BackendChunk> {
     for (const [i, text] of p.pieces.entries()) {
       const waitUntil = Date.now() + config.upstreamTimeoutMs;
       for (;;) {
@@ -140,7 +141,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
   }
 
   /** A clip known whole, converted in one go (FLAC through a file: its header says its length). */
-  async function sendWhole(res: Response, p: SpeechPlan, chunks: AudioChunk[], audioId: string | undefined, signal: AbortSignal): Promise<void> {
+  async function sendWhole(res: Response, p: SpeechPlan, chunks: BackendChunk[], audioId: string | undefined, signal: AbortSignal): Promise<void> {
     if (chunks.length === 0) throw new NoAudioError();
     const aac = Buffer.concat(chunks.map((c) => c.data));
     const rate = adtsSampleRate(aac) ?? expectedRate(p.info);
@@ -162,24 +163,31 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     const p = await planSpeech(req.body, callerOf(res), ctx, speech, signal);
     // Last, after everything that can refuse cheaply, and before any GPU work: a refusal here
     // (every encoder busy) is safe to retry.
-    const ticket = encoders.reserve("aac", p.format);
+    const from = poolSourceFormat(ctx.deps.backend.backends());
+    const ticket = encoders.reserve(from ?? "aac", p.format);
     res.once("close", () => ticket.release());
 
     let firstId: string | undefined;
-    let source: AsyncIterable<AudioChunk> = chunksOf(p, signal, (id) => (firstId = id));
-    // FLAC carries its length in its first header: a clip known whole (a cache hit) is sent as a
-    // complete file; a live one streams with "length unknown" (a pipe cannot go back).
-    if (p.format === "flac" && p.pieces.length === 1) {
+    let source: AsyncIterable<BackendChunk> = chunksOf(p, signal, (id) => (firstId = id));
+    // FLAC carries its length in its first header: a clip known whole (a cache hit, the backend's
+    // AAC) is sent as a complete file; a live one streams with "length unknown" (a pipe cannot go back).
+    if (p.format === "flac" && p.pieces.length === 1 && (from ?? "aac") === "aac") {
       const peeked = await peekWhole(source[Symbol.asyncIterator](), WHOLE_CLIP_GRACE_MS);
-      if ("whole" in peeked) {
+      if ("whole" in peeked && peeked.whole.every((c) => c.codec.kind === "adts")) {
         ticket.release();
         return sendWhole(res, p, peeked.whole, firstId, signal);
       }
-      source = peeked.live;
+      source = "whole" in peeked ? (async function* () { yield* peeked.whole; })() : peeked.live;
     }
     // The encoder starts on the first next(), while the backend is still working on the first
-    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it arrives.
-    const out = encodedStream(source, ticket, p.format, { expected: expectedRate(p.info), signal });
+    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it
+    // arrives (AAC); PCM asked of PCM boxes passes through as the boxes sent it.
+    const reserve = (f: SourceFormat) => {
+      const t = encoders.reserve(f, p.format);
+      res.once("close", () => t.release());
+      return t;
+    };
+    const out = encodedStream(source, ticket, p.format, { expected: expectedRate(p.info), signal, from, reserve });
     const encoded = out[Symbol.asyncIterator]();
     let finished = false;
     try {

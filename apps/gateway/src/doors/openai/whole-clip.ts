@@ -5,17 +5,16 @@
  * instead of streamed with "length unknown".
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AudioChunk } from "cosyvoice3-sdk";
 
 /** What {@link peekWhole} found: every chunk when the stream had ended, else the stream itself. */
-export type Peeked = { whole: AudioChunk[] } | { live: AsyncIterable<AudioChunk> };
+export type Peeked<T> = { whole: T[] } | { live: AsyncIterable<T> };
 
 /**
  * Reads the first chunk and waits `graceMs` for the stream to end. The live case gives back an
  * iterable that yields everything from the first chunk on, so nothing is lost either way.
  * @example const p = await peekWhole(chunks[Symbol.asyncIterator](), 5); if ("whole" in p) ...
  */
-export async function peekWhole(source: AsyncIterator<AudioChunk>, graceMs: number): Promise<Peeked> {
+export async function peekWhole<T>(source: AsyncIterator<T>, graceMs: number): Promise<Peeked<T>> {
   const first = await source.next();
   if (first.done) return { whole: [] };
   const second = source.next();
@@ -23,7 +22,7 @@ export async function peekWhole(source: AsyncIterator<AudioChunk>, graceMs: numb
   const quick = await Promise.race([second.then((r) => ({ r })), sleep(graceMs, undefined, { signal: timer.signal }).then(() => undefined, () => undefined)]);
   timer.abort();
   if (quick?.r.done) return { whole: [first.value] };
-  async function* live(): AsyncGenerator<AudioChunk> {
+  async function* live(): AsyncGenerator<T> {
     try {
       yield first.value;
       const next = quick ? quick.r : await second;
