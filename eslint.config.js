@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", ".tools/**", "apps/standin/.venv*/**", "bench/results/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", ".tools/**", "apps/standin/.venv*/**", "**/.venv/**", "bench/results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

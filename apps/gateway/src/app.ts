@@ -26,6 +26,8 @@ import { withSpans } from "./service/synthesis/spans.ts";
 import { Slots } from "./service/caps/slots.ts";
 import { createSynthesisService } from "./service/synthesis/service.ts";
 import "./platform/http/locals.ts";
+import { createAsrClient } from "./backends/asr/client.ts";
+import { MemoryConsentStore } from "./platform/stores/consent-store.ts";
 
 /**
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
@@ -74,6 +76,11 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
         clockToleranceSec: config.jwt.clockSkewSec,
       })
     : undefined;
+  const asr =
+    deps.asr ??
+    (config.asr.url !== undefined
+      ? createAsrClient({ url: config.asr.url, model: config.asr.model, timeoutMs: config.asr.timeoutMs, breakerFailures: config.breaker.failures, breakerOpenMs: config.breaker.openMs, logger, registry: metrics.registry })
+      : undefined);
   const keys = apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys });
   const ctx: RouteContext = {
     config,
@@ -82,6 +89,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       synthesis,
       voices: deps.voices,
       audio: deps.audio,
+      consents: deps.consents ?? new MemoryConsentStore(),
+      ...(asr ? { asr } : {}),
       logger,
       clock: deps.clock ?? { now: Date.now },
       encoders: deps.encoders ?? new Encoders({ max: config.maxEncoders, ffmpegPath: config.ffmpegPath, logger }),

@@ -13,6 +13,8 @@ import type { Slots } from "./service/caps/slots.ts";
 import type { AudioStore } from "./platform/stores/audio-store.ts";
 import type { SynthesisService } from "./service/synthesis/service.ts";
 import type { VoiceStore } from "./platform/stores/voice-store.ts";
+import type { ConsentStore } from "./platform/stores/consent-store.ts";
+import type { AsrClient } from "./backends/asr/client.ts";
 
 /** A source of the current time (injected so tests and stores agree on it). */
 export interface Clock {
@@ -44,6 +46,10 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   /** The synthesis cache (see `openCache`); without one nothing is cached. */
   cache?: SynthesisCache;
+  /** Voice consents. @default in this process only (openStores brings a disk or Redis one) */
+  consents?: ConsentStore;
+  /** The speech-recognition box. @default one for ASR_URL when it is set, else none */
+  asr?: AsrClient;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
 }
@@ -51,7 +57,10 @@ export interface GatewayDeps {
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "consents" | "asr">> & {
+    consents: ConsentStore;
+    /** Transcribes voices saved without a transcript, and consent recordings. */
+    asr?: AsrClient;
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;

@@ -151,6 +151,7 @@ export async function startGateway(
     backend: pool,
     voices: stores.voices,
     audio: stores.audio,
+    consents: stores.consents,
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     ...(cache ? { cache } : {}),
     ...(passthrough ? { passthrough } : {}),

@@ -24,7 +24,7 @@ describe("against the real cv3-en stand-in (the embedded default)", () => {
     expect(res.json).toMatchObject({
       backend: { variant: "cv3-en", model: "cosyvoice3" },
       modes: ["clone", "crossLingual", "instruct"],
-      voices: { builtin: [], saved: true },
+      voices: { builtin: [], saved: true, transcribes: false, consent: "optional" },
       modeVoices: { clone: ["cloned"], crossLingual: ["cloned"], instruct: ["cloned"] },
       instruct: { voice: "cloned", freeText: true },
       limits: { textMaxChars: 2000, speed: { min: 0.5, max: 2, default: 1 }, seed: { min: 0, max: 4_294_967_295, default: 0 } },

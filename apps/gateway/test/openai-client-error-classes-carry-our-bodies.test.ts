@@ -139,9 +139,14 @@ describe.skipIf(!SDK_READY)(`openai client: error classes${SDK_READY ? "" : ` (s
   it("one caller never sees nor speaks with another caller's voices", async () => {
     const other = "sk-other-0123456789abcdef";
     const keyed = await gateway({ model: "cosyvoice1", apiKeys: [KEY, other] });
+    const consent = new FormData();
+    consent.set("name", "Mine");
+    consent.set("language", "zh");
+    consent.set("recording", new Blob([synthWav({ sampleRate: 16_000, seconds: 2 }).slice()], { type: "audio/wav" }), "c.wav");
+    const recorded = await keyed.api("/v1/audio/voice_consents", { method: "POST", body: consent, headers: { authorization: `Bearer ${KEY}` } });
     const form = new FormData();
     form.set("name", "Mine");
-    form.set("consent", "cons_1");
+    form.set("consent", recorded.json.id);
     form.set("audio_sample", new Blob([synthWav({ sampleRate: 16_000, seconds: 3 }).slice()], { type: "audio/wav" }), "a.wav");
     const made = await keyed.api("/v1/audio/voices", { method: "POST", body: form, headers: { authorization: `Bearer ${KEY}` } });
     expect(made.status).toBe(200);

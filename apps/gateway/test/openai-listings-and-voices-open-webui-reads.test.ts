@@ -46,12 +46,18 @@ describe.skipIf(!SDK_READY)(`openai listings and voices${SDK_READY ? "" : ` (ski
   });
 
   it("POST /v1/audio/voices: name, audio_sample and consent make a saved voice", async () => {
+    const consent = new FormData();
+    consent.set("name", "Bo");
+    consent.set("language", "zh-CN");
+    consent.set("recording", new Blob([synthWav({ sampleRate: 16_000, seconds: 2 }).slice()], { type: "audio/wav" }), "consent.wav");
+    const recorded = await stack.gw.api("/v1/audio/voice_consents", { method: "POST", body: consent });
+    expect(recorded.status).toBe(200);
     const res = await stack.gw.api("/v1/audio/voices", {
       method: "POST",
-      body: customVoiceForm({ name: "Bo", consent: "cons_1234", prompt_text: "希望你以后能够做的比我还好呦。", audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 110 }) }),
+      body: customVoiceForm({ name: "Bo", consent: recorded.json.id, prompt_text: "希望你以后能够做的比我还好呦。", audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 110 }) }),
     });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ object: "audio.voice", name: "Bo" });
+    expect(res.json).toMatchObject({ object: "audio.voice", name: "Bo", type: "audio_sample", prompt_text: "希望你以后能够做的比我还好呦。" });
     expect(res.json.id).toMatch(/^v_/);
     created = res.json;
     // The same voice on the REST side.

@@ -29,7 +29,8 @@ describe("openapi.yaml", () => {
     expect(res.json.openapi).toBe("3.1.0");
     expect(Object.keys(res.json.paths)).toEqual([
       "/voices", "/voices/{id}", "/synthesize", "/audio/{id}", "/capabilities", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
-      "/v1/audio/speech", "/v1/models", "/v1/models/{id}", "/v1/audio/models", "/v1/audio/voices",
+      "/v1/audio/speech", "/v1/models", "/v1/models/{id}", "/v1/audio/models", "/v1/audio/voices", "/v1/audio/voices/{id}",
+      "/v1/audio/voice_consents", "/v1/audio/voice_consents/{id}",
     ]);
     expect(res.json.components.schemas.SynthesizeRequest.properties.text.maxLength).toBe(2000);
     expect(res.json.components.schemas.SynthesizeRequest.properties.speed).toMatchObject({ minimum: 0.5, maximum: 2 });

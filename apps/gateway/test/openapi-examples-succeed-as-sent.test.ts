@@ -19,8 +19,9 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const METHODS = ["get", "head", "post", "put", "patch", "delete"] as const;
-/** Creating comes first (it gives the ids), deleting last. */
-const rank = (method: string, path: string) => (method === "post" && path === "/voices" ? 0 : method === "post" ? 1 : method === "delete" ? 3 : 2);
+/** Creating comes first (it gives the ids: a voice, a consent before the voice made under it), deleting last. */
+const rank = (method: string, path: string) =>
+  method === "post" && (path === "/voices" || path === "/v1/audio/voice_consents") ? 0 : method === "post" ? 1 : method === "delete" ? 3 : 2;
 
 interface Sent {
   operation: string;
@@ -32,7 +33,11 @@ interface Sent {
 describe("the OpenAPI document's examples, sent as they are", () => {
   it("each one answers its documented success status", async () => {
     const ids: Record<string, string> = {};
-    const replace = (s: string) => s.replaceAll(PLACEHOLDER.voice, ids["voice"] ?? PLACEHOLDER.voice).replaceAll(PLACEHOLDER.audio, ids["audio"] ?? PLACEHOLDER.audio);
+    const replace = (s: string) =>
+      s
+        .replaceAll(PLACEHOLDER.voice, ids["voice"] ?? PLACEHOLDER.voice)
+        .replaceAll(PLACEHOLDER.audio, ids["audio"] ?? PLACEHOLDER.audio)
+        .replaceAll(PLACEHOLDER.consent, ids["consent"] ?? PLACEHOLDER.consent);
     const ops = Object.entries(doc.paths ?? {})
       .flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ path, method: m, op: item[m] as OperationObject, params: (item.parameters ?? []) as ParameterObject[] })))
       .sort((a, b) => rank(a.method, a.path) - rank(b.method, b.path));
@@ -44,7 +49,9 @@ describe("the OpenAPI document's examples, sent as they are", () => {
       for (const p of [...params, ...((op.parameters ?? []) as ParameterObject[])]) {
         if (p.in !== "path") continue;
         expect(p.example, `${method} ${path}: path parameter ${p.name} has an example`).toBeTypeOf("string");
-        url = url.replace(`{${p.name}}`, encodeURIComponent(replace(String(p.example))));
+        // DELETE /v1/audio/voices/{id} deletes the voice its own POST made (REST deletes the other).
+        const example = path === "/v1/audio/voices/{id}" ? (ids["v1voice"] ?? String(p.example)) : replace(String(p.example));
+        url = url.replace(`{${p.name}}`, encodeURIComponent(example));
       }
       const bodies: { name: string; init: RequestInit }[] = [];
       const content = (op.requestBody as { content?: Record<string, MediaTypeObject> } | undefined)?.content ?? {};
@@ -76,6 +83,8 @@ describe("the OpenAPI document's examples, sent as they are", () => {
         sent.push({ operation: `${method.toUpperCase()} ${path}`, example: name, status: res.status, expected });
         expect(res.status, `${method.toUpperCase()} ${path} example ${name}: ${JSON.stringify(res.json)}`).toBe(expected);
         if (method === "post" && path === "/voices") ids["voice"] = res.json.id;
+        if (method === "post" && path === "/v1/audio/voice_consents") ids["consent"] = res.json.id;
+        if (method === "post" && path === "/v1/audio/voices") ids["v1voice"] ??= res.json.id;
         if (method === "post" && path === "/synthesize") ids["audio"] ??= res.json.id;
       }
     }

@@ -179,13 +179,36 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
     .description("save a cloned voice on the gateway from prompt audio; prints its id")
     .argument("<file>", "prompt audio: WAV, FLAC, Ogg, MP3 or M4A, at least 16 kHz, at most 30 s")
     .requiredOption("-n, --name <name>", "a display name")
-    .option("-t, --prompt-text <text>", "what the audio says (needed for clone mode)")
-    .action(async (file: string, o: { name: string; promptText?: string }, cmd: Command) => {
+    .option("-t, --prompt-text <text>", "what the audio says (clone mode needs it; leave it out when the gateway transcribes)")
+    .option("-c, --consent <id>", "the speaker's consent (cons_..., from `cosyvoice consent add`), where the gateway requires one")
+    .action(async (file: string, o: { name: string; promptText?: string; consent?: string }, cmd: Command) => {
       const g = setup(cmd);
       const p = reporter(g);
-      const voice = await target!.clone({ file, name: o.name, ...(o.promptText !== undefined ? { promptText: o.promptText } : {}) }, { signal: io.signal, progress: p });
+      // Without a transcript the voice can only do clone mode if the gateway transcribes it.
+      if (o.promptText === undefined && target instanceof GatewayTarget && !(await target.transcribes(io.signal)) && !g.quiet) {
+        io.stderr.write("note: no --prompt-text and the gateway has no speech recognition: the voice will do cross-lingual and instruct, not clone mode\n");
+      }
+      const voice = await target!.clone({ file, name: o.name, ...(o.promptText !== undefined ? { promptText: o.promptText } : {}), ...(o.consent !== undefined ? { consent: o.consent } : {}) }, { signal: io.signal, progress: p });
       p.finish(`saved voice ${voice.id} (${voice.name})`);
+      if (!g.quiet && voice.promptTextSource === "asr") io.stderr.write(`the gateway heard: ${JSON.stringify(voice.promptText)}\n`);
+      if (!g.quiet && voice.warning !== undefined) io.stderr.write(`warning: ${voice.warning}\n`);
       print(voice, `${voice.id}\n`);
+    });
+
+  const consent = program.command("consent").description("voice consents: a speaker's recorded agreement to be cloned");
+  consent
+    .command("add")
+    .description("record a speaker's consent on the gateway; prints its id (for `cosyvoice clone --consent`)")
+    .argument("<file>", "the recording: mp3, wav, ogg, aac, flac, webm or mp4, at most 10 MiB")
+    .requiredOption("-n, --name <name>", "a label")
+    .requiredOption("-l, --language <tag>", "BCP 47 tag of what is said, e.g. en-US")
+    .action(async (file: string, o: { name: string; language: string }, cmd: Command) => {
+      const g = setup(cmd);
+      const p = reporter(g);
+      const c = await target!.consent({ file, name: o.name, language: o.language }, { signal: io.signal, progress: p });
+      p.finish(`recorded consent ${c.id} (${c.name}, ${c.language})`);
+      if (!g.quiet && c.transcript !== undefined) io.stderr.write(`the gateway heard: ${JSON.stringify(c.transcript)}\n`);
+      print(c, `${c.id}\n`);
     });
 
   program
@@ -196,7 +219,7 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
       const rows = await target!.voices({ signal: io.signal, progress: reporter({ ...g, quiet: true }) });
       const text = rows.length === 0 ? "" : rows.map((v) => [v.id, v.kind, v.name, v.promptText ?? ""].join("\t").trimEnd()).join("\n") + "\n";
       print(rows, text);
-      if (rows.length === 0 && !g.quiet) io.stderr.write("no voices yet: save one with `cosyvoice clone FILE --name NAME --prompt-text TEXT`\n");
+      if (rows.length === 0 && !g.quiet) io.stderr.write("no voices yet: save one with `cosyvoice clone FILE --name NAME [--prompt-text TEXT] [--consent ID]`\n");
     });
 
   program

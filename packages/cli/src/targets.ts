@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { AUDIO_FORMATS, createClient, unwrap, type CosyVoiceClient, type InstructControls, type Mode, type Voice } from "cosyvoice3-client";
+import { AUDIO_FORMATS, createClient, unwrap, type CosyVoiceClient, type InstructControls, type Mode, type Voice, type VoiceConsent } from "cosyvoice3-client";
 import { CosyVoice, type ModelFamily, type Progress, type SynthesisRequest } from "cosyvoice3-sdk";
 import { AdtsCounter } from "./adts.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
@@ -64,11 +64,21 @@ export interface VoiceRow {
   promptText?: string;
 }
 
+/** What `cosyvoice clone` sends. */
+export interface CloneInput {
+  file: string;
+  name: string;
+  promptText?: string;
+  consent?: string;
+}
+
 export interface Target {
   readonly label: string;
   say(input: SayInput, out: AudioOutput, ctx: CallContext): Promise<SayResult>;
   voices(ctx: CallContext): Promise<VoiceRow[]>;
-  clone(input: { file: string; name: string; promptText?: string }, ctx: CallContext): Promise<Voice>;
+  clone(input: CloneInput, ctx: CallContext): Promise<Voice>;
+  /** Records a voice consent on the gateway; its id goes with `clone --consent`. */
+  consent(input: { file: string; name: string; language: string }, ctx: CallContext): Promise<VoiceConsent>;
   remove(id: string, ctx: CallContext): Promise<void>;
   close(): Promise<void>;
 }
@@ -142,13 +152,31 @@ export class GatewayTarget implements Target {
     return voices.map((v) => ({ id: v.id, name: v.name, kind: v.kind, ...(v.promptText !== undefined ? { promptText: v.promptText } : {}) }));
   }
 
-  async clone(input: { file: string; name: string; promptText?: string }, { signal, progress }: CallContext): Promise<Voice> {
+  /** Whether the gateway transcribes voices saved without a transcript (it has an ASR server). */
+  async transcribes(signal: AbortSignal): Promise<boolean> {
+    const caps = await this.api.GET("/capabilities", { signal });
+    return caps.data?.voices.transcribes === true;
+  }
+
+  async clone(input: CloneInput, { signal, progress }: CallContext): Promise<Voice> {
     const audio = await readFile(input.file);
     progress.update({ kind: "waiting", detail: `uploading ${basename(input.file)} to ${this.label}` });
     return this.api.saveVoice(
-      { audio, name: input.name, filename: basename(input.file), ...(input.promptText !== undefined ? { promptText: input.promptText } : {}) },
+      {
+        audio,
+        name: input.name,
+        filename: basename(input.file),
+        ...(input.promptText !== undefined ? { promptText: input.promptText } : {}),
+        ...(input.consent !== undefined ? { consent: input.consent } : {}),
+      },
       { signal },
     );
+  }
+
+  async consent(input: { file: string; name: string; language: string }, { signal, progress }: CallContext): Promise<VoiceConsent> {
+    const recording = await readFile(input.file);
+    progress.update({ kind: "waiting", detail: `uploading ${basename(input.file)} to ${this.label}` });
+    return this.api.recordConsent({ recording, name: input.name, language: input.language, filename: basename(input.file) }, { signal });
   }
 
   async remove(id: string, { signal }: CallContext): Promise<void> {
@@ -236,6 +264,10 @@ export class UiTarget implements Target {
   async voices({ progress }: CallContext): Promise<VoiceRow[]> {
     const cv = await this.connect(progress);
     return (await cv.listVoices()).filter((s) => s !== "").map((s) => ({ id: s, name: s, kind: "builtin" }));
+  }
+
+  async consent(): Promise<VoiceConsent> {
+    throw new CliError("consents are kept by a gateway (--gateway); a web UI has none", EXIT.usage);
   }
 
   async clone(): Promise<Voice> {

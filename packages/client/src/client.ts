@@ -1,7 +1,7 @@
 import createFetchClient, { type Client, type Middleware } from "openapi-fetch";
 import { ApiError, apiError, fetchFailure } from "./errors.ts";
 import type { paths } from "./generated/openapi.ts";
-import type { SynthesisCreated, SynthesizeRequest, Voice } from "./types.ts";
+import type { SynthesisCreated, SynthesizeRequest, Voice, VoiceConsent } from "./types.ts";
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -30,9 +30,26 @@ export interface SaveVoiceInput {
   audio: AudioInput;
   /** A display name. */
   name: string;
-  /** What the prompt audio says; needed for clone mode. */
+  /**
+   * What the prompt audio says; needed for clone mode. Leave it out when the gateway
+   * transcribes (`GET /capabilities` says `voices.transcribes`): its ASR server fills it in.
+   */
   promptText?: string;
+  /** The id of a voice consent (`cons_...`, see {@link CosyVoiceClient.recordConsent}); required when `voices.consent` is `required`. */
+  consent?: string;
   /** File name sent with the audio. @default the File's name, else `"prompt"` */
+  filename?: string;
+}
+
+/** What {@link CosyVoiceClient.recordConsent} takes. */
+export interface RecordConsentInput {
+  /** The speaker saying they agree: mp3, wav, ogg, aac, flac, webm or mp4, at most 10 MiB. */
+  recording: AudioInput;
+  /** A label. */
+  name: string;
+  /** BCP 47 tag of what is said, e.g. `en-US`; the gateway's consent phrase is looked up by it. */
+  language: string;
+  /** File name sent with the recording. @default the File's name, else `"consent"` */
   filename?: string;
 }
 
@@ -61,6 +78,16 @@ export interface CosyVoiceClient extends Client<paths> {
    * const voice = await api.saveVoice({ audio: await readFile("me.wav"), name: "Me", promptText: "What I say in me.wav." });
    */
   saveVoice(input: SaveVoiceInput, options?: CallOptions): Promise<Voice>;
+  /**
+   * Records a speaker's consent (`POST /v1/audio/voice_consents`, OpenAI's shape); its `id` is
+   * the `consent` of {@link saveVoice}. With a consent phrase set on the gateway the recording
+   * must say it (a 400 quotes what was heard).
+   * @throws ApiError (type `openai:<code>`, e.g. `openai:consent_phrase_not_heard`), ApiConnectionError, ApiUserAbortError
+   * @example
+   * const consent = await api.recordConsent({ recording: await readFile("consent.webm"), name: "Ann", language: "en-US" });
+   * const voice = await api.saveVoice({ audio: await readFile("ann.wav"), name: "Ann", consent: consent.id });
+   */
+  recordConsent(input: RecordConsentInput, options?: CallOptions): Promise<VoiceConsent>;
   /**
    * Synthesizes a whole clip (`POST /synthesize` without streaming) and returns its stored
    * metadata; fetch the bytes from `url` (`GET /audio/{id}`).
@@ -153,10 +180,25 @@ export function createClient(options: ClientOptions): CosyVoiceClient {
     const form = new FormData();
     form.set("name", input.name);
     if (input.promptText !== undefined) form.set("promptText", input.promptText);
+    if (input.consent !== undefined) form.set("consent", input.consent);
     const file = toBlob(input.audio);
     form.set("audio", file, input.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "prompt"));
     const result = await client.POST("/voices", {
-      body: { name: input.name, audio: file, ...(input.promptText !== undefined ? { promptText: input.promptText } : {}) },
+      body: { name: input.name, audio: file, ...(input.promptText !== undefined ? { promptText: input.promptText } : {}), ...(input.consent !== undefined ? { consent: input.consent } : {}) },
+      bodySerializer: () => form,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
+    return unwrap(result);
+  }
+
+  async function recordConsent(input: RecordConsentInput, call: CallOptions = {}): Promise<VoiceConsent> {
+    const form = new FormData();
+    form.set("name", input.name);
+    form.set("language", input.language);
+    const file = toBlob(input.recording);
+    form.set("recording", file, input.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "consent"));
+    const result = await client.POST("/v1/audio/voice_consents", {
+      body: { name: input.name, language: input.language, recording: file },
       bodySerializer: () => form,
       ...(call.signal ? { signal: call.signal } : {}),
     });
@@ -198,5 +240,5 @@ export function createClient(options: ClientOptions): CosyVoiceClient {
     };
   }
 
-  return Object.assign(client, { saveVoice, synthesize, streamSynthesis });
+  return Object.assign(client, { saveVoice, recordConsent, synthesize, streamSynthesis });
 }

@@ -14,6 +14,8 @@ export type SynthesizeRequest = Schemas["SynthesizeRequest"];
 export type SynthesisCreated = Schemas["SynthesisCreated"];
 /** A voice from `GET /voices`, `GET /voices/{id}` or `POST /voices`. */
 export type Voice = Schemas["Voice"];
+/** A voice consent (`POST /v1/audio/voice_consents`, OpenAI's shape). */
+export type VoiceConsent = Schemas["VoiceConsent"];
 /** `GET /voices`. */
 export type VoiceList = Schemas["VoiceList"];
 /** RFC 9457 problem details: the body of every error response. */

@@ -140,12 +140,27 @@ describe("cosyvoice3-client against the gateway", () => {
     const speech = await api.POST("/v1/audio/speech", { body: { model: "tts-1", input: "Good evening.", voice: saved.id, response_format: "wav" }, parseAs: "arrayBuffer" });
     expect(speech.response.status).toBe(200);
     expect(Buffer.from(speech.data as unknown as ArrayBuffer).subarray(0, 4).toString("ascii")).toBe("RIFF");
+    // A consent first (the helper), then the voice under it, OpenAI's way.
+    const consent = await api.recordConsent({ recording: wav(), name: "Di", language: "en-US" });
+    expect(consent).toMatchObject({ object: "audio.voice_consent", name: "Di", language: "en-US" });
     const form = new FormData();
     form.append("name", "OpenAI Di");
-    form.append("consent", "yes");
+    form.append("consent", consent.id);
     form.append("audio_sample", new Blob([wav()], { type: "audio/wav" }), "di.wav");
-    const created = await api.POST("/v1/audio/voices", { body: form as never, bodySerializer: (b: unknown) => b as FormData });
-    expect(created.response.status).toBeLessThan(300);
+    const created = unwrap(await api.POST("/v1/audio/voices", { body: form as never, bodySerializer: (b: unknown) => b as FormData }));
+    expect(created).toMatchObject({ object: "audio.voice", type: "audio_sample" });
+    // The consent calls, typed.
+    const page = unwrap(await api.GET("/v1/audio/voice_consents", { params: { query: { limit: 1 } } }));
+    expect(page).toMatchObject({ object: "list", data: [{ id: consent.id }], has_more: false });
+    const path = { params: { path: { id: consent.id } } };
+    expect(unwrap(await api.GET("/v1/audio/voice_consents/{id}", path)).name).toBe("Di");
+    expect(unwrap(await api.POST("/v1/audio/voice_consents/{id}", { ...path, body: { name: "Di (signed)" } })).name).toBe("Di (signed)");
+    expect(unwrap(await api.DELETE("/v1/audio/voices/{id}", { params: { path: { id: created.id } } }))).toEqual({ id: created.id, deleted: true, object: "audio.voice.deleted" });
+    expect(unwrap(await api.DELETE("/v1/audio/voice_consents/{id}", path))).toEqual({ id: consent.id, deleted: true, object: "audio.voice_consent" });
+    // A /v1 mistake is an ApiError typed from OpenAI's error body.
+    const missing = await api.GET("/v1/audio/voice_consents/{id}", path).then(unwrap).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect((missing as ApiError).problem.type).toBe("openai:consent_not_found");
   });
 
   describe("errors are typed", () => {

@@ -1,7 +1,8 @@
 /**
  * The playground page at `/` in Debian's Chromium against the real gateway and stand-in: it
- * records a voice from a fake microphone (Chromium plays a WAV of speech made with espeak-ng as
- * the capture device), saves it through `POST /voices` as a WAV the gateway accepts, generates
+ * records the speaker's consent and then a voice from a fake microphone (Chromium plays a WAV of
+ * speech made with espeak-ng as the capture device), saves the consent through
+ * `POST /v1/audio/voice_consents` and the voice under it through `POST /voices`, generates
  * with it, and its `<audio>` element plays the AAC stream through MediaSource while it arrives;
  * the download link holds the clip. With API keys configured it asks for the key once and keeps
  * it for the tab. `PLAYGROUND_SCREENSHOT=docs/playground.png` refreshes the README's picture.
@@ -85,7 +86,24 @@ describe.skipIf(skip !== undefined)(`the playground in Chromium${skip ? ` (skipp
     expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/this key/);
   });
 
-  it("records a voice from the (fake) microphone and saves it", async () => {
+  let consentId: string;
+  it("records the speaker's consent from the (fake) microphone; the voice form picks it", async () => {
+    await page.getByLabel("Consent label").fill("Mic speaker, today");
+    await page.getByLabel("Language").fill("en-US");
+    await page.getByRole("button", { name: "Record consent" }).click();
+    await page.waitForTimeout(3_000);
+    await page.getByRole("button", { name: "Stop consent recording" }).click();
+    await page.waitForFunction(() => /^Recorded|could not/.test(document.getElementById("consent-status")!.textContent ?? ""));
+    await page.getByRole("button", { name: "Save consent" }).click();
+    await page.waitForFunction(() => /Saved consent|not saved/.test(document.getElementById("consent-status")!.textContent ?? ""));
+    expect(await page.textContent("#consent-status")).toMatch(/^Saved consent "Mic speaker, today" \(cons_/);
+    consentId = await page.locator("#voice-consent").inputValue();
+    expect(consentId).toMatch(/^cons_/);
+    const listed = (await (await fetch(`${stack.gatewayUrl}/v1/audio/voice_consents`)).json()) as { data: { id: string; language: string }[] };
+    expect(listed.data).toEqual([expect.objectContaining({ id: consentId, language: "en-US" })]);
+  });
+
+  it("records a voice from the (fake) microphone and saves it under the consent", async () => {
     await page.getByLabel("Name").fill("Mic voice");
     await page.getByLabel("What the prompt says").fill(SPOKEN);
     await page.getByRole("button", { name: "Record", exact: true }).click();
@@ -97,9 +115,9 @@ describe.skipIf(skip !== undefined)(`the playground in Chromium${skip ? ` (skipp
     await page.waitForFunction(() => /Saved|Not saved/.test(document.getElementById("voice-status")!.textContent ?? ""));
     expect(await page.textContent("#voice-status")).toMatch(/^Saved "Mic voice" \(v_/);
     const res = await fetch(`${stack.gatewayUrl}/voices`);
-    const { voices } = (await res.json()) as { voices: { id: string; name: string; promptText?: string; audio?: { mimeType: string; durationMs: number; sampleRate: number } }[] };
+    const { voices } = (await res.json()) as { voices: { id: string; name: string; promptText?: string; consent?: string; audio?: { mimeType: string; durationMs: number; sampleRate: number } }[] };
     const saved = voices.find((v) => v.name === "Mic voice");
-    expect(saved).toMatchObject({ promptText: SPOKEN, audio: { mimeType: "audio/wav" } });
+    expect(saved).toMatchObject({ promptText: SPOKEN, audio: { mimeType: "audio/wav" }, consent: consentId });
     expect(saved!.audio!.durationMs).toBeGreaterThan(3_000);
     expect(saved!.audio!.sampleRate).toBeGreaterThanOrEqual(16_000);
     expect(await page.locator("#voice-select").inputValue()).toBe(saved!.id);

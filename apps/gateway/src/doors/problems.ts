@@ -76,6 +76,9 @@ export type GatewayProblemCode =
   | "auth_unavailable"
   | "not_found"
   | "voice_not_found"
+  | "consent_not_found"
+  | "consent_not_heard"
+  | "asr_unavailable"
   | "audio_not_found"
   | "voice_read_only"
   | "method_not_allowed"
@@ -107,6 +110,21 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   forbidden: { status: 403, slug: "forbidden", title: "The token does not grant this", when: "a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin", during: ["scoped"] },
   not_found: { status: 404, slug: "not-found", title: "No such resource", when: "no route matches the path" },
   voice_not_found: { status: 404, slug: "voice-not-found", title: "No such voice", when: "the voice id (path or body) is unknown", during: ["voice-id"] },
+  consent_not_found: { status: 404, slug: "consent-not-found", title: "No such voice consent", when: "the consent id is unknown or another key's" },
+  consent_not_heard: {
+    status: 422,
+    slug: "consent-not-heard",
+    title: "The recording does not say the consent phrase",
+    when: "CONSENT_PHRASE is set and the ASR server did not hear it in the consent recording; the detail quotes what it heard",
+  },
+  asr_unavailable: {
+    status: 503,
+    slug: "asr-unavailable",
+    title: "The speech-recognition server is unavailable",
+    when: "a consent recording must be checked against CONSENT_PHRASE and the ASR server (ASR_URL) failed or its breaker is open (Retry-After)",
+    // Nothing was saved: the same recording may be sent again.
+    resendable: true,
+  },
   audio_not_found: { status: 404, slug: "audio-not-found", title: "No such audio", when: "the audio id is unknown, expired, or its stream has not finished", during: ["audio-id"] },
   method_not_allowed: { status: 405, slug: "method-not-allowed", title: "Method not allowed", when: "the path exists but not with this method" },
   not_acceptable: { status: 406, slug: "not-acceptable", title: "The requested media type cannot be produced", when: "the Accept header (or `stream`) asks for a format this route cannot send; the detail lists the available ones", during: ["negotiation"] },

@@ -45,6 +45,24 @@ const booleanFlag = z
   .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
   .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
 
+/**
+ * `CONSENT_PHRASE`: a JSON object of phrases by language tag, or one phrase for every language
+ * (stored under `*`).
+ */
+const consentPhrases = z.union([z.string(), z.record(z.string(), z.string())]).transform((v, ctx): Record<string, string> => {
+  if (typeof v !== "string") return v;
+  const text = v.trim();
+  if (text === "") return {};
+  if (!text.startsWith("{")) return { "*": text };
+  try {
+    const parsed = z.record(z.string().min(1), z.string().trim().min(1)).parse(JSON.parse(text));
+    return parsed;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "a phrase, or a JSON object of phrases by language tag ({\"en\": \"...\"})" });
+    return z.NEVER;
+  }
+});
+
 /** Names a field by the environment variable that sets it (the schema is the one source of both). */
 const fromEnv = <T extends z.ZodType>(variable: string, schema: T, description: string) => schema.meta({ env: variable, description });
 
@@ -144,6 +162,26 @@ export const GatewayConfigSchema = z.object({
     int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
     "With STORE=disk: clips answered before their write lands, served from memory until it does, at most (bytes); 0: every answer waits for its write",
   ),
+  voiceConsent: fromEnv(
+    "VOICE_CONSENT",
+    z.enum(["required", "optional"]).optional(),
+    "Whether creating a voice needs a consent id of the caller's (POST /v1/audio/voice_consents): unset, /v1 requires it and REST /voices does not; set, both doors follow it",
+  ),
+  defaultVoice: fromEnv(
+    "DEFAULT_VOICE",
+    z.string().trim().min(1).max(200).optional(),
+    "The voice (id or name) OpenAI's built-in voice names (alloy, ash, ... cedar) stand for when no alias or voice of that name exists; unset, they are a 400 listing the usable voices",
+  ),
+  asr: z.object({
+    url: fromEnv("ASR_URL", httpUrl.optional(), "An OpenAI-compatible transcription server (POST {ASR_URL}/audio/transcriptions): voices saved without a transcript get one, consent recordings are checked"),
+    model: fromEnv("ASR_MODEL", z.string().min(1).max(200).default("whisper-1"), "The `model` sent to the ASR server"),
+    timeoutMs: fromEnv("ASR_TIMEOUT_MS", int(1_000, 600_000).default(30_000), "Deadline of one transcription (ms)"),
+  }),
+  consentPhrases: fromEnv(
+    "CONSENT_PHRASE",
+    consentPhrases.default({}),
+    "The sentence a consent recording must contain (needs ASR_URL): one phrase for every language, or a JSON object by BCP 47 tag ({\"en\": \"I agree...\", \"zh\": \"...\"}; `*` for the others)",
+  ),
   slotLeaseMs: fromEnv("SLOT_LEASE_MS", int(500, 600_000).default(5_000), "With STORE=redis: how long a job slot of an instance that stopped renewing it stays taken (ms)"),
 });
 
@@ -192,7 +230,8 @@ function readConfigFile(file: string): Record<string, unknown> {
       : typeof v === "object" && v !== null
         ? Object.entries(v).map(([name, target]) => `${name}=${String(target)}`).join(",")
         : String(v);
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, flat(v)]));
+  // CONSENT_PHRASE's phrases may hold commas: its mapping stays JSON.
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, k === "CONSENT_PHRASE" && typeof v === "object" && v !== null ? JSON.stringify(v) : flat(v)]));
 }
 
 /**
@@ -219,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   }
   const result = GatewayConfigSchema.superRefine((c, ctx) => {
     if (c.store === "redis" && c.redisUrl === undefined) ctx.addIssue({ code: "custom", path: ["redisUrl"], message: "required when STORE=redis" });
+    if (Object.keys(c.consentPhrases).length > 0 && c.asr.url === undefined) ctx.addIssue({ code: "custom", path: ["consentPhrases"], message: "a consent phrase can only be checked with an ASR server: set ASR_URL too" });
     if (c.jwt.secret !== undefined && c.jwt.jwksUrl !== undefined) ctx.addIssue({ code: "custom", path: ["jwt", "jwksUrl"], message: "set JWT_SECRET or JWKS_URL, not both" });
   }).safeParse(input);
   if (!result.success) {

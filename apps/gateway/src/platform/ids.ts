@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 export const SAVED_VOICE_ID = /^v_[A-Za-z0-9_-]{22}$/;
 /** Audio ids: `a_` + 22 base64url characters (128 random bits); unguessable, so usable as a capability. */
 export const AUDIO_ID = /^a_[A-Za-z0-9_-]{22}$/;
+/** Voice consent ids: `cons_` + 22 base64url characters (128 random bits), as OpenAI's `cons_...`. */
+export const CONSENT_ID = /^cons_[A-Za-z0-9_-]{22}$/;
 /** Built-in speakers: `builtin:` + the speaker's name as the UI lists it. */
 export const BUILTIN_PREFIX = "builtin:";
 
@@ -12,6 +14,6 @@ export const BUILTIN_PREFIX = "builtin:";
  * file names.
  * @example newId("v_") // "v_3q2-7wEAAAB4AAAAAAAAAA"
  */
-export function newId(prefix: "v_" | "a_"): string {
+export function newId(prefix: "v_" | "a_" | "cons_"): string {
   return prefix + randomBytes(16).toString("base64url");
 }

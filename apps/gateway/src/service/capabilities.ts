@@ -26,6 +26,10 @@ export const CapabilitiesSchema = z
     voices: z.object({
       builtin: z.array(z.string()).describe("Built-in speakers as voice ids (`builtin:<name>`); CosyVoice2/3 models have none"),
       saved: z.boolean().describe("Whether voices saved with POST /voices can be used (clone, crossLingual, instruct with prompt audio)"),
+      transcribes: z
+        .boolean()
+        .describe("Whether a voice saved without promptText gets one from the gateway's speech recognition (ASR_URL), so it can do clone mode; false: send promptText"),
+      consent: z.enum(["required", "optional"]).describe("Whether POST /voices needs `consent`, the id of a voice consent (POST /v1/audio/voice_consents)"),
     }),
     modeVoices: z
       .partialRecord(z.enum(MODES), z.array(z.enum(["builtin", "cloned"])))
@@ -75,7 +79,11 @@ export type Capabilities = z.infer<typeof CapabilitiesSchema>;
  * as voices follow the first ready backend).
  * @example capabilitiesOf([gradioInfo({ variant: "cv3-en", model: "cosyvoice3", modes: ["clone", "crossLingual", "instruct"], speakers: [], gradioVersion: "5.4.0" })], { maxTextChars: 2000 }).instruct?.voice // "cloned"
  */
-export function capabilitiesOf(infos: readonly Pick<BoxInfo, "variant" | "model" | "modes" | "speakers" | "instructNeeds" | "gradioVersion" | "sampleRate">[], limits: { maxTextChars: number }): Capabilities {
+export function capabilitiesOf(
+  infos: readonly Pick<BoxInfo, "variant" | "model" | "modes" | "speakers" | "instructNeeds" | "gradioVersion" | "sampleRate">[],
+  limits: { maxTextChars: number },
+  voices: { transcribes: boolean; consent: "required" | "optional" } = { transcribes: false, consent: "optional" },
+): Capabilities {
   const [first] = infos;
   if (!first) throw new Error("capabilitiesOf needs at least one backend");
   const available = new Set(infos.flatMap((i) => i.modes));
@@ -89,7 +97,7 @@ export function capabilitiesOf(infos: readonly Pick<BoxInfo, "variant" | "model"
   return {
     backend: { variant: first.variant, model: first.model },
     modes,
-    voices: { builtin: speakers.map((s) => BUILTIN_PREFIX + s), saved: modes.some((m) => m !== "pretrained") },
+    voices: { builtin: speakers.map((s) => BUILTIN_PREFIX + s), saved: modes.some((m) => m !== "pretrained"), ...voices },
     modeVoices,
     languages: available.has("crossLingual")
       ? Object.entries(LANGUAGE_TAGS).map(([code, name]) => ({ tag: `<|${code}|>`, code, name }))

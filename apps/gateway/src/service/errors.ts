@@ -187,3 +187,15 @@ export class NoAudioError extends GatewayError {
     super("upstream", "The backend produced no audio");
   }
 }
+
+/**
+ * A voice's consent is missing where it is required, or is not a consent of the caller's.
+ * Fix the input: record a consent (POST /v1/audio/voice_consents) and send its id.
+ * @example throw new ConsentError("consent is required", "consent_required");
+ */
+export class ConsentError extends GatewayError {
+  override name = "ConsentError";
+  constructor(message: string, code: "consent_required" | "consent_not_found") {
+    super("invalid_request", message, { issues: [{ path: ["consent"], message, code }] });
+  }
+}

@@ -34,6 +34,8 @@ export function savedVoice(r: SavedVoiceRecord): Voice {
     name: r.name,
     kind: "cloned",
     ...(r.promptText !== undefined ? { promptText: r.promptText } : {}),
+    ...(r.promptTextSource !== undefined ? { promptTextSource: r.promptTextSource } : {}),
+    ...(r.consent !== undefined ? { consent: r.consent } : {}),
     createdAt: r.createdAt,
     audio: { mimeType: r.audio.mimeType, sampleRate: r.audio.sampleRate, durationMs: r.audio.durationMs, bytes: r.audio.bytes },
   };

@@ -6,6 +6,7 @@ import { startStandin, type StandinHandle, type StandinOptions } from "@cosyvoic
 import { CosyVoice } from "cosyvoice3-sdk";
 import { connectingBackend } from "../../src/backends/gradio/driver.ts";
 import type { GatewayConfig } from "../../src/platform/config.ts";
+import type { SynthesisCache } from "../../src/service/cache/index.ts";
 import { startTestGateway, type TestGateway } from "./harness.ts";
 
 /**
@@ -22,13 +23,13 @@ export interface FullStack {
 }
 
 /** Starts a stand-in with the given knobs and a gateway in front of it through the SDK. */
-export async function startFullStack(standin: StandinOptions, config: Partial<GatewayConfig> = {}): Promise<FullStack> {
+export async function startFullStack(standin: StandinOptions, config: Partial<GatewayConfig> = {}, extra: { cache?: SynthesisCache } = {}): Promise<FullStack> {
   const h = await startStandin(standin);
   const backend = connectingBackend(h.url, {
     client: { model: standin.model ?? "cosyvoice3", timeoutMs: config.upstreamTimeoutMs ?? 60_000, maxRetries: 0 },
   });
   try {
-    const gw = await startTestGateway({ backend, config });
+    const gw = await startTestGateway({ backend, config, ...(extra.cache ? { cache: extra.cache } : {}) });
     return {
       standin: h,
       gw,

@@ -20,6 +20,8 @@ import { BackendPool } from "../../src/backends/pool/index.ts";
 import { Slots } from "../../src/service/caps/slots.ts";
 import { DiskAudioStore, type AudioStore } from "../../src/platform/stores/audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "../../src/platform/stores/voice-store.ts";
+import { DiskConsentStore, type ConsentStore } from "../../src/platform/stores/consent-store.ts";
+import type { AsrClient } from "../../src/backends/asr/client.ts";
 import { contract } from "./contract.ts";
 
 export interface TestGateway {
@@ -27,6 +29,7 @@ export interface TestGateway {
   config: GatewayConfig;
   voices: VoiceStore;
   audio: AudioStore;
+  consents: ConsentStore;
   /** The slots of the (first) backend. */
   slots: JobSlots;
   /** The backend pool (a pool of one around a single backend). */
@@ -58,7 +61,9 @@ export async function startTestGateway(opts: {
   /** The gateway's shutdown signal (the server's own aborts on SIGTERM); every job listens to it. */
   shutdown?: AbortSignal;
   /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
-  stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
+  stores?: { voices: VoiceStore; audio: AudioStore; consents?: ConsentStore; rateLimitStore?: (name: string) => Store };
+  /** The ASR box. @default one for config.asr.url when set */
+  asr?: AsrClient;
 }): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "gateway-test-"));
   // Generous quotas unless a test is about them, so tests do not trip each other's limits.
@@ -69,6 +74,7 @@ export async function startTestGateway(opts: {
     pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   const clock = opts.clock ?? { now: Date.now };
   const voices = opts.stores?.voices ?? (await DiskVoiceStore.open(join(dataDir, "voices"), clock.now));
+  const consents = opts.stores?.consents ?? (await DiskConsentStore.open(join(dataDir, "consents"), clock.now));
   const audio =
     opts.stores?.audio ?? (await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now: clock.now }));
   let pool: BackendPool;
@@ -82,7 +88,7 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.shutdown ? { shutdown: opts.shutdown } : {}) });
+  const app = createApp(config, { backend: pool, voices, audio, consents, logger, clock, ...(opts.asr ? { asr: opts.asr } : {}), ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.shutdown ? { shutdown: opts.shutdown } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -92,6 +98,7 @@ export async function startTestGateway(opts: {
     config,
     voices,
     audio,
+    consents,
     slots,
     pool,
     logLines,

@@ -211,7 +211,7 @@ export interface paths {
         put?: never;
         /**
          * Speak text (OpenAI's text-to-speech)
-         * @description Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; opus in Ogg; aac as ADTS; flac and wav with unknown length; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with a voice id (or name) from GET /v1/audio/voices, or an alias from VOICE_ALIASES.
+         * @description Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; opus in Ogg; aac as ADTS; flac and wav with unknown length, since their headers are written before the audio exists (ffprobe shows duration 0; decoders play them whole); a FLAC known whole, answered from the synthesis cache, is complete, as is GET /audio/{X-Audio-Id}?format=flac; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with a voice id (or name) from GET /v1/audio/voices, or an alias from VOICE_ALIASES.
          */
         post: operations["openaiCreateSpeech"];
         delete?: never;
@@ -284,9 +284,75 @@ export interface paths {
         /** The caller's voices and the configured aliases, as Open WebUI lists them */
         get: operations["openaiListVoices"];
         put?: never;
-        /** Create a custom voice (OpenAI's multipart form): one of our saved voices */
+        /**
+         * Create a custom voice (OpenAI's multipart form): one of our saved voices
+         * @description `consent` is the id of one of your voice consents (POST /v1/audio/voice_consents), required unless VOICE_CONSENT=optional. Without `prompt_text` (our extension), the gateway's ASR server (ASR_URL) transcribes `audio_sample` so the voice can do 3-second cloning; when the ASR fails the voice is still saved (usable for cross-lingual and instruct) and `warning` says why. `type: "prompt"` is a 400 naming `type`: CosyVoice clones from audio and cannot design a voice from a description.
+         */
         post: operations["openaiCreateVoice"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/voices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example v_REPLACE_WITH_YOUR_VOICE_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a custom voice (the same saved voice REST DELETE /voices/{id} deletes); its consent stays */
+        delete: operations["openaiDeleteVoice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/voice_consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your voice consents, newest first (OpenAI's cursor list) */
+        get: operations["openaiListVoiceConsents"];
+        put?: never;
+        /**
+         * Record a speaker's consent (multipart name, language, recording)
+         * @description With an ASR server (ASR_URL) the recording is transcribed (`transcript`); with CONSENT_PHRASE set for the language (BCP 47: exact tag, then its primary language, then `*`), the recording must say it, word by word with room for recognition slips, or it is a 400 naming `recording` that quotes what was heard. If the ASR server is down then, 503 (nothing saved; resend).
+         */
+        post: operations["openaiCreateVoiceConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/voice_consents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example cons_REPLACE_WITH_YOUR_CONSENT_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One of your voice consents */
+        get: operations["openaiGetVoiceConsent"];
+        put?: never;
+        /** Rename a voice consent */
+        post: operations["openaiRenameVoiceConsent"];
+        /** Delete a voice consent (voices made under it stay) */
+        delete: operations["openaiDeleteVoiceConsent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -369,6 +435,15 @@ export interface components {
              */
             kind: "builtin" | "cloned";
             promptText?: string;
+            /**
+             * @description Who wrote promptText: the client, or the ASR server (ASR_URL) from the prompt audio
+             * @enum {string}
+             */
+            promptTextSource?: "client" | "asr";
+            /** @description The consent the voice was created under */
+            consent?: string;
+            /** @description Set on creation when the voice was saved without a transcript because the ASR server failed: it is usable for cross-lingual and instruct, not clone */
+            warning?: string;
             /** Format: date-time */
             createdAt?: string;
             /** @description The saved prompt audio (cloned voices) */
@@ -393,6 +468,15 @@ export interface components {
                  */
                 kind: "builtin" | "cloned";
                 promptText?: string;
+                /**
+                 * @description Who wrote promptText: the client, or the ASR server (ASR_URL) from the prompt audio
+                 * @enum {string}
+                 */
+                promptTextSource?: "client" | "asr";
+                /** @description The consent the voice was created under */
+                consent?: string;
+                /** @description Set on creation when the voice was saved without a transcript because the ASR server failed: it is usable for cross-lingual and instruct, not clone */
+                warning?: string;
                 /** Format: date-time */
                 createdAt?: string;
                 /** @description The saved prompt audio (cloned voices) */
@@ -493,6 +577,13 @@ export interface components {
                 builtin: string[];
                 /** @description Whether voices saved with POST /voices can be used (clone, crossLingual, instruct with prompt audio) */
                 saved: boolean;
+                /** @description Whether a voice saved without promptText gets one from the gateway's speech recognition (ASR_URL), so it can do clone mode; false: send promptText */
+                transcribes: boolean;
+                /**
+                 * @description Whether POST /voices needs `consent`, the id of a voice consent (POST /v1/audio/voice_consents)
+                 * @enum {string}
+                 */
+                consent: "required" | "optional";
             };
             /** @description For each available mode, the voice kinds it takes; `clone` also needs a voice saved with promptText */
             modeVoices: {
@@ -562,7 +653,7 @@ export interface components {
             voice: string | {
                 id: string;
             };
-            /** @description Natural-language control of the delivery (CosyVoice instruct mode). Refused with 400, never ignored, where the backend or voice cannot follow it */
+            /** @description Natural-language control of the delivery (CosyVoice instruct mode). Empty, whitespace, "None" and "null" count as absent (Home Assistant sends "None"). Refused with 400, never ignored, where the backend or voice cannot follow it */
             instructions?: string | null;
             /** @description Audio format (default mp3). `opus` is Ogg Opus, `aac` is ADTS, `pcm` is 16-bit little-endian mono at the model's rate (header X-Sample-Rate) */
             response_format?: ("mp3" | "opus" | "aac" | "flac" | "wav" | "pcm") | null;
@@ -621,11 +712,62 @@ export interface components {
         AudioVoice: {
             /** @constant */
             object: "audio.voice";
-            /** @description A saved voice id (`v_...`), usable as `voice` here and on our REST API */
+            /** @description A saved voice id (`v_...`), usable as `voice` (or `{id}`) here and on our REST API */
             id: string;
             name: string;
+            /** @constant */
+            type: "audio_sample";
             /** @description Unix seconds */
             created_at: number;
+            /** @description Our extension: the transcript the voice clones with (sent, or heard by the ASR server); null: none, the voice does cross-lingual */
+            prompt_text?: string | null;
+            /** @description Our extension: why the voice has no transcript when the ASR server failed (it is still saved and usable for cross-lingual) */
+            warning?: string;
+        };
+        AudioVoiceDeleted: {
+            id: string;
+            /** @constant */
+            deleted: true;
+            /** @constant */
+            object: "audio.voice.deleted";
+        };
+        VoiceConsent: {
+            /** @constant */
+            object: "audio.voice_consent";
+            /** @description `cons_` + 22 characters */
+            id: string;
+            name: string;
+            language: string;
+            /** @description Unix seconds */
+            created_at: number;
+            /** @description Our extension: what the ASR server heard in the recording (with ASR_URL) */
+            transcript?: string;
+        };
+        VoiceConsentList: {
+            /** @constant */
+            object: "list";
+            data: {
+                /** @constant */
+                object: "audio.voice_consent";
+                /** @description `cons_` + 22 characters */
+                id: string;
+                name: string;
+                language: string;
+                /** @description Unix seconds */
+                created_at: number;
+                /** @description Our extension: what the ASR server heard in the recording (with ASR_URL) */
+                transcript?: string;
+            }[];
+            first_id: string | null;
+            last_id: string | null;
+            has_more: boolean;
+        };
+        VoiceConsentDeleted: {
+            id: string;
+            /** @constant */
+            deleted: true;
+            /** @constant */
+            object: "audio.voice_consent";
         };
         OpenAIError: {
             error: {
@@ -845,8 +987,10 @@ export interface operations {
                 "multipart/form-data": {
                     /** @description A display name */
                     name: string;
-                    /** @description Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct). Empty means absent */
+                    /** @description Transcript of the prompt audio; needed for clone mode. Empty means absent: with an ASR server (ASR_URL) the audio is transcribed, else (or when the ASR fails) the voice does cross-lingual and instruct */
                     promptText?: string;
+                    /** @description A consent id (`cons_...`, POST /v1/audio/voice_consents) of yours; required when VOICE_CONSENT=required */
+                    consent?: string;
                     /** @description Prompt audio file (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most 10485760 bytes. Send it as a file (curl: `-F audio=@prompt.wav`, with the @) */
                     audio: Blob;
                 };
@@ -2460,7 +2604,9 @@ export interface operations {
                      *       ],
                      *       "voices": {
                      *         "builtin": [],
-                     *         "saved": true
+                     *         "saved": true,
+                     *         "transcribes": false,
+                     *         "consent": "optional"
                      *       },
                      *       "modeVoices": {
                      *         "clone": [
@@ -3068,7 +3214,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIError"];
                 };
             };
-            /** @description No such path or model (NotFoundError) */
+            /** @description No such path, model, voice or consent of this key (NotFoundError) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3229,25 +3375,27 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "name": "Ann",
-                 *       "consent": "cons_1234",
-                 *       "prompt_text": "I like long walks."
-                 *     }
-                 */
                 "multipart/form-data": {
                     name: string;
-                    consent: string;
-                    /** @description Our extension: the transcript of audio_sample, which makes the voice usable for 3-second cloning (without it, cross-lingual and instruct only) */
+                    /** @description `audio_sample` (the default): a voice cloned from audio_sample. `prompt` (a voice designed from a text description) is refused with 400: CosyVoice clones voices from audio */
+                    type?: ("audio_sample" | "prompt") | null;
+                    /** @description The id of the speaker's consent recording (cons_..., POST /v1/audio/voice_consents) of this key. Required unless VOICE_CONSENT=optional */
+                    consent?: string | null;
+                    /** @description Our extension: the transcript of audio_sample (3-second cloning needs it). Without it the gateway's ASR server (ASR_URL) transcribes the sample; without one, or when it fails, the voice does cross-lingual and instruct */
                     prompt_text?: string | null;
-                    /** @description The voice's recording (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most 10485760 bytes */
+                    /** @description Only with type prompt (refused) */
+                    prompt?: string | null;
+                    /** @description Only with type prompt (refused) */
+                    model?: string | null;
+                    /** @description Only with type prompt (refused) */
+                    script_hint?: string | null;
+                    /** @description The voice's recording (WAV, FLAC, Ogg, MP3, M4A, AAC, WebM), at least 16 kHz, at most 30 s, at most 10485760 bytes */
                     audio_sample: Blob;
                 };
             };
         };
         responses: {
-            /** @description The saved voice; its id works as `voice` here and on /synthesize */
+            /** @description The saved voice; its id works as `voice` (or `{id}`) here and on /synthesize */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3285,6 +3433,509 @@ export interface operations {
             };
             /** @description The body or the uploaded file is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Every job slot or encoder is taken, or the backend is not ready (Retry-After; `x-should-retry: true`: nothing ran) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiDeleteVoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example v_REPLACE_WITH_YOUR_VOICE_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{id, deleted: true, object: "audio.voice.deleted"}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudioVoiceDeleted"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description No such path, model, voice or consent of this key (NotFoundError) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiListVoiceConsents: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{object: "list", data, first_id, last_id, has_more}`; pass `after=<last_id>` for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceConsentList"];
+                };
+            };
+            /** @description Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiCreateVoiceConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ann's consent",
+                 *       "language": "en-US"
+                 *     }
+                 */
+                "multipart/form-data": {
+                    name: string;
+                    /** @description BCP 47 tag of the consent phrase's language; CONSENT_PHRASE is looked up by it */
+                    language: string;
+                    /** @description The speaker saying they agree to the voice being made: mp3, wav, ogg, aac, flac, webm or mp4, at most 10 MiB. With CONSENT_PHRASE it must say that phrase (checked by the ASR server) */
+                    recording: Blob;
+                };
+            };
+        };
+        responses: {
+            /** @description The consent; its id is the `consent` of POST /v1/audio/voices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceConsent"];
+                };
+            };
+            /** @description Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The body or the uploaded file is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Every job slot or encoder is taken, or the backend is not ready (Retry-After; `x-should-retry: true`: nothing ran) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiGetVoiceConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example cons_REPLACE_WITH_YOUR_CONSENT_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceConsent"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description No such path, model, voice or consent of this key (NotFoundError) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiRenameVoiceConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example cons_REPLACE_WITH_YOUR_CONSENT_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ann (signed 2026-12-03)"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The renamed consent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceConsent"];
+                };
+            };
+            /** @description Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description No such path, model, voice or consent of this key (NotFoundError) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Quota used up (RateLimitError); Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description Internal error or the audio could not be encoded; `x-should-retry: false` */
+            500: {
+                headers: {
+                    /** @description `true` when resending cannot run the same job twice, `false` when it may have run */
+                    "x-should-retry"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+        };
+    };
+    openaiDeleteVoiceConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example cons_REPLACE_WITH_YOUR_CONSENT_ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{id, deleted: true, object: "audio.voice_consent"}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceConsentDeleted"];
+                };
+            };
+            /** @description A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"];
+                };
+            };
+            /** @description No such path, model, voice or consent of this key (NotFoundError) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,7 +7,23 @@ import { z } from "zod";
 import { RETRY_AFTER_SECONDS, SAMPLE_RATE } from "../openapi/bounds.ts";
 import { AUDIO_FORMATS, FORMATS } from "../../service/encode/formats.ts";
 import { PLACEHOLDER } from "../openapi/examples.ts";
-import { AudioModelListSchema, AudioVoiceListSchema, AudioVoiceSchema, CreateAudioVoiceFieldsSchema, ModelListSchema, OpenAIErrorSchema, SpeechBodySchema, SpeechEventSchema } from "./schemas.ts";
+import {
+  AudioModelListSchema,
+  AudioVoiceDeletedSchema,
+  AudioVoiceListSchema,
+  AudioVoiceSchema,
+  ConsentListQuerySchema,
+  CreateAudioVoiceFieldsSchema,
+  CreateConsentFieldsSchema,
+  ModelListSchema,
+  OpenAIErrorSchema,
+  RenameConsentSchema,
+  SpeechBodySchema,
+  SpeechEventSchema,
+  VoiceConsentDeletedSchema,
+  VoiceConsentListSchema,
+  VoiceConsentSchema,
+} from "./schemas.ts";
 
 const TAG = "OpenAI";
 
@@ -24,7 +40,7 @@ const ERRORS: Record<number, string> = {
   400: "Invalid request (BadRequestError): `param` names the field (`input`, `voice` with the voices you can use, `instructions` with why they cannot be followed, `speed`, `response_format`...)",
   401: "A valid API key or token is required (AuthenticationError): send it as the client's apiKey (`Authorization: Bearer <key>`)",
   403: "The token's scope does not allow this (PermissionDeniedError): `synthesize` for speech, `voices:write` to create a voice",
-  404: "No such path or model (NotFoundError)",
+  404: "No such path, model, voice or consent of this key (NotFoundError)",
   413: "The body or the uploaded file is too large",
   429: "Quota used up (RateLimitError); Retry-After says when to retry",
   500: "Internal error or the audio could not be encoded; `x-should-retry: false`",
@@ -80,6 +96,10 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
     .addSchema("AudioModelList", jsonSchema(AudioModelListSchema, "output"))
     .addSchema("AudioVoiceList", jsonSchema(AudioVoiceListSchema, "output"))
     .addSchema("AudioVoice", jsonSchema(AudioVoiceSchema, "output"))
+    .addSchema("AudioVoiceDeleted", jsonSchema(AudioVoiceDeletedSchema, "output"))
+    .addSchema("VoiceConsent", jsonSchema(VoiceConsentSchema, "output"))
+    .addSchema("VoiceConsentList", jsonSchema(VoiceConsentListSchema, "output"))
+    .addSchema("VoiceConsentDeleted", jsonSchema(VoiceConsentDeletedSchema, "output"))
     .addSchema("OpenAIError", jsonSchema(OpenAIErrorSchema, "output"));
 
   const audio: Record<string, { schema: SchemaObject }> = {};
@@ -94,7 +114,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
       summary: "Speak text (OpenAI's text-to-speech)",
       description:
         "Streams the audio as it is generated, chunked: the backend's chunks are encoded by one ffmpeg per response (mp3 without Xing/ID3 headers, so separately requested pieces concatenate; " +
-        "opus in Ogg; aac as ADTS; flac and wav with unknown length; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, " +
+        "opus in Ogg; aac as ADTS; flac and wav with unknown length, since their headers are written before the audio exists (ffprobe shows duration 0; decoders play them whole); a FLAC known whole, answered from the synthesis cache, is complete, as is GET /audio/{X-Audio-Id}?format=flac; pcm raw s16le mono at `X-Sample-Rate`). An input longer than the backend's text limit is cut at sentence ends into several jobs, " +
         "streamed back to back in one file. `instructions` makes it an instruct job (the cv3-en UI with a saved voice, CosyVoice 1 with a built-in speaker), or a 400 saying why not. " +
         "An error after the first bytes cuts the connection (an SSE stream ends with an `error` event). " +
         REPLACE,
@@ -124,9 +144,8 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
   (form.properties as Record<string, SchemaObject>)["audio_sample"] = {
     type: "string",
     contentMediaType: "application/octet-stream",
-    description: `The voice's recording (WAV, FLAC, Ogg, MP3 or M4A), at least 16 kHz, at most 30 s, at most ${config.maxUploadBytes} bytes`,
+    description: `The voice's recording (WAV, FLAC, Ogg, MP3, M4A, AAC, WebM), at least 16 kHz, at most 30 s, at most ${config.maxUploadBytes} bytes`,
   };
-  (form["required"] as string[] | undefined)?.push("audio_sample");
   b.addPath("/v1/audio/voices", {
     get: {
       tags: [TAG],
@@ -139,12 +158,82 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
       tags: [TAG],
       operationId: "openaiCreateVoice",
       summary: "Create a custom voice (OpenAI's multipart form): one of our saved voices",
+      description:
+        "`consent` is the id of one of your voice consents (POST /v1/audio/voice_consents), required unless VOICE_CONSENT=optional. " +
+        "Without `prompt_text` (our extension), the gateway's ASR server (ASR_URL) transcribes `audio_sample` so the voice can do 3-second cloning; " +
+        "when the ASR fails the voice is still saved (usable for cross-lingual and instruct) and `warning` says why. `type: \"prompt\"` is a 400 naming `type`: CosyVoice clones from audio and cannot design a voice from a description.",
       security: secured,
       requestBody: {
         required: true,
-        content: { "multipart/form-data": { schema: form, example: { name: "Ann", consent: "cons_1234", prompt_text: "I like long walks." } } },
+        content: {
+          "multipart/form-data": {
+            schema: { ...form, required: ["name", "audio_sample"] },
+            examples: {
+              consent: { summary: "With a consent id (replace it with yours)", value: { name: "Ann", consent: PLACEHOLDER.consent } },
+              transcript: { summary: "With the sample's transcript (no ASR needed)", value: { name: "Ann", consent: PLACEHOLDER.consent, prompt_text: "I like long walks on the beach." } },
+            },
+          },
+        },
       },
-      responses: { "200": json("AudioVoice", "The saved voice; its id works as `voice` here and on /synthesize"), ...errors([400, 401, 403, 413, 429]) },
+      responses: { "200": json("AudioVoice", "The saved voice; its id works as `voice` (or `{id}`) here and on /synthesize"), ...errors([400, 401, 403, 413, 429, 503]) },
+    },
+  });
+  const idParam = (example: string) => [{ name: "id", in: "path" as const, required: true, schema: { type: "string" as const }, example }];
+  b.addPath("/v1/audio/voices/{id}", {
+    parameters: idParam(PLACEHOLDER.voice),
+    delete: {
+      tags: [TAG],
+      operationId: "openaiDeleteVoice",
+      summary: "Delete a custom voice (the same saved voice REST DELETE /voices/{id} deletes); its consent stays",
+      security: secured,
+      responses: { "200": json("AudioVoiceDeleted", "`{id, deleted: true, object: \"audio.voice.deleted\"}`"), ...errors([401, 403, 404, 409, 429]) },
+    },
+  });
+  const consentForm = jsonSchema(CreateConsentFieldsSchema, "input");
+  (consentForm.properties as Record<string, SchemaObject>)["recording"] = {
+    type: "string",
+    contentMediaType: "application/octet-stream",
+    description: "The speaker saying they agree to the voice being made: mp3, wav, ogg, aac, flac, webm or mp4, at most 10 MiB. With CONSENT_PHRASE it must say that phrase (checked by the ASR server)",
+  };
+  (consentForm["required"] as string[] | undefined)?.push("recording");
+  b.addPath("/v1/audio/voice_consents", {
+    get: {
+      tags: [TAG],
+      operationId: "openaiListVoiceConsents",
+      summary: "Your voice consents, newest first (OpenAI's cursor list)",
+      security: secured,
+      parameters: Object.entries((jsonSchema(ConsentListQuerySchema, "input").properties ?? {}) as Record<string, SchemaObject>).map(([name, schema]) => ({ name, in: "query" as const, required: false, schema })),
+      responses: { "200": json("VoiceConsentList", "`{object: \"list\", data, first_id, last_id, has_more}`; pass `after=<last_id>` for the next page"), ...errors([400, 401, 429]) },
+    },
+    post: {
+      tags: [TAG],
+      operationId: "openaiCreateVoiceConsent",
+      summary: "Record a speaker's consent (multipart name, language, recording)",
+      description:
+        "With an ASR server (ASR_URL) the recording is transcribed (`transcript`); with CONSENT_PHRASE set for the language (BCP 47: exact tag, then its primary language, then `*`), " +
+        "the recording must say it, word by word with room for recognition slips, or it is a 400 naming `recording` that quotes what was heard. If the ASR server is down then, 503 (nothing saved; resend).",
+      security: secured,
+      requestBody: { required: true, content: { "multipart/form-data": { schema: consentForm, example: { name: "Ann's consent", language: "en-US" } } } },
+      responses: { "200": json("VoiceConsent", "The consent; its id is the `consent` of POST /v1/audio/voices"), ...errors([400, 401, 403, 413, 429, 503]) },
+    },
+  });
+  b.addPath("/v1/audio/voice_consents/{id}", {
+    parameters: idParam(PLACEHOLDER.consent),
+    get: { tags: [TAG], operationId: "openaiGetVoiceConsent", summary: "One of your voice consents", security: secured, responses: { "200": json("VoiceConsent", "The consent"), ...errors([401, 404, 429]) } },
+    post: {
+      tags: [TAG],
+      operationId: "openaiRenameVoiceConsent",
+      summary: "Rename a voice consent",
+      security: secured,
+      requestBody: { required: true, content: { "application/json": { schema: jsonSchema(RenameConsentSchema, "input"), example: { name: "Ann (signed 2026-12-03)" } } } },
+      responses: { "200": json("VoiceConsent", "The renamed consent"), ...errors([400, 401, 403, 404, 429]) },
+    },
+    delete: {
+      tags: [TAG],
+      operationId: "openaiDeleteVoiceConsent",
+      summary: "Delete a voice consent (voices made under it stay)",
+      security: secured,
+      responses: { "200": json("VoiceConsentDeleted", "`{id, deleted: true, object: \"audio.voice_consent\"}`"), ...errors([401, 403, 404, 429]) },
     },
   });
 }

@@ -9,11 +9,11 @@ import type { RouteContext } from "../../context.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { refusalMetrics, type GatewayMetrics } from "../../platform/metrics/index.ts";
 import { methodNotAllowed, notFound } from "../../platform/middleware/problem-handler.ts";
-import { uploadAudio } from "../../platform/middleware/upload-audio.ts";
 import { HttpProblem } from "../problems.ts";
-import { zodErrors } from "../rest/schemas.ts";
+import { consentRoutes } from "./consents.ts";
+import { customVoiceHandlers } from "./custom-voices.ts";
 import { openAIErrors } from "./errors.ts";
-import { AudioModelListSchema, AudioVoiceListSchema, AudioVoiceSchema, CreateAudioVoiceFieldsSchema, ModelListSchema } from "./schemas.ts";
+import { AudioModelListSchema, AudioVoiceListSchema, ModelListSchema } from "./schemas.ts";
 import { fromRouteContext, type SpeechService } from "./speech-service.ts";
 import { speechHandlers } from "./speech.ts";
 import { chooseVoice } from "./voice-choice.ts";
@@ -34,12 +34,13 @@ export interface OpenAIRoutesOptions {
  */
 export function openAIRoutes(ctx: RouteContext, options: OpenAIRoutesOptions = {}): Router {
   const speech = options.speech ?? fromRouteContext(ctx);
-  const { auth, readLimit, uploadLimit } = ctx.guards;
+  const { auth, readLimit } = ctx.guards;
   const aliases = ctx.config.voiceAliases;
   const models = [ctx.config.model, ...OPENAI_MODELS];
   // OpenAI's `created` is when the model was published; ours were there when we started.
   const created = Math.floor(ctx.deps.clock.now() / 1000);
   const model = (id: string) => ({ id, object: "model" as const, created, owned_by: "cosyvoice3-gateway" });
+  const customVoices = customVoiceHandlers(ctx);
   const router = Router();
 
   router.route("/audio/speech").post(...speechHandlers(ctx, speech)).all(methodNotAllowed(["POST"]));
@@ -69,20 +70,10 @@ export function openAIRoutes(ctx: RouteContext, options: OpenAIRoutesOptions = {
       }
       res.json({ voices: listed } satisfies z.input<typeof AudioVoiceListSchema>);
     })
-    .post(auth, ctx.guards.scope("voices:write"), uploadLimit, uploadAudio({ maxBytes: ctx.config.maxUploadBytes, field: "audio_sample" }), async (req: Request, res: Response) => {
-      const fields = CreateAudioVoiceFieldsSchema.safeParse(req.body ?? {});
-      if (!fields.success) throw new HttpProblem("invalid_request", { errors: zodErrors(fields.error, { input: req.body ?? {}, schema: CreateAudioVoiceFieldsSchema }) });
-      const upload = res.locals.upload;
-      if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio_sample", detail: "audio_sample (the voice's recording) is required", code: "required" }] });
-      ctx.deps.logger.info({ requestId: res.locals.requestId, consent: fields.data.consent.slice(0, 200) }, "custom voice created with consent");
-      const voice = await speech.createVoice(callerOf(res), {
-        name: fields.data.name,
-        ...(fields.data.prompt_text !== undefined ? { promptText: fields.data.prompt_text } : {}),
-        upload,
-      });
-      res.json({ object: "audio.voice", id: voice.id, name: voice.name, created_at: Math.floor(ctx.deps.clock.now() / 1000) } satisfies z.input<typeof AudioVoiceSchema>);
-    })
+    .post(...customVoices.create)
     .all(methodNotAllowed(["GET", "POST"]));
+  router.route("/audio/voices/:id").delete(...customVoices.remove).all(methodNotAllowed(["DELETE"]));
+  router.use(consentRoutes(ctx));
 
   router.use(notFound());
   if (options.metrics) router.use(refusalMetrics(options.metrics));

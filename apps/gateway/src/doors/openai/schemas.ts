@@ -12,6 +12,9 @@ const tokens = () => z.number().int().min(USAGE_TOKENS.min).max(USAGE_TOKENS.max
 /** OpenAI's own limit on `input` and on `instructions`. @unit characters */
 export const OPENAI_MAX_INPUT_CHARS = 4096;
 
+/** `instructions` that mean "none": empty, whitespace, or the literal None/null of a client that stringified its null. */
+const ABSENT_INSTRUCTIONS = /^\s*(none|null)?\s*$/i;
+
 /** Clients send `null` for a field they leave unset (e.g. LibreChat, Home Assistant). */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
@@ -33,8 +36,15 @@ export const SpeechBodySchema = z.object({
       error: "voice is required: a voice id or name, an alias such as alloy, or { \"id\": ... }",
     })
     .describe("A saved voice's id (`v_...`) or name, a built-in speaker (`builtin:<name>` or the bare name), an alias from VOICE_ALIASES (e.g. `alloy`), or `{ \"id\": ... }`"),
-  instructions: optional(z.string().max(OPENAI_MAX_INPUT_CHARS))
-    .describe("Natural-language control of the delivery (CosyVoice instruct mode). Refused with 400, never ignored, where the backend or voice cannot follow it"),
+  instructions: z
+    .string()
+    .max(OPENAI_MAX_INPUT_CHARS)
+    .nullish()
+    // Home Assistant sends str(None), "None", when no prompt is set; others send "" or "null".
+    .transform((v) => (v === null || v === undefined || ABSENT_INSTRUCTIONS.test(v) ? undefined : v.trim()))
+    .describe(
+      "Natural-language control of the delivery (CosyVoice instruct mode). Empty, whitespace, \"None\" and \"null\" count as absent (Home Assistant sends \"None\"). Refused with 400, never ignored, where the backend or voice cannot follow it",
+    ),
   response_format: optional(z.enum(AUDIO_FORMATS, { error: `response_format must be one of ${AUDIO_FORMATS.join(", ")}` }))
     .describe("Audio format (default mp3). `opus` is Ogg Opus, `aac` is ADTS, `pcm` is 16-bit little-endian mono at the model's rate (header X-Sample-Rate)"),
   // The range is documented (meta) but checked in speech.ts, whose 400 names OpenAI's wider range.
@@ -57,26 +67,88 @@ export const AudioModelListSchema = z.object({ models: z.array(z.object({ id: z.
 /** `GET /v1/audio/voices`, as Open WebUI reads it. */
 export const AudioVoiceListSchema = z.object({ voices: z.array(z.object({ id: z.string(), name: z.string() })) });
 
-/** Text fields of `POST /v1/audio/voices` (OpenAI's custom voice; the file is `audio_sample`). */
+/**
+ * Text fields of `POST /v1/audio/voices` (OpenAI's custom voice; the file is `audio_sample`).
+ * `type: "prompt"` (a voice designed from a description) is parsed so it can be refused by name.
+ */
 export const CreateAudioVoiceFieldsSchema = z.object({
   name: z.string({ error: "name is required" }).trim().min(1, "name is required").max(100),
-  consent: z
-    .string({ error: "consent is required: the id of the speaker's recorded consent, or a statement that you have it" })
-    .trim()
-    .min(1, "consent is required")
-    .max(200),
-  prompt_text: optional(z.string().trim().min(1).max(500)).describe(
-    "Our extension: the transcript of audio_sample, which makes the voice usable for 3-second cloning (without it, cross-lingual and instruct only)",
+  type: optional(z.enum(["audio_sample", "prompt"], { error: "type must be audio_sample or prompt" })).describe(
+    "`audio_sample` (the default): a voice cloned from audio_sample. `prompt` (a voice designed from a text description) is refused with 400: CosyVoice clones voices from audio",
   ),
+  consent: optional(z.string().trim().min(1, "consent must not be empty").max(200)).describe(
+    "The id of the speaker's consent recording (cons_..., POST /v1/audio/voice_consents) of this key. Required unless VOICE_CONSENT=optional",
+  ),
+  prompt_text: optional(z.string().trim().min(1).max(500)).describe(
+    "Our extension: the transcript of audio_sample (3-second cloning needs it). Without it the gateway's ASR server (ASR_URL) transcribes the sample; without one, or when it fails, the voice does cross-lingual and instruct",
+  ),
+  prompt: optional(z.string().max(4096)).describe("Only with type prompt (refused)"),
+  model: optional(z.string().max(100)).describe("Only with type prompt (refused)"),
+  script_hint: optional(z.string().max(4096)).describe("Only with type prompt (refused)"),
 });
 
 /** What `POST /v1/audio/voices` answers: OpenAI's voice object, with our voice id. */
 export const AudioVoiceSchema = z.object({
   object: z.literal("audio.voice"),
-  id: z.string().describe("A saved voice id (`v_...`), usable as `voice` here and on our REST API"),
+  id: z.string().describe("A saved voice id (`v_...`), usable as `voice` (or `{id}`) here and on our REST API"),
   name: z.string(),
+  type: z.literal("audio_sample"),
   created_at: z.number().int().min(UNIX_SECONDS.min).max(UNIX_SECONDS.max).describe("Unix seconds"),
+  prompt_text: z.string().nullable().optional().describe("Our extension: the transcript the voice clones with (sent, or heard by the ASR server); null: none, the voice does cross-lingual"),
+  warning: z.string().optional().describe("Our extension: why the voice has no transcript when the ASR server failed (it is still saved and usable for cross-lingual)"),
 });
+
+/** `DELETE /v1/audio/voices/{id}`. */
+export const AudioVoiceDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true), object: z.literal("audio.voice.deleted") });
+
+/** BCP 47, as OpenAI asks (`en-US`, `zh`, `yue-Hant-HK`). */
+const Bcp47Schema = z
+  .string({ error: "language is required: a BCP 47 tag such as en-US" })
+  .trim()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, "language must be a BCP 47 tag such as en-US or zh-CN");
+
+/** Text fields of `POST /v1/audio/voice_consents` (the file is `recording`). */
+export const CreateConsentFieldsSchema = z.object({
+  name: z.string({ error: "name is required" }).trim().min(1, "name is required").max(200),
+  language: Bcp47Schema.describe("BCP 47 tag of the consent phrase's language; CONSENT_PHRASE is looked up by it"),
+});
+
+/** `POST /v1/audio/voice_consents/{id}`: rename. */
+export const RenameConsentSchema = z.object({ name: z.string({ error: "name is required" }).trim().min(1, "name is required").max(200) });
+
+/** `GET /v1/audio/voice_consents` query. */
+export const ConsentListQuerySchema = z.object({
+  after: z.string().max(100).optional().describe("The last id of the previous page"),
+  limit: z.coerce
+    .number({ error: "limit must be a number from 1 to 100" })
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(100, "limit must be at most 100")
+    .default(20)
+    .describe("1 to 100, default 20"),
+});
+
+/** A voice consent, as OpenAI answers it. */
+export const VoiceConsentSchema = z.object({
+  object: z.literal("audio.voice_consent"),
+  id: z.string().describe("`cons_` + 22 characters"),
+  name: z.string(),
+  language: z.string(),
+  created_at: z.number().int().min(UNIX_SECONDS.min).max(UNIX_SECONDS.max).describe("Unix seconds"),
+  transcript: z.string().optional().describe("Our extension: what the ASR server heard in the recording (with ASR_URL)"),
+});
+
+/** `GET /v1/audio/voice_consents`: OpenAI's cursor page. */
+export const VoiceConsentListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(VoiceConsentSchema),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+  has_more: z.boolean(),
+});
+
+/** `DELETE /v1/audio/voice_consents/{id}`. */
+export const VoiceConsentDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true), object: z.literal("audio.voice_consent") });
 
 /** Every `/v1` error. */
 export const OpenAIErrorSchema = z.object({

@@ -11,8 +11,9 @@ import { InstructSchema, TextSchema } from "cosyvoice3-sdk";
 import type { BackendChunk, BoxInfo } from "../../backends/port.ts";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
+import { adtsSampleRate, adtsSamples } from "../../service/encode/adts.ts";
 import { encodedStream, expectedRate, poolSourceFormat } from "../../service/encode/encoded-stream.ts";
-import type { AudioFormat, SourceFormat } from "../../service/encode/formats.ts";
+import { FORMATS, type AudioFormat, type SourceFormat } from "../../service/encode/formats.ts";
 import { CapacityError, NoAudioError } from "../../service/errors.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { clientSignal } from "../../platform/middleware/client-signal.ts";
@@ -24,10 +25,13 @@ import { invalidParam } from "./errors.ts";
 import { SpeechBodySchema } from "./schemas.ts";
 import type { SpeechJob, SpeechService } from "./speech-service.ts";
 import { splitText } from "./split-text.ts";
-import { chooseVoice, instructionsRefusal, usableVoicesText } from "./voice-choice.ts";
+import { peekWhole } from "./whole-clip.ts";
+import { chooseVoice, instructionsRefusal, isOpenAIVoiceName, usableVoicesText } from "./voice-choice.ts";
 
 /** Speech tokens CosyVoice generates per second of audio (for `usage.output_tokens`). */
 const SPEECH_TOKENS_PER_SECOND = 25;
+/** How long after the first chunk the stream must have ended to count as a clip known whole. @unit milliseconds */
+const WHOLE_CLIP_GRACE_MS = 5;
 /** A 4,096-character input of escaped CJK plus instructions needs more than REST's 32 KiB. @unit bytes */
 const MIN_JSON_BYTES = 64 * 1024;
 
@@ -64,13 +68,20 @@ async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, spee
   }
 
   const [voices, info] = await Promise.all([speech.voices(caller, signal), speech.info()]);
-  const choice = chooseVoice(b.voice, voices, config.voiceAliases);
+  const choice = chooseVoice(b.voice, voices, config.voiceAliases, config.defaultVoice);
   if (!choice) {
     const asked = typeof b.voice === "string" ? b.voice : b.voice.id;
-    throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
+    // One of OpenAI's names: say how it could work here.
+    const hint = !isOpenAIVoiceName(asked)
+      ? ""
+      : config.defaultVoice !== undefined
+        ? ` (OpenAI's voice names stand for DEFAULT_VOICE ${JSON.stringify(config.defaultVoice)}, which is not one of your voices)`
+        : " (OpenAI's own voice names work here once the operator sets DEFAULT_VOICE or VOICE_ALIASES)";
+    throw invalidParam("voice", `Unknown voice ${JSON.stringify(asked.slice(0, 200))}${hint}. Voices you can use: ${usableVoicesText(voices, config.voiceAliases)}`, "voice_not_found");
   }
 
-  const instructions = b.instructions?.trim() || undefined;
+  // Empty, whitespace, "None" and "null" were made absent by the schema.
+  const instructions = b.instructions;
   if (instructions !== undefined) {
     const refusal = instructionsRefusal(info, choice.voice);
     if (refusal) throw invalidParam("instructions", `instructions cannot be followed: ${refusal}`, "instructions_unsupported");
@@ -129,6 +140,23 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     }
   }
 
+  /** A clip known whole, converted in one go (FLAC through a file: its header says its length). */
+  async function sendWhole(res: Response, p: SpeechPlan, chunks: BackendChunk[], audioId: string | undefined, signal: AbortSignal): Promise<void> {
+    if (chunks.length === 0) throw new NoAudioError();
+    const aac = Buffer.concat(chunks.map((c) => c.data));
+    const rate = adtsSampleRate(aac) ?? expectedRate(p.info);
+    const bytes = await encoders.convert(aac, { from: "aac", to: p.format, sampleRate: rate, signal });
+    res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : FORMATS[p.format].mimeType);
+    res.set({ "Cache-Control": "no-store", "X-Sample-Rate": String(FORMATS[p.format].outputRate(rate)), ...(audioId !== undefined ? { "X-Audio-Id": audioId } : {}) });
+    if (!p.sse) {
+      res.end(bytes);
+      return;
+    }
+    const outputTokens = Math.round((adtsSamples(aac) / rate) * SPEECH_TOKENS_PER_SECOND);
+    res.write(`data: ${JSON.stringify({ type: "speech.audio.delta", audio: Buffer.from(bytes).toString("base64") })}\n\n`);
+    res.end(`data: ${JSON.stringify({ type: "speech.audio.done", usage: { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens } })}\n\n`);
+  }
+
   async function speak(req: Request, res: Response): Promise<void> {
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
@@ -140,6 +168,17 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     res.once("close", () => ticket.release());
 
     let firstId: string | undefined;
+    let source: AsyncIterable<BackendChunk> = chunksOf(p, signal, (id) => (firstId = id));
+    // FLAC carries its length in its first header: a clip known whole (a cache hit, the backend's
+    // AAC) is sent as a complete file; a live one streams with "length unknown" (a pipe cannot go back).
+    if (p.format === "flac" && p.pieces.length === 1 && (from ?? "aac") === "aac") {
+      const peeked = await peekWhole(source[Symbol.asyncIterator](), WHOLE_CLIP_GRACE_MS);
+      if ("whole" in peeked && peeked.whole.every((c) => c.codec.kind === "adts")) {
+        ticket.release();
+        return sendWhole(res, p, peeked.whole, firstId, signal);
+      }
+      source = "whole" in peeked ? (async function* () { yield* peeked.whole; })() : peeked.live;
+    }
     // The encoder starts on the first next(), while the backend is still working on the first
     // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it
     // arrives (AAC); PCM asked of PCM boxes passes through as the boxes sent it.
@@ -148,7 +187,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
       res.once("close", () => t.release());
       return t;
     };
-    const out = encodedStream(chunksOf(p, signal, (id) => (firstId = id)), ticket, p.format, { expected: expectedRate(p.info), signal, from, reserve });
+    const out = encodedStream(source, ticket, p.format, { expected: expectedRate(p.info), signal, from, reserve });
     const encoded = out[Symbol.asyncIterator]();
     let finished = false;
     try {

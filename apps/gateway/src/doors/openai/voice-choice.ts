@@ -16,6 +16,14 @@ export interface VoiceChoice {
 
 const BUILTIN = "builtin:";
 
+/** OpenAI's built-in voice names: many clients offer only these. */
+export const OPENAI_VOICE_NAMES: readonly string[] = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar"];
+
+/** @example isOpenAIVoiceName("Alloy") // true */
+export function isOpenAIVoiceName(name: string): boolean {
+  return OPENAI_VOICE_NAMES.includes(name.trim().toLowerCase());
+}
+
 function byIdOrName(wanted: string, voices: readonly SpeechVoice[]): SpeechVoice | undefined {
   return (
     voices.find((v) => v.id === wanted) ??
@@ -31,10 +39,16 @@ function byIdOrName(wanted: string, voices: readonly SpeechVoice[]): SpeechVoice
  * Resolves a requested voice: by id (`v_...`, `builtin:...`; the only form `{id}` takes), by a
  * built-in speaker's name, by a saved voice's name, then through the configured aliases
  * (`alloy` -> a voice id or name, resolved the same way). The caller's own voices come before an
- * alias, so a user who saved a voice named "nova" gets it.
+ * alias, so a user who saved a voice named "nova" gets it. Last, one of OpenAI's own voice names
+ * (alloy ... cedar) that is neither stands for `defaultVoice` (DEFAULT_VOICE), when it is set.
  * @example chooseVoice("alloy", voices, { alloy: "builtin:中文女" }) // { voice: { id: "builtin:中文女", ... }, alias: "alloy" }
  */
-export function chooseVoice(requested: RequestedVoice, voices: readonly SpeechVoice[], aliases: Readonly<Record<string, string>>): VoiceChoice | undefined {
+export function chooseVoice(
+  requested: RequestedVoice,
+  voices: readonly SpeechVoice[],
+  aliases: Readonly<Record<string, string>>,
+  defaultVoice?: string,
+): VoiceChoice | undefined {
   if (typeof requested !== "string") {
     const voice = voices.find((v) => v.id === requested.id);
     return voice ? { voice } : undefined;
@@ -44,9 +58,15 @@ export function chooseVoice(requested: RequestedVoice, voices: readonly SpeechVo
   if (own) return { voice: own };
   const aliasName = Object.keys(aliases).find((a) => a.toLowerCase() === wanted.toLowerCase());
   const target = aliasName !== undefined ? aliases[aliasName] : undefined;
-  if (aliasName === undefined || target === undefined) return undefined;
-  const voice = byIdOrName(target, voices);
-  return voice ? { voice, alias: aliasName } : undefined;
+  if (aliasName !== undefined && target !== undefined) {
+    const voice = byIdOrName(target, voices);
+    if (voice) return { voice, alias: aliasName };
+  }
+  if (defaultVoice !== undefined && isOpenAIVoiceName(wanted)) {
+    const voice = byIdOrName(defaultVoice, voices);
+    if (voice) return { voice, alias: wanted.toLowerCase() };
+  }
+  return undefined;
 }
 
 /**

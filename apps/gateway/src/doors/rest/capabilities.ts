@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from "express";
 import { capabilitiesOf } from "../../service/capabilities.ts";
+import { consentRequired } from "../../service/voice-create.ts";
 import type { RouteContext } from "../../context.ts";
 import { HttpProblem } from "../problems.ts";
 
@@ -23,7 +24,8 @@ export function capabilitiesRoutes(ctx: RouteContext): Router {
         throw new HttpProblem("not_ready", { detail: "No backend has been recognised yet; retry in a few seconds", retryAfterSeconds: 2, cause: err });
       }
     }
-    res.set("Cache-Control", "no-cache").json(capabilitiesOf([info], ctx.config));
+    const voices = { transcribes: ctx.deps.asr !== undefined, consent: consentRequired(ctx.config, "rest") ? ("required" as const) : ("optional" as const) };
+    res.set("Cache-Control", "no-cache").json(capabilitiesOf([info], ctx.config, voices));
   });
   return router;
 }

@@ -89,8 +89,15 @@ export const CreateVoiceFieldsSchema = z
   .object({
     name: z.string().trim().min(1, "name is required").max(100).describe("A display name"),
     promptText: PromptTextSchema.optional().describe(
-      "Transcript of the prompt audio; needed for clone mode (without it the voice does cross-lingual and instruct). Empty means absent",
+      "Transcript of the prompt audio; needed for clone mode. Empty means absent: with an ASR server (ASR_URL) the audio is transcribed, else (or when the ASR fails) the voice does cross-lingual and instruct",
     ),
+    consent: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("A consent id (`cons_...`, POST /v1/audio/voice_consents) of yours; required when VOICE_CONSENT=required"),
   })
   .strict();
 
@@ -120,6 +127,12 @@ export const VoiceSchema = z
     name: z.string(),
     kind: VoiceKindSchema,
     promptText: z.string().optional(),
+    promptTextSource: z.enum(["client", "asr"]).optional().describe("Who wrote promptText: the client, or the ASR server (ASR_URL) from the prompt audio"),
+    consent: z.string().optional().describe("The consent the voice was created under"),
+    warning: z
+      .string()
+      .optional()
+      .describe("Set on creation when the voice was saved without a transcript because the ASR server failed: it is usable for cross-lingual and instruct, not clone"),
     createdAt: z.iso.datetime().optional(),
     audio: z
       .object({

@@ -6,6 +6,7 @@ import type { RouteContext } from "../../context.ts";
 import { HttpProblem } from "../problems.ts";
 import { CreateVoiceFieldsSchema, parseOrThrow, withoutEmptyFields } from "./schemas.ts";
 import { deleteVoice, findVoice, listVoices, savedVoice, type VoiceSources } from "../../service/voices.ts";
+import { saveVoice } from "../../service/voice-create.ts";
 
 /**
  * `GET /voices`, `POST /voices` (clone by upload), `GET /voices/:id`, `DELETE /voices/:id`.
@@ -28,14 +29,20 @@ export function voicesRoutes(ctx: RouteContext): Router {
       const fields = { data: parseOrThrow(CreateVoiceFieldsSchema, withoutEmptyFields(req.body)) };
       const upload = res.locals.upload;
       if (!upload) throw new HttpProblem("invalid_request", { errors: [{ pointer: "/audio", detail: "the audio file is required" }] });
-      const record = await voices.create({
-        owner: callerOf(res).owner,
-        name: fields.data.name,
-        ...(fields.data.promptText !== undefined ? { promptText: fields.data.promptText } : {}),
-        audio: { mimeType: upload.mimeType, ext: upload.ext, bytes: upload.data.byteLength, sampleRate: upload.sampleRate, durationMs: upload.durationMs },
-        data: upload.data,
-      });
-      res.status(201).location(`/voices/${record.id}`).json(savedVoice(record));
+      const { record, warning } = await saveVoice(
+        { config: ctx.config, voices, consents: ctx.deps.consents, asr: ctx.deps.asr, logger: ctx.deps.logger },
+        {
+          caller: callerOf(res),
+          door: "rest",
+          name: fields.data.name,
+          promptText: fields.data.promptText,
+          consent: fields.data.consent,
+          upload,
+          requestId: res.locals.requestId,
+          ...(res.locals.signal ? { signal: res.locals.signal } : {}),
+        },
+      );
+      res.status(201).location(`/voices/${record.id}`).json({ ...savedVoice(record), ...(warning !== undefined ? { warning } : {}) });
     })
     .all(methodNotAllowed(["GET", "POST"]));
 

@@ -3,6 +3,7 @@ import type { Caller } from "../../service/owners.ts";
 import type { Lease } from "../../backends/pool/index.ts";
 import type { ProblemCode } from "../../doors/problems.ts";
 import type { SniffedAudio } from "../../service/sniff-audio.ts";
+import type { OpenAIFormFile } from "../../doors/openai/form.ts";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -20,6 +21,8 @@ declare global {
       lease?: Lease;
       /** Set by `uploadAudio()`: the sniffed upload. */
       upload?: SniffedAudio;
+      /** Set by `openAIForm()`: the form's file, when it had one. */
+      formFile?: OpenAIFormFile;
       /** Set by `problemHandler()`: the kind of problem answered (rate limits give refusals back). */
       problemCode?: ProblemCode;
     }

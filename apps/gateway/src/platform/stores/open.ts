@@ -12,12 +12,15 @@ import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
 import { openRedisStores } from "./redis.ts";
 import { WriteBehindAudioStore } from "./write-behind-audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
+import { DiskConsentStore, type ConsentStore } from "./consent-store.ts";
 
 /** Opened stores, ready for `createApp`. */
 export interface GatewayStores {
   kind: "disk" | "redis";
   voices: VoiceStore;
   audio: AudioStore;
+  /** Voice consents (OpenAI's /v1/audio/voice_consents). */
+  consents: ConsentStore;
   /** Shared rate-limit counters (Redis); undefined keeps them in this process. */
   rateLimitStore?: (name: string) => Store;
   /** The Redis connection with `STORE=redis` (the cache and the shared slots use it too). */
@@ -42,11 +45,12 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
       logger: logger.child({ component: "redis" }),
       now,
     });
-    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, consents: shared.consents, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
+  const consents = await DiskConsentStore.open(join(config.dataDir, "consents"), now);
   const disk = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
   // A synthesis is answered before its clip's write lands (about a millisecond); closing waits for the writes.
   const audio = config.audioWriteBehindBytes > 0 ? new WriteBehindAudioStore(disk, { ttlMs: config.audioTtlMs, maxPendingBytes: config.audioWriteBehindBytes, logger, now }) : disk;
-  return { kind: "disk", voices, audio, close: () => audio.close() };
+  return { kind: "disk", voices, consents, audio, close: () => audio.close() };
 }

@@ -65,6 +65,8 @@ export class RedisVoiceStore implements VoiceStore {
         owner: voice.owner,
         name: voice.name,
         ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
+        ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
+        ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
         createdAt: new Date(createdAt).toISOString(),
         audio: voice.audio,
       };

@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import { RedisAudioStore } from "./redis-audio-store.ts";
+import { RedisConsentStore } from "./redis-consent-store.ts";
 import { guard } from "./redis-errors.ts";
 import { RedisVoiceStore } from "./redis-voice-store.ts";
 
@@ -29,6 +30,7 @@ export interface RedisStoresOptions {
 export interface RedisStores {
   voices: RedisVoiceStore;
   audio: RedisAudioStore;
+  consents: RedisConsentStore;
   /** One counter store per quota name, for `createApp`'s `rateLimitStore`. */
   rateLimitStore(name: string): Store;
   /** Resolves when Redis answers PING. */
@@ -88,6 +90,7 @@ export async function openRedisStores(opts: RedisStoresOptions): Promise<RedisSt
   return {
     redis,
     voices: new RedisVoiceStore(redis, prefix, now),
+    consents: new RedisConsentStore(redis, prefix, now),
     audio: new RedisAudioStore(redis, prefix, { ttlMs: opts.audioTtlMs, maxBytes: opts.audioMaxBytes, now }),
     rateLimitStore: (name: string) => new GuardedRedisStore({ sendCommand, prefix: `${prefix}rate:${name}:` }),
     ping: async () => {

@@ -14,6 +14,10 @@ export const SavedVoiceRecordSchema = z.object({
   owner: z.string().min(1).optional(),
   name: z.string(),
   promptText: z.string().optional(),
+  /** Who wrote promptText: the client, or the ASR server. @default "client" */
+  promptTextSource: z.enum(["client", "asr"]).optional(),
+  /** The consent (`cons_...`) the voice was created under. */
+  consent: z.string().optional(),
   createdAt: z.string(),
   audio: z.object({
     mimeType: z.string(),
@@ -32,6 +36,8 @@ export interface NewVoice {
   owner: string;
   name: string;
   promptText?: string;
+  promptTextSource?: "client" | "asr";
+  consent?: string;
   audio: SavedVoiceRecord["audio"];
   data: Uint8Array;
 }
@@ -113,6 +119,8 @@ export class DiskVoiceStore implements VoiceStore {
         owner: voice.owner,
         name: voice.name,
         ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
+        ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
+        ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
         createdAt: new Date(this.now()).toISOString(),
         audio: voice.audio,
       };

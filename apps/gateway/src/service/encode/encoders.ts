@@ -5,6 +5,9 @@
  * stream all end in the process being reaped before the encode settles.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { adtsSampleRate, adtsSilence } from "./adts.ts";
@@ -28,6 +31,11 @@ export interface EncodeOptions {
   sampleRate: number;
   /** Kills the encoder (and stops reading the input) when it fires. */
   signal?: AbortSignal;
+  /**
+   * A file to write instead of stdout. A seekable output lets the muxer go back to the header:
+   * FLAC's STREAMINFO then carries the length and MD5 that a pipe cannot.
+   */
+  output?: string;
   /**
    * The rate AAC input will most likely have: ffmpeg is then primed at it before the first chunk
    * arrives (see `primeFor`). A wrong guess costs a restart when the first chunk comes, no audio.
@@ -56,14 +64,14 @@ const STDERR_TAIL = 2_000;
  * complain. `-flush_packets 1` writes each packet to the pipe at once.
  * @example ffmpegArgs({ from: "aac", to: "mp3", sampleRate: 24_000 })
  */
-export function ffmpegArgs(options: Pick<EncodeOptions, "from" | "to" | "sampleRate"> & { trimSamples?: number }): string[] {
+export function ffmpegArgs(options: Pick<EncodeOptions, "from" | "to" | "sampleRate" | "output"> & { trimSamples?: number }): string[] {
   const trim = options.trimSamples ? `atrim=start_sample=${options.trimSamples},` : "";
   return [
     "-hide_banner", "-loglevel", "error", "-nostdin",
     ...FORMATS[options.from].input(options.sampleRate), "-i", "pipe:0",
     "-vn", "-ac", "1", "-af", `${trim}asetpts=N/SR/TB`, "-threads", "1",
     ...FORMATS[options.to].args(options.sampleRate),
-    "-flush_packets", "1", "pipe:1",
+    ...(options.output !== undefined ? ["-y", options.output] : ["-flush_packets", "1", "pipe:1"]),
   ];
 }
 
@@ -134,11 +142,17 @@ export class Encoders {
    */
   async convert(data: Uint8Array, options: EncodeOptions): Promise<Uint8Array> {
     const ticket = this.reserve(options.from, options.to);
+    // The whole clip is known: FLAC goes through a file, so its header says its length (a
+    // streamed FLAC cannot; ffprobe shows duration 0 and players no length).
+    const dir = options.to === "flac" ? await mkdtemp(join(tmpdir(), "gateway-flac-")) : undefined;
     const parts: Uint8Array[] = [];
     try {
-      for await (const part of ticket.encode(once(data), options)) parts.push(part);
+      const output = dir !== undefined ? join(dir, "clip.flac") : undefined;
+      for await (const part of ticket.encode(once(data), { ...options, ...(output !== undefined ? { output } : {}) })) parts.push(part);
+      if (output !== undefined) return new Uint8Array(await readFile(output));
     } finally {
       ticket.release();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     }
     return Buffer.concat(parts);
   }

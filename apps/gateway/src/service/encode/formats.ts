@@ -41,7 +41,8 @@ const same = (rate: number) => rate;
  *   audio leaves as it is encoded.
  * - aac: ADTS at 64 kbit/s (only used when the source is not already AAC; see `passthrough`).
  * - flac: a streamed FLAC cannot go back to write its length, so STREAMINFO says "unknown";
- *   decoders play it whole, some players show no duration.
+ *   decoders play it whole, some players (and ffprobe) show no duration. Where the whole clip
+ *   is known (`GET /audio/{id}?format=flac`), it is written to a file first and is complete.
  * - wav: a 44-byte header whose sizes say "unknown" (0xFFFFFFFF), as ffmpeg writes to a pipe;
  *   no LIST/INFO chunk (bitexact).
  * - pcm: raw 16-bit little-endian mono, no header; the rate is sent in a response header.

@@ -1,7 +1,8 @@
 /* global document, fetch, sessionStorage, Headers, MediaSource, MediaRecorder, navigator, AudioContext, Blob, FormData, URL, File, setInterval, clearInterval, AbortController */
-// The playground: plain ES modules, no build step. Every call is the gateway's public REST API
-// (the same one a frontend uses): GET /voices, POST /voices, DELETE /voices/{id}, GET /capabilities, GET /readyz,
-// POST /synthesize with streaming (AAC played through MediaSource as it arrives).
+// The playground: plain ES modules, no build step. Every call is the gateway's public API (the
+// same one a frontend uses): GET /voices, POST /voices, DELETE /voices/{id}, GET /capabilities,
+// GET /readyz, POST /synthesize with streaming (AAC played through MediaSource as it arrives),
+// and OpenAI's voice consents (GET and POST /v1/audio/voice_consents): consent first, then voice.
 import { encodeWav } from "./wav.js";
 
 const $ = (id) => document.getElementById(id);
@@ -9,18 +10,23 @@ const KEY_STORAGE = "cosyvoice3-playground.apiKey";
 let apiKey = sessionStorage.getItem(KEY_STORAGE) ?? "";
 /** @type {Map<string, {id: string, name: string, kind: string, promptText?: string}>} */
 const voices = new Map();
-/** @type {File | undefined} the last recording, as WAV */
+/** @type {File | undefined} the last prompt recording, as WAV */
 let recorded;
+/** @type {File | undefined} the last consent recording, as WAV */
+let recordedConsent;
+/** What GET /capabilities says of saved voices: transcribed without promptText, consent required. */
+let voiceCaps = { transcribes: false, consent: "optional" };
 
 function setStatus(el, text, isError = false) {
   el.textContent = text;
   el.classList.toggle("error", isError);
 }
 
-/** One readable line from a problem+json answer. */
+/** One readable line from an error answer: problem+json (REST) or OpenAI's {error} (/v1). */
 async function problemText(res) {
   try {
     const p = await res.json();
+    if (p.error) return p.error.param ? `${p.error.param}: ${p.error.message}` : p.error.message;
     const fields = (p.errors ?? []).map((e) => `${e.pointer}: ${e.detail}`).join("; ");
     return `${p.title}${p.detail && p.detail !== p.title ? `: ${p.detail}` : ""}${fields ? ` (${fields})` : ""}`;
   } catch {
@@ -110,6 +116,10 @@ async function loadCapabilities() {
     option.textContent = labels[m] ?? m;
     $("mode").append(option);
   }
+  voiceCaps = caps.voices ?? voiceCaps;
+  if (voiceCaps.transcribes) $("voice-prompt-text").placeholder = "Optional: the gateway transcribes the prompt for clone mode";
+  $("voice-consent-help").textContent =
+    voiceCaps.consent === "required" ? "Required here: the consent recorded above (or an earlier one)." : "Optional here: the consent recorded above (or an earlier one).";
   const instruct = caps.instruct;
   if (!instruct) {
     $("instruct-controls").disabled = true;
@@ -129,54 +139,96 @@ async function loadCapabilities() {
 
 // --- recording -------------------------------------------------------------------------------
 
-let recorder;
-let recordTimer;
-
-async function startRecording() {
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
-  } catch (err) {
-    setStatus($("voice-status"), `No microphone: ${err.message}`, true);
-    return;
-  }
-  const chunks = [];
-  recorder = new MediaRecorder(stream);
-  recorder.ondataavailable = (e) => chunks.push(e.data);
-  recorder.onstop = async () => {
-    clearInterval(recordTimer);
-    for (const track of stream.getTracks()) track.stop();
-    const blob = new Blob(chunks, { type: recorder.mimeType });
-    const context = new AudioContext();
-    try {
-      const decoded = await context.decodeAudioData(await blob.arrayBuffer());
-      recorded = new File([encodeWav(decoded)], "recording.wav", { type: "audio/wav" });
-      $("record-preview").src = URL.createObjectURL(recorded);
-      $("record-preview").hidden = false;
-      $("voice-file").value = "";
-      setStatus($("voice-status"), `Recorded ${decoded.duration.toFixed(1)} s. Save it as a voice.`);
-    } catch (err) {
-      setStatus($("voice-status"), `The recording could not be decoded: ${err.message}`, true);
-    } finally {
-      await context.close();
-    }
-    $("record-start").disabled = false;
-    $("record-stop").disabled = true;
+/**
+ * A microphone recorder on one set of controls: start and stop buttons, a time line, a preview,
+ * a status line; `done` gets the recording as a WAV File.
+ */
+function recorderOn({ start, stop, time, preview, status, name, done, what }) {
+  let recorder;
+  let timer;
+  const finish = () => {
+    if (recorder?.state === "recording") recorder.stop();
+    $(time).textContent = "";
   };
-  const started = Date.now();
-  recorder.start(250);
-  $("record-start").disabled = true;
-  $("record-stop").disabled = false;
-  recordTimer = setInterval(() => {
-    const s = (Date.now() - started) / 1000;
-    $("record-time").textContent = `recording ${s.toFixed(1)} s`;
-    if (s >= 29) stopRecording();
-  }, 200);
+  $(start).addEventListener("click", async () => {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
+    } catch (err) {
+      setStatus($(status), `No microphone: ${err.message}`, true);
+      return;
+    }
+    const chunks = [];
+    recorder = new MediaRecorder(stream);
+    recorder.ondataavailable = (e) => chunks.push(e.data);
+    recorder.onstop = async () => {
+      clearInterval(timer);
+      for (const track of stream.getTracks()) track.stop();
+      const blob = new Blob(chunks, { type: recorder.mimeType });
+      const context = new AudioContext();
+      try {
+        const decoded = await context.decodeAudioData(await blob.arrayBuffer());
+        const file = new File([encodeWav(decoded)], name, { type: "audio/wav" });
+        done(file);
+        $(preview).src = URL.createObjectURL(file);
+        $(preview).hidden = false;
+        setStatus($(status), `Recorded ${decoded.duration.toFixed(1)} s. ${what}`);
+      } catch (err) {
+        setStatus($(status), `The recording could not be decoded: ${err.message}`, true);
+      } finally {
+        await context.close();
+      }
+      $(start).disabled = false;
+      $(stop).disabled = true;
+    };
+    const started = Date.now();
+    recorder.start(250);
+    $(start).disabled = true;
+    $(stop).disabled = false;
+    timer = setInterval(() => {
+      const s = (Date.now() - started) / 1000;
+      $(time).textContent = `recording ${s.toFixed(1)} s`;
+      if (s >= 29) finish();
+    }, 200);
+  });
+  $(stop).addEventListener("click", finish);
 }
 
-function stopRecording() {
-  if (recorder?.state === "recording") recorder.stop();
-  $("record-time").textContent = "";
+// --- consents --------------------------------------------------------------------------------
+
+/** The key's consents (GET /v1/audio/voice_consents), newest first, into the voice form's list. */
+async function loadConsents(select) {
+  const res = await api("/v1/audio/voice_consents?limit=100");
+  if (!res.ok) return;
+  const page = await res.json();
+  const list = $("voice-consent");
+  list.replaceChildren(Object.assign(document.createElement("option"), { value: "", textContent: "none" }));
+  for (const c of page.data) list.append(Object.assign(document.createElement("option"), { value: c.id, textContent: `${c.name} (${c.language})` }));
+  if (select) list.value = select;
+  else if (page.data[0]) list.value = page.data[0].id;
+}
+
+async function saveConsent() {
+  const file = $("consent-file").files[0] ?? recordedConsent;
+  const status = $("consent-status");
+  if (!file) return setStatus(status, "Record the consent or choose its file first.", true);
+  const form = new FormData();
+  form.set("name", $("consent-name").value.trim() || "consent");
+  form.set("language", $("consent-language").value.trim());
+  form.set("recording", file, file.name || "consent");
+  $("consent-save").disabled = true;
+  setStatus(status, "Saving the consent …");
+  try {
+    const res = await api("/v1/audio/voice_consents", { method: "POST", body: form });
+    if (!res.ok) return setStatus(status, `Consent not saved: ${await problemText(res)}`, true);
+    const consent = await res.json();
+    await loadConsents(consent.id);
+    setStatus(status, `Saved consent "${consent.name}" (${consent.id})${consent.transcript ? `; heard: "${consent.transcript}"` : ""}. Now the voice.`);
+  } catch (err) {
+    setStatus(status, `Consent not saved: ${err.message}`, true);
+  } finally {
+    $("consent-save").disabled = false;
+  }
 }
 
 async function saveVoice(event) {
@@ -190,6 +242,7 @@ async function saveVoice(event) {
   form.set("name", $("voice-name").value.trim());
   const promptText = $("voice-prompt-text").value.trim();
   if (promptText) form.set("promptText", promptText);
+  if ($("voice-consent").value) form.set("consent", $("voice-consent").value);
   form.set("audio", file, file.name || "prompt");
   $("voice-save").disabled = true;
   setStatus($("voice-status"), "Saving …");
@@ -198,7 +251,9 @@ async function saveVoice(event) {
     if (!res.ok) return setStatus($("voice-status"), `Not saved: ${await problemText(res)}`, true);
     const voice = await res.json();
     await loadVoices(voice.id);
-    setStatus($("voice-status"), `Saved "${voice.name}" (${voice.id}); it is selected above.`);
+    const heard = voice.promptTextSource === "asr" ? ` The gateway heard: "${voice.promptText}".` : "";
+    const warning = voice.warning ? ` Note: ${voice.warning}` : "";
+    setStatus($("voice-status"), `Saved "${voice.name}" (${voice.id}); it is selected above.${heard}${warning}`);
   } catch (err) {
     setStatus($("voice-status"), `Not saved: ${err.message}`, true);
   } finally {
@@ -318,8 +373,25 @@ async function generate(event) {
 }
 
 $("voice-form").addEventListener("submit", saveVoice);
-$("record-start").addEventListener("click", startRecording);
-$("record-stop").addEventListener("click", stopRecording);
+recorderOn({
+  start: "record-start", stop: "record-stop", time: "record-time", preview: "record-preview", status: "voice-status", name: "recording.wav", what: "Save it as a voice.",
+  done: (file) => {
+    recorded = file;
+    $("voice-file").value = "";
+  },
+});
+recorderOn({
+  start: "consent-record-start", stop: "consent-record-stop", time: "consent-record-time", preview: "consent-preview", status: "consent-status", name: "consent.wav", what: "Save the consent.",
+  done: (file) => {
+    recordedConsent = file;
+    $("consent-file").value = "";
+  },
+});
+$("consent-save").addEventListener("click", saveConsent);
+$("consent-file").addEventListener("change", () => {
+  recordedConsent = undefined;
+  $("consent-preview").hidden = true;
+});
 $("voice-refresh").addEventListener("click", () => loadVoices($("voice-select").value));
 $("voice-delete").addEventListener("click", deleteVoice);
 $("voice-select").addEventListener("change", () => ($("voice-delete").disabled = voices.get($("voice-select").value)?.kind !== "cloned"));
@@ -332,4 +404,5 @@ $("stop").addEventListener("click", () => running?.abort());
 
 await loadCapabilities();
 await loadVoices();
+await loadConsents();
 document.body.dataset.ready = "1";
