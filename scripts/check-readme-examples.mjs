@@ -217,8 +217,9 @@ const shim = mkdtempSync(join(scratch, "readme-bin-"));
 // A curl that also reports its status on stderr, so $(curl ...) captures stay as written.
 writeFileSync(join(shim, "curl"), `#!/usr/bin/env bash\nexec ${realCurl} -w '%{stderr}@@status %{http_code}\\n' "$@"\n`);
 chmodSync(join(shim, "curl"), 0o755);
-// No speakers on a CI machine: ffplay (when missing) checks that what it was given is audio.
-if (spawnSync("bash", ["-c", "command -v ffplay"]).status !== 0) {
+// No speakers on a CI machine (a real ffplay there waits on a sound card that is not there):
+// ffplay checks that what it was given is audio.
+{
   writeFileSync(join(shim, "ffplay"), `#!/usr/bin/env bash\n# readme check: stands in for ffplay; the input must decode as audio\nffprobe -v error -show_entries stream=codec_type -of csv=p=0 "\${@: -1}" | grep -q audio\n`);
   chmodSync(join(shim, "ffplay"), 0o755);
 }

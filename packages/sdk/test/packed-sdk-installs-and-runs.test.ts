@@ -39,7 +39,8 @@ function program(blocks: string[], url: string, shared = ""): string {
 /** Runs a command; a failure carries what it printed. */
 function run(file: string, args: string[], opts: { cwd?: string; timeout?: number } = {}): string {
   try {
-    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+    // FORCE_COLOR=0: a parallel runner may hand down FORCE_COLOR, and util.inspect would colour the output.
+    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" }, ...opts });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${file} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
