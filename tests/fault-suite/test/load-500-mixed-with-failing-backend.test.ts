@@ -174,8 +174,13 @@ describe(`${TOTAL} mixed requests at concurrency ${CLIENTS}, backend failing 5 %
 
     const rec = await waitForRecord(stack.standin.record, (r) => unfinishedJobs(r).length === 0, 20_000);
     expect(jobsWith(rec, "call")).toHaveLength(accepted.length);
-    expect(jobsWith(rec, "done")).toHaveLength(completed);
-    expect(jobsWith(rec, "error").length + jobsWith(rec, "cancelled").length).toBe(failed.length);
+    // A job the backend finishes just as the deadline cancels it is a 504 to the caller and
+    // `done` in the record (the cancel lost the race): only deadline failures may end that way.
+    const deadlines = failed.filter((f) => f.why === "deadline").length;
+    const doneLate = jobsWith(rec, "done").length - completed;
+    expect(doneLate).toBeGreaterThanOrEqual(0);
+    expect(doneLate).toBeLessThanOrEqual(deadlines);
+    expect(jobsWith(rec, "error").length + jobsWith(rec, "cancelled").length + doneLate).toBe(failed.length);
     expect(unfinishedJobs(readRecord(stack.standin.record))).toEqual([]);
   });
 
