@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { playgroundRoutes } from "./playground/index.ts";
 import { synthesizeRoutes } from "./routes/synthesize.ts";
 import { voicesRoutes } from "./routes/voices.ts";
+import { jobsRoutes } from "./doors/jobs/routes.ts";
 import { Encoders } from "./encode/encoders.ts";
 import { openAIRoutes } from "./openai/router.ts";
 import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
@@ -127,6 +128,11 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
+  // Narration jobs: their segments go through the same synthesis service, at background priority.
+  if (deps.jobs) {
+    const { synthesis, encoders, voices, audio } = ctx.deps;
+    app.use(jobsRoutes(ctx, { jobs: deps.jobs({ synthesis, pool: backend, encoders, voices, audio, logger }) }));
+  }
   // OpenAI's speech API: its own error shape, so its own 404 and error handler inside.
   app.use("/v1", openAIRoutes(ctx, { metrics }));
   // The playground's `/` and `/playground/` give way to a passthrough route at `/` (a catch-all

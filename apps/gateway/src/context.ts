@@ -13,6 +13,7 @@ import type { Slots } from "./slots.ts";
 import type { AudioStore } from "./stores/audio-store.ts";
 import type { SynthesisService } from "./synthesis/service.ts";
 import type { VoiceStore } from "./stores/voice-store.ts";
+import type { JobService } from "./jobs/service.ts";
 
 /** A source of the current time (injected so tests and stores agree on it). */
 export interface Clock {
@@ -46,12 +47,17 @@ export interface GatewayDeps {
   cache?: SynthesisCache;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
+  /**
+   * Narration jobs (`/jobs`), built over the app's synthesis service (see `createJobs`); without
+   * it `/jobs` is not served.
+   */
+  jobs?: (parts: { synthesis: SynthesisService; pool: BackendPool; encoders: Encoders; voices: VoiceStore; audio: AudioStore; logger: Logger }) => JobService;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "jobs">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;

@@ -19,7 +19,10 @@ export type GatewayErrorCode =
   | "aborted"
   | "upstream"
   | "encoders_busy"
-  | "encode_failed";
+  | "encode_failed"
+  | "job_not_found"
+  | "job_not_finished"
+  | "job_quota";
 
 /** One problem with an input field: `path` names it (`["instruct"]`), `code` says what is wrong. */
 export interface InputIssue {

@@ -13,6 +13,7 @@ import { BackendPool, backendPoolFor } from "./pool.ts";
 import { Slots } from "./slots.ts";
 import { openStores } from "./stores/open.ts";
 import { openCache } from "./cache/index.ts";
+import { createJobs, openJobParts, type Jobs } from "./jobs/open.ts";
 import { Passthrough } from "./passthrough/passthrough.ts";
 import type { CompiledRoute, RoutesConfig } from "./routes-file/load.ts";
 import { watchRoutesFile, type RoutesFileWatcher } from "./routes-file/watch.ts";
@@ -141,7 +142,10 @@ export async function startGateway(
     passthrough.start();
   }
   const shutdown = new AbortController();
+  const jobParts = await openJobParts(config, logger, stores.redis);
+  let jobs: Jobs | undefined;
   const app = createApp(config, {
+    jobs: (parts) => (jobs = createJobs(config, jobParts, parts)).service,
     backend: pool,
     voices: stores.voices,
     audio: stores.audio,
@@ -164,11 +168,14 @@ export async function startGateway(
   } catch (err) {
     routes?.close();
     passthrough?.close();
+    await jobs?.close();
     await pool.close();
     await cache?.close();
     await stores.close();
     throw err;
   }
+  // Unfinished jobs are taken up once the gateway answers (their segments need the pool).
+  await jobs?.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
@@ -179,6 +186,8 @@ export async function startGateway(
     stopping ??= (async () => {
       logger.info({ graceMs: config.shutdownGraceMs, ...pool.load }, "shutting down: no new connections");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Running jobs stop where they stand (each finished segment is kept) and resume later.
+      await jobs?.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
