@@ -24,6 +24,8 @@ export interface Cue {
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const TAGS = /<\|[^|<>\s]{1,32}\|>/g;
+/** Scripts written with spaces between words: a sentence cut there joins again with one. */
+const SPACED = /[\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Hangul}\p{N},;:.!?'"]/u;
 
 /** How long a piece of text takes to say, relatively. */
 function weight(text: string): number {
@@ -54,7 +56,7 @@ export function cuesOf(segments: TimedSegment[]): Cue[] {
       if (last && last.sentence === s.sentence) {
         // The next part of a sentence cut at clauses: one cue goes on.
         last.cue.endMs = end;
-        last.cue.text += (/[\p{Script=Han}]$/u.test(last.cue.text) ? "" : " ") + s.text;
+        last.cue.text += (SPACED.test(last.cue.text.slice(-1)) && SPACED.test(s.text.charAt(0)) ? " " : "") + s.text;
       } else {
         const cue = { startMs: at, endMs: end, text: s.text };
         cues.push(cue);

@@ -131,6 +131,7 @@ export function createJobWorker(deps: JobWorkerDeps): JobWorker {
       }
       const done = new Set((await store.segments(id)).map((s) => s.index));
       const todo = job.segments.map((_, i) => i).filter((i) => !done.has(i));
+      logger.info({ job: id, segments: job.segments.length, finished: done.size }, "job taken up");
       const total = job.segments.length;
       let count = done.size;
       const input = { owner: job.owner, voice: job.request.voice, mode: job.request.mode, instruct: job.request.instruct, speed: job.request.speed, seed: job.request.seed };
