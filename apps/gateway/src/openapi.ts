@@ -20,6 +20,7 @@ import type { GatewayConfig } from "./config.ts";
 import { AUDIO_FORMATS, FORMATS } from "./encode/formats.ts";
 import { SYNTHESIS_OFFERS } from "./http/negotiate.ts";
 import { addOpenAIPaths } from "./openai/openapi.ts";
+import { addJobPaths, JOB_OPERATION_PROBLEMS } from "./doors/jobs/openapi.ts";
 import {
   CAPABILITIES_EXAMPLE,
   CREATE_VOICE_EXAMPLE,
@@ -54,6 +55,7 @@ export const TAGS: TagObject[] = [
   { name: "voices", description: "Clone a voice once from a few seconds of audio, then use it by id" },
   { name: "synthesis", description: "Speech from text with a voice, and what this backend can do" },
   { name: "audio", description: "The generated clips: whole, by Range, or their headers" },
+  { name: "jobs", description: "Long-form narration: a chapter or a book in one request, queued, durable, with captions" },
   { name: "health", description: "Liveness and readiness, for load balancers" },
   { name: "docs", description: "This document and Swagger UI" },
 ];
@@ -109,6 +111,7 @@ const OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
   headAudio: ["invalid_request", "unauthorized", "auth_unavailable", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
   ready: ["not_ready"],
   capabilities: ["not_ready"],
+  ...JOB_OPERATION_PROBLEMS,
 };
 
 const header = (description: string, schema: SchemaObject = { type: "string" }) => ({ description, schema });
@@ -160,7 +163,7 @@ const idParam = (description: string, example: string): ParameterObject => ({
  * The document for a configuration (limits shape a few schemas, e.g. the text cap).
  * @example const doc = buildOpenApi(defaultConfig()); doc.paths["/synthesize"].post
  */
-export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUploadBytes">): OpenAPIObject {
+export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUploadBytes"> & { jobs?: Pick<GatewayConfig["jobs"], "maxChars"> }): OpenAPIObject {
   const secured = [{ bearer: [] }, {}];
   const b = OpenApiBuilder.create()
     .addOpenApiVersion("3.1.0")
@@ -364,6 +367,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       },
     },
   });
+  addJobPaths(b, { maxChars: config.jobs?.maxChars ?? 200_000, secured, problems, json });
   addOpenAIPaths(b, config);
   return b.getSpec();
 }

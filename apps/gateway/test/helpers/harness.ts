@@ -21,6 +21,7 @@ import { Slots } from "../../src/slots.ts";
 import { DiskAudioStore, type AudioStore } from "../../src/stores/audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "../../src/stores/voice-store.ts";
 import { contract } from "./contract.ts";
+import { createJobs, openJobParts, type Jobs } from "../../src/jobs/open.ts";
 
 export interface TestGateway {
   url: string;
@@ -80,7 +81,21 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  // Narration jobs on disk beside the other stores (the Redis pairs test theirs elsewhere).
+  const jobParts = config.store === "disk" ? await openJobParts(config, logger) : undefined;
+  let jobs: Jobs | undefined;
+  const app = createApp(config, {
+    backend: pool,
+    voices,
+    audio,
+    logger,
+    clock,
+    ...(rateLimitStore ? { rateLimitStore } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(jobParts ? { jobs: (parts: Parameters<typeof createJobs>[2]) => (jobs = createJobs(config, jobParts, parts)).service } : {}),
+  });
+  await jobs?.start();
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -102,6 +117,7 @@ export async function startTestGateway(opts: {
       return { status: res.status, headers: res.headers, json, bytes };
     },
     async close() {
+      await jobs?.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       if (!opts.stores) await audio.close();
