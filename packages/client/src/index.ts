@@ -2,3 +2,5 @@ export { createClient, unwrap } from "./client.ts";
 export type { AudioInput, CallOptions, ClientOptions, CosyVoiceClient, SaveVoiceInput, SynthesisStream } from "./client.ts";
 export { ApiConnectionError, ApiError, ApiUserAbortError, GatewayClientError, OPENAI_TYPE_PREFIX, PROBLEM_TYPE_PREFIX, apiError, fetchFailure } from "./errors.ts";
 export type * from "./types.ts";
+export { cancelJob, createJob, narrate, waitForJob } from "./jobs.ts";
+export type { WaitOptions } from "./jobs.ts";
