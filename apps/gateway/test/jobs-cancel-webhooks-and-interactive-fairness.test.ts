@@ -81,7 +81,6 @@ describe("narration jobs beside interactive users", { timeout: 300_000 }, () => 
       const running = (await api(`/jobs/${job.json.id}`)).json;
       expect(running.status).toBe("running");
       expect(running.segments.done).toBeGreaterThan(1);
-      // eslint-disable-next-line no-console -- the numbers are the point of this test
       console.info(`interactive p50: idle ${p50(idle).toFixed(0)} ms, under a running job ${p50(busy).toFixed(0)} ms (job at ${running.segments.done}/${running.segments.total})`);
       expect(p50(busy)).toBeLessThanOrEqual(1.5 * p50(idle));
     } finally {

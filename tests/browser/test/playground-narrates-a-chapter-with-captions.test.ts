@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)("the playground's narrate tab in Chromium", 
       const track = player.textTracks[0]!;
       track.mode = "showing";
       for (let i = 0; i < 50 && (track.cues?.length ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      const cues = [...(track.cues ?? [])] as VTTCue[];
+      const cues = Array.from(track.cues ?? [], (c) => c as VTTCue);
       return { duration: player.duration, cues: cues.map((c) => ({ start: c.startTime, end: c.endTime, text: c.text })) };
     });
     expect(state.cues.map((c) => c.text)).toEqual(CHAPTER.split(/(?<=\.) /));

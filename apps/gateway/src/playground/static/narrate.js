@@ -1,4 +1,4 @@
-/* global document, fetch, sessionStorage, Headers, TextDecoder, URL, setTimeout */
+/* global document, fetch, sessionStorage, Headers, TextDecoder, URL, setTimeout, AbortController */
 // The playground's "Narrate a chapter" tab: POST /jobs, follow GET /jobs/{id}/events (read with
 // fetch, so the API key goes in a header, which EventSource cannot send), then play the audio
 // with its WebVTT captions. GET /jobs lists the key's jobs; DELETE /jobs/{id} cancels one.
