@@ -1,30 +1,32 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { pinoHttp } from "pino-http";
-import type { GatewayConfig } from "./config.ts";
+import type { GatewayConfig } from "./platform/config.ts";
 import type { GatewayDeps, RouteContext } from "./context.ts";
-import { authenticate, createJwtVerifier, requireScope } from "./auth/index.ts";
-import { withCache } from "./cache/index.ts";
-import { apiKeys } from "./middleware/api-keys.ts";
-import { crossOrigin } from "./middleware/cors.ts";
-import { notFound, problemHandler } from "./middleware/problem-handler.ts";
-import { rateLimitFor } from "./middleware/rate-limit.ts";
-import { requestId } from "./middleware/request-id.ts";
-import { audioRoutes } from "./routes/audio.ts";
-import { capabilitiesRoutes } from "./routes/capabilities.ts";
-import { docsRoutes } from "./routes/docs.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { playgroundRoutes } from "./playground/index.ts";
-import { synthesizeRoutes } from "./routes/synthesize.ts";
-import { voicesRoutes } from "./routes/voices.ts";
+import { httpLogSerializers } from "./platform/logging.ts";
+import { authenticate, createJwtVerifier, requireScope } from "./platform/auth/index.ts";
+import { withCache } from "./service/cache/index.ts";
+import { apiKeys } from "./platform/middleware/api-keys.ts";
+import { crossOrigin } from "./platform/middleware/cors.ts";
+import { notFound, problemHandler } from "./platform/middleware/problem-handler.ts";
+import { rateLimitFor } from "./platform/middleware/rate-limit.ts";
+import { requestId } from "./platform/middleware/request-id.ts";
+import { audioRoutes } from "./doors/rest/audio.ts";
+import { capabilitiesRoutes } from "./doors/rest/capabilities.ts";
+import { docsRoutes } from "./doors/rest/docs.ts";
+import { healthRoutes } from "./doors/rest/health.ts";
+import { playgroundRoutes } from "./doors/playground/index.ts";
+import { synthesizeRoutes } from "./doors/rest/synthesize.ts";
+import { voicesRoutes } from "./doors/rest/voices.ts";
+import { Encoders } from "./service/encode/encoders.ts";
+import { openAIRoutes } from "./doors/openai/router.ts";
+import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./platform/metrics/index.ts";
+import { BackendPool } from "./backends/pool/index.ts";
+import { traceRequests, tracingEnabled } from "./platform/tracing/index.ts";
+import { withSpans } from "./service/synthesis/spans.ts";
+import { Slots } from "./service/caps/slots.ts";
+import { createSynthesisService } from "./service/synthesis/service.ts";
+import "./platform/http/locals.ts";
 import { jobsRoutes } from "./doors/jobs/routes.ts";
-import { Encoders } from "./encode/encoders.ts";
-import { openAIRoutes } from "./openai/router.ts";
-import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./metrics/index.ts";
-import { BackendPool } from "./pool.ts";
-import { traceRequests, tracingEnabled, withSpans } from "./tracing/index.ts";
-import { Slots } from "./slots.ts";
-import { createSynthesisService } from "./synthesis/service.ts";
-import "./locals.ts";
 
 /**
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
@@ -108,8 +110,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     pinoHttp({
       logger,
       genReqId: (_req, res) => (res as Response).locals.requestId,
-      // The key and cookies never reach the log.
-      redact: ["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"],
+      // Keys, cookies and key-like query values never reach the log (platform/logging.ts).
+      serializers: httpLogSerializers,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),

@@ -3,11 +3,11 @@
  * The gateway process: reads and validates the configuration (a bad value stops start-up with
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
  */
-import { pino } from "pino";
-import { ConfigError, loadConfig } from "./config.ts";
-import { RoutesFileError } from "./routes-file/load.ts";
+import { createLogger, resolveLogFormat } from "./platform/logging.ts";
+import { ConfigError, loadConfig } from "./platform/config.ts";
+import { RoutesFileError } from "./platform/routes-file/load.ts";
 import { startGateway } from "./server.ts";
-import { startTracing, traceLogFields } from "./tracing/index.ts";
+import { startTracing, traceLogFields } from "./platform/tracing/index.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -25,7 +25,12 @@ async function main(): Promise<void> {
   }
   const tracingOn = Boolean(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] || process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
   // Log lines name their trace when tracing is on (the mixin reads the active span).
-  const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" }, ...(tracingOn ? { mixin: traceLogFields } : {}) });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: resolveLogFormat(config.logFormat, process.stdout.isTTY),
+    base: { service: "cosyvoice3-gateway" },
+    ...(tracingOn ? { mixin: traceLogFields } : {}),
+  });
   let tracing;
   try {
     tracing = startTracing(process.env, logger);

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { isPrivateAddress } from "../src/jobs/webhooks.ts";
 import { apiOf, startJobGateway, waitForJob } from "./jobs/stack.ts";
 import { englishBook } from "./jobs/texts.ts";

@@ -22,7 +22,7 @@ describe("narration jobs: a chapter in one request", { timeout: 300_000 }, () =>
 
   beforeAll(async () => {
     standin = await startStandin({ variant: "cv3-en", model: "cosyvoice3" });
-    gw = await startJobGateway({ cosyvoiceUrls: [standin.url], apiKeys: [KEY_A, KEY_B], jobs: { ...(await import("../src/config.ts")).defaultConfig().jobs, segmentChars: 200, segmentQuota: 100 } });
+    gw = await startJobGateway({ cosyvoiceUrls: [standin.url], apiKeys: [KEY_A, KEY_B], jobs: { ...(await import("../src/platform/config.ts")).defaultConfig().jobs, segmentChars: 200, segmentQuota: 100 } });
     a = apiOf(gw.url, { authorization: `Bearer ${KEY_A}` });
     b = apiOf(gw.url, { authorization: `Bearer ${KEY_B}` });
     const created = await a("/voices", { method: "POST", body: voiceForm({ audio: synthWav({ sampleRate: 24_000, seconds: 3, f0: 200 }), name: "Me", promptText: "I like long walks." }) });

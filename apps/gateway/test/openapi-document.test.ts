@@ -3,11 +3,11 @@ import { resolve } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { MediaTypeObject, OperationObject, SchemaObject } from "openapi3-ts/oas31";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
-import { buildOpenApi } from "../src/openapi.ts";
-import { CREATE_VOICE_EXAMPLE, SYNTHESIZE_EXAMPLES } from "../src/openapi-examples.ts";
-import { openApiYaml } from "../src/openapi-yaml.ts";
-import { CreateVoiceFieldsSchema, SynthesizeBodySchema } from "../src/schemas.ts";
+import { defaultConfig } from "../src/platform/config.ts";
+import { buildOpenApi } from "../src/doors/openapi/document.ts";
+import { CREATE_VOICE_EXAMPLE, SYNTHESIZE_EXAMPLES } from "../src/doors/openapi/examples.ts";
+import { openApiYaml } from "../src/doors/openapi/yaml.ts";
+import { CreateVoiceFieldsSchema, SynthesizeBodySchema } from "../src/doors/rest/schemas.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
@@ -58,7 +58,7 @@ describe("openapi.yaml", () => {
 
 describe("README", () => {
   it("lists every problem type the gateway can send, with its status", async () => {
-    const { PROBLEM_KINDS } = await import("../src/problems.ts");
+    const { PROBLEM_KINDS } = await import("../src/doors/problems.ts");
     const readme = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
     for (const kind of Object.values(PROBLEM_KINDS)) {
       if (kind.status === 499) continue; // never sent: nobody is listening
@@ -100,6 +100,33 @@ describe("what Swagger UI shows a new user", () => {
       for (const [k, c] of Object.entries(o)) walk(c, `${path}/${k}`);
     };
     walk(doc.components?.schemas, "");
+  });
+
+  it("every number in the whole document has both bounds, and none is the safe-integer range", () => {
+    // zod's .int() alone documents ±(2^53-1): a client learns nothing and generated clients
+    // accept anything. Walk everything: schemas, parameters, headers, the /v1 paths.
+    const found: string[] = [];
+    const unbounded: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (typeof v !== "object" || v === null) return;
+      const o = v as Record<string, unknown>;
+      const types = ([] as unknown[]).concat(o["type"]);
+      if (types.includes("number") || types.includes("integer")) {
+        found.push(path);
+        const lo = o["minimum"] ?? o["exclusiveMinimum"];
+        const hi = o["maximum"] ?? o["exclusiveMaximum"];
+        const sane = (b: unknown) => typeof b === "number" && Math.abs(b) < Number.MAX_SAFE_INTEGER;
+        if (!sane(lo) || !sane(hi) || (lo as number) > (hi as number)) unbounded.push(`${path}: [${String(lo)}, ${String(hi)}]`);
+      }
+      for (const [k, c] of Object.entries(o)) walk(c, `${path}/${k}`);
+    };
+    walk(doc, "");
+    expect(found.length).toBeGreaterThan(40);
+    expect(found).toEqual(expect.arrayContaining([expect.stringContaining("SpeechEvent"), expect.stringContaining("ModelList"), expect.stringContaining("AudioVoice"), expect.stringContaining("Retry-After")]));
+    expect(unbounded).toEqual([]);
+    // The committed file is this document (first test of this file); the same check on its text:
+    const committed = readFileSync(resolve(import.meta.dirname, "../../../openapi.yaml"), "utf8");
+    expect(committed).not.toMatch(/9007199254740991/);
   });
 
   it("seed and speed ranges are the schema's", () => {

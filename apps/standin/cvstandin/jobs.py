@@ -11,7 +11,6 @@ import asyncio
 import contextvars
 import hashlib
 import itertools
-import json
 import os
 import random
 import threading
@@ -24,23 +23,7 @@ import gradio as gr
 import numpy as np
 
 from . import speech
-
-
-class Recorder:
-    """Appends one JSON object per line and flushes at once, so tests can read it live."""
-
-    def __init__(self, path: str | None) -> None:
-        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
-        self._lock = threading.Lock()
-
-    def write(self, event: str, **fields: Any) -> None:
-        if self._file is None:
-            return
-        line = json.dumps({"event": event, "t": round(time.time() * 1000), **fields}, ensure_ascii=False,
-                          default=repr)
-        with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+from .record import Recorder  # noqa: F401 - re-exported: app.py and older imports use jobs.Recorder
 
 
 @dataclass(frozen=True)
@@ -83,6 +66,7 @@ class Job:
         self.id = job_id
         self.cancelled = threading.Event()
         self.chunks = 0
+        self.applied: dict[str, Any] | None = None
         self._ended = False
         self._lock = threading.Lock()
 
@@ -93,6 +77,11 @@ class Job:
     def info(self, message: str) -> None:
         self.jobs.recorder.write("info", job=self.id, message=message)
         gr.Info(message)
+
+    def note_applied(self, applied: dict[str, Any]) -> None:
+        """What the model applied (instruct controls as espeak settings), recorded once it speaks."""
+        self.applied = applied
+        self.jobs.recorder.write("applied", job=self.id, applied=applied)
 
     def sleep(self, seconds: float) -> None:
         """Sleeps like GPU work does, but wakes up (and stops the job) as soon as it is cancelled."""
@@ -119,6 +108,8 @@ class Job:
             if self._ended:
                 return
             self._ended = True
+            if self.applied is not None:
+                fields = {**fields, "applied": self.applied}
             self.jobs.recorder.write(event, job=self.id, chunks=self.chunks, **fields)
 
 

@@ -68,6 +68,7 @@ class Voice:
     variant: str = "m3"
     pitch: int = 50  # espeak -p, 0..99
     words_per_minute: int = 175  # espeak -s
+    amplitude: int = 100  # espeak -a, 0..200 (instruct volume and emotion, see instruct.py)
 
 
 def render(sentence: str, voice: Voice, sample_rate: int) -> np.ndarray:
@@ -77,6 +78,7 @@ def render(sentence: str, voice: Voice, sample_rate: int) -> np.ndarray:
         "-v", f"{voice.language}+{voice.variant}",
         "-p", str(voice.pitch),
         "-s", str(voice.words_per_minute),
+        "-a", str(voice.amplitude),
         sentence,
     ]
     wav = subprocess.run(args, check=True, capture_output=True, timeout=60).stdout
@@ -194,3 +196,31 @@ def voice_for_prompt(info: AudioInfo | None, text: str) -> Voice:
     pitch = int(np.clip(round((f0 - 70.0) / 230.0 * 99.0), 0, 99))
     variant = "f3" if f0 >= 165 else "m3"
     return Voice(language=language, variant=variant, pitch=pitch)
+
+
+def as_audio(prompt: str | AudioInfo) -> AudioInfo:
+    """The prompt as the model takes it: a file path (the web UI) or audio already loaded
+    (the FastAPI and gRPC servers hand the model 16 kHz samples)."""
+    if isinstance(prompt, AudioInfo):
+        return prompt
+    return read_audio(prompt)
+
+
+def from_pcm16(data: bytes, sample_rate: int) -> AudioInfo:
+    """Raw little-endian int16 mono PCM (gRPC's prompt_audio) as loaded audio."""
+    usable = len(data) - (len(data) % 2)
+    samples = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+    return AudioInfo(sample_rate, 1, len(samples), samples)
+
+
+def to_rate(info: AudioInfo, sample_rate: int) -> AudioInfo:
+    """The same audio resampled (what `load_wav(file, 16000)` does after reading)."""
+    if info.sample_rate == sample_rate:
+        return info
+    samples = resample(info.samples, info.sample_rate, sample_rate)
+    return AudioInfo(sample_rate, 1, len(samples), samples)
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float samples to int16 bytes exactly as CosyVoice's servers do: `(x * 2**15).astype(int16)`."""
+    return (np.asarray(samples, dtype=np.float32) * (2 ** 15)).astype(np.int16).tobytes()

@@ -4,3 +4,5 @@ export { ApiConnectionError, ApiError, ApiUserAbortError, GatewayClientError, OP
 export type * from "./types.ts";
 export { cancelJob, createJob, narrate, waitForJob } from "./jobs.ts";
 export type { WaitOptions } from "./jobs.ts";
+/** The audio formats the gateway serves, from `openapi.yaml` (so from the gateway's own list). */
+export { audioFormats as AUDIO_FORMATS } from "./generated/openapi.ts";

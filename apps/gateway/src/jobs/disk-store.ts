@@ -7,7 +7,7 @@
  */
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../stores/atomic.ts";
+import { writeFileAtomic } from "../platform/stores/atomic.ts";
 import { FINISHED, JOB_ID, JobRecordSchema, SegmentDoneSchema, type JobRecord, type SegmentDone } from "./model.ts";
 import type { JobPage, JobPatch, JobStore } from "./store.ts";
 

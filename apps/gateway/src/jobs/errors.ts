@@ -1,5 +1,5 @@
 /** The domain errors of narration jobs; each maps to one problem kind at the HTTP edge. */
-import { GatewayError } from "../errors.ts";
+import { GatewayError } from "../service/errors.ts";
 
 /**
  * No job with this id for this caller (another owner's job is just as unknown).

@@ -6,12 +6,12 @@
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { GatewayConfig } from "../config.ts";
-import type { Encoders } from "../encode/encoders.ts";
-import type { BackendPool } from "../pool.ts";
-import type { AudioStore } from "../stores/audio-store.ts";
-import type { VoiceStore } from "../stores/voice-store.ts";
-import type { SynthesisService } from "../synthesis/service.ts";
+import type { GatewayConfig } from "../platform/config.ts";
+import type { Encoders } from "../service/encode/encoders.ts";
+import type { BackendPool } from "../backends/pool/index.ts";
+import type { AudioStore } from "../platform/stores/audio-store.ts";
+import type { VoiceStore } from "../platform/stores/voice-store.ts";
+import type { SynthesisService } from "../service/synthesis/service.ts";
 import { BullJobQueue } from "./bull-queue.ts";
 import { DiskJobStore } from "./disk-store.ts";
 import { localJobEvents, redisJobEvents, type JobEvents } from "./events.ts";

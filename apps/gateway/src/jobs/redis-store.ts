@@ -8,7 +8,7 @@
  * one instance and a segment finishing on another never overwrite each other.
  */
 import type { Redis } from "ioredis";
-import { guard } from "../stores/redis-errors.ts";
+import { guard } from "../platform/stores/redis-errors.ts";
 import { FINISHED, JOB_ID, JobRecordSchema, SegmentDoneSchema, type JobRecord, type SegmentDone } from "./model.ts";
 import { page } from "./disk-store.ts";
 import type { JobPage, JobPatch, JobStore } from "./store.ts";

@@ -4,12 +4,12 @@
  * changes). Segments go through the same service as interactive requests (the same cache, caps,
  * breaker and pool) at `background` priority, and come back as PCM with its exact length.
  */
-import type { BackendPool } from "../pool.ts";
-import type { AudioStore } from "../stores/audio-store.ts";
-import type { VoiceStore } from "../stores/voice-store.ts";
-import type { SynthesisInput, SynthesisService } from "../synthesis/service.ts";
-import { toHttpProblem } from "../problems.ts";
-import { resolveVoice, toSdkRequest } from "../voices.ts";
+import type { BackendPool } from "../backends/pool/index.ts";
+import type { AudioStore } from "../platform/stores/audio-store.ts";
+import type { VoiceStore } from "../platform/stores/voice-store.ts";
+import type { SynthesisInput, SynthesisService } from "../service/synthesis/service.ts";
+import { toHttpProblem } from "../doors/problems.ts";
+import { resolveVoice, toSdkRequest } from "../service/voices.ts";
 import { UnsupportedModeError } from "cosyvoice3-sdk";
 import type { Mode } from "cosyvoice3-sdk";
 import { pcmOfWav, pcmDurationMs, type Pcm } from "./wav.ts";

@@ -4,9 +4,9 @@
  * of one job. Queue, worker and store are behind it.
  */
 import type { Instruct, Mode } from "cosyvoice3-sdk";
-import { SynthesisInputError } from "../errors.ts";
-import { newId } from "../ids.ts";
-import { mayAccess, type Caller } from "../owners.ts";
+import { SynthesisInputError } from "../service/errors.ts";
+import { newId } from "../platform/ids.ts";
+import { mayAccess, type Caller } from "../service/owners.ts";
 import { cuesOf, toSrt, toWebVtt } from "./captions.ts";
 import { JobNotFinishedError, JobNotFoundError, JobQuotaError } from "./errors.ts";
 import type { JobEvents } from "./events.ts";

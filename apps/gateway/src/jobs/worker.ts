@@ -6,11 +6,11 @@
  * or left canceled) and its webhook sent.
  */
 import type { Logger } from "pino";
-import type { Encoders } from "../encode/encoders.ts";
-import { FORMATS } from "../encode/formats.ts";
-import { newId } from "../ids.ts";
-import { toHttpProblem, problemType, PROBLEM_KINDS } from "../problems.ts";
-import type { AudioStore } from "../stores/audio-store.ts";
+import type { Encoders } from "../service/encode/encoders.ts";
+import { FORMATS } from "../service/encode/formats.ts";
+import { newId } from "../platform/ids.ts";
+import { toHttpProblem, problemType, PROBLEM_KINDS } from "../doors/problems.ts";
+import type { AudioStore } from "../platform/stores/audio-store.ts";
 import type { JobEvents } from "./events.ts";
 import { FINISHED, type JobRecord } from "./model.ts";
 import type { SegmentRunner } from "./segment-runner.ts";

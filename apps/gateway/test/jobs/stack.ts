@@ -9,7 +9,7 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@cosyvoice3/testkit";
 import { pino } from "pino";
-import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
 import { startGateway, type RunningGateway } from "../../src/server.ts";
 import { contract } from "../helpers/contract.ts";
 import type { CheckedResponse } from "../helpers/harness.ts";

@@ -4,8 +4,8 @@
  */
 import type { OpenApiBuilder, ResponseObject, ResponsesObject, SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
-import { PLACEHOLDER, REPLACE_VOICE } from "../../openapi-examples.ts";
-import type { ProblemCode } from "../../problems.ts";
+import { PLACEHOLDER, REPLACE_VOICE } from "../openapi/examples.ts";
+import type { ProblemCode } from "../problems.ts";
 import type { JobView } from "../../jobs/view.ts";
 import { CreateJobBodySchema, JobAcceptedSchema, JobListSchema, JobSchema } from "./schemas.ts";
 

@@ -8,11 +8,11 @@
  */
 import { Router, type Request, type Response } from "express";
 import type { RouteContext } from "../../context.ts";
-import { callerOf } from "../../middleware/api-keys.ts";
-import { jsonBody } from "../../middleware/json-body.ts";
-import { methodNotAllowed } from "../../middleware/problem-handler.ts";
-import { HttpProblem } from "../../problems.ts";
-import { parseOrThrow } from "../../schemas.ts";
+import { callerOf } from "../../platform/middleware/api-keys.ts";
+import { jsonBody } from "../../platform/middleware/json-body.ts";
+import { methodNotAllowed } from "../../platform/middleware/problem-handler.ts";
+import { HttpProblem } from "../problems.ts";
+import { parseOrThrow } from "../rest/schemas.ts";
 import { FINISHED } from "../../jobs/model.ts";
 import type { JobService } from "../../jobs/service.ts";
 import { jobView } from "../../jobs/view.ts";

@@ -5,7 +5,7 @@
 import { InstructSchema, ModeSchema, SeedSchema, SpeedSchema } from "cosyvoice3-sdk";
 import { z } from "zod";
 import { JOB_FORMATS, JOB_STATUSES } from "../../jobs/model.ts";
-import { unknownLanguageTags } from "../../schemas.ts";
+import { unknownLanguageTags } from "../rest/schemas.ts";
 
 /**
  * Body of `POST /jobs`; the text cap is the operator's MAX_JOB_CHARS.
