@@ -719,8 +719,7 @@ export interface components {
             status: "queued";
             url: string;
             segments: {
-                /** @constant */
-                done: 0;
+                done: number;
                 total: number;
             };
         };

@@ -40,24 +40,29 @@ export function CreateJobBodySchema(maxChars: number) {
 }
 
 const iso = () => z.iso.datetime();
+/** Segments and characters of one job: at most MAX_JOB_CHARS' own ceiling. */
+const COUNT = { min: 0, max: 5_000_000 } as const;
+/** A narration's length: a week of audio is more than any book. @unit milliseconds */
+const NARRATION_MS = { min: 0, max: 604_800_000 } as const;
+const count = () => z.number().int().min(COUNT.min).max(COUNT.max);
 
 export const JobSchema = z
   .object({
     id: z.string().describe("`j_` + 22 characters"),
     status: z.enum(JOB_STATUSES),
     url: z.string().describe("/jobs/{id}"),
-    segments: z.object({ done: z.number().int().nonnegative(), total: z.number().int().positive() }).describe("Segments (one synthesis each) finished, of all"),
-    characters: z.number().int().nonnegative().describe("Characters of text in the segments"),
+    segments: z.object({ done: count(), total: count() }).describe("Segments (one synthesis each) finished, of all"),
+    characters: count().describe("Characters of text in the segments"),
     voice: z.string(),
     format: z.enum(JOB_FORMATS),
     createdAt: iso(),
     startedAt: iso().optional(),
     finishedAt: iso().optional(),
-    durationMs: z.number().nonnegative().optional().describe("Length of the narration, in milliseconds (once succeeded)"),
+    durationMs: z.number().min(NARRATION_MS.min).max(NARRATION_MS.max).optional().describe("Length of the narration, in milliseconds (once succeeded)"),
     audioUrl: z.string().optional().describe("The narration (Range, ETag), once succeeded"),
     captionsUrl: z.string().optional().describe("WebVTT captions, one cue per sentence (`?format=srt` for SubRip), once succeeded"),
     expiresAt: iso().optional().describe("When the finished job and its outputs are deleted"),
-    error: z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() }).optional().describe("Why it failed (a problem type)"),
+    error: z.object({ type: z.string(), title: z.string(), status: z.number().int().min(400).max(599), detail: z.string().optional() }).optional().describe("Why it failed (a problem type)"),
   })
   .describe("A narration job");
 
@@ -65,7 +70,7 @@ export const JobAcceptedSchema = z.object({
   id: z.string(),
   status: z.literal("queued"),
   url: z.string(),
-  segments: z.object({ done: z.literal(0), total: z.number().int().positive() }),
+  segments: z.object({ done: z.number().int().min(0).max(0), total: count() }),
 });
 
 export const JobListSchema = z.object({
