@@ -8,3 +8,4 @@ export { startRedis } from "./redis.ts";
 export type { RedisOptions, RedisHandle } from "./redis.ts";
 export { openSocket, voiceForm } from "./http.ts";
 export type { VoiceFormFields } from "./http.ts";
+export { closeGradioClient } from "./gradio-client.ts";

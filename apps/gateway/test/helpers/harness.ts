@@ -56,6 +56,8 @@ export async function startTestGateway(opts: {
   cache?: SynthesisCache;
   /** Where `/metrics` counts. @default a registry of the app's own */
   metrics?: GatewayMetrics;
+  /** The gateway's shutdown signal (the server's own aborts on SIGTERM); every job listens to it. */
+  shutdown?: AbortSignal;
   /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
   stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
 }): Promise<TestGateway> {
@@ -93,6 +95,7 @@ export async function startTestGateway(opts: {
     ...(rateLimitStore ? { rateLimitStore } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.shutdown ? { shutdown: opts.shutdown } : {}),
     ...(jobParts ? { jobs: (parts: Parameters<typeof createJobs>[2]) => (jobs = createJobs(config, jobParts, parts)).service } : {}),
   });
   await jobs?.start();

@@ -35,13 +35,15 @@ export interface JobScope {
  */
 export function jobScope(opts: JobScopeOptions): JobScope {
   const controller = new AbortController();
+  // Whatever ends the scope first also lets go of the timer and of the caller's and the
+  // shutdown's signals: a job that never ran (its stream answered from the cache) must not keep
+  // a listener on the gateway-wide shutdown signal until its deadline.
   const abort = (reason: GatewayError) => {
+    clearTimeout(timer);
+    unlisten();
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const timer = setTimeout(() => {
-    abort(new DeadlineExceededError(opts.timeoutMs));
-    unlisten();
-  }, opts.timeoutMs);
+  const timer = setTimeout(() => abort(new DeadlineExceededError(opts.timeoutMs)), opts.timeoutMs);
   const unlisten = () => {
     opts.signal?.removeEventListener("abort", onCaller);
     opts.shutdown?.removeEventListener("abort", onShutdown);
@@ -60,8 +62,6 @@ export function jobScope(opts: JobScopeOptions): JobScope {
     timeoutMs: opts.timeoutMs,
     explain: (err) => (controller.signal.aborted ? controller.signal.reason : err),
     close() {
-      clearTimeout(timer);
-      unlisten();
       abort(new CallerGoneError("The call ended"));
     },
   };
