@@ -1,11 +1,12 @@
 // The pool's choices as pure functions: which box a job tries (load, turns, cool-off, down,
 // capability) and what follows a failure (fail over only when nothing of the job ran).
-import { ConnectionError, TimeoutError, UnsupportedBackendError, UpstreamError } from "cosyvoice3-sdk";
+import { ConnectionError, QueueFullError, TimeoutError, UnsupportedBackendError, UpstreamError, UpstreamWarningError } from "cosyvoice3-sdk";
 import { describe, expect, it } from "vitest";
 import { canRun, decideAfterFailure, needsOf, rank, verdictOn, type RankedBox } from "../src/backends/pool/index.ts";
 import { downReason } from "../src/backends/pool/health.ts";
 import { safeToResend } from "../src/backends/pool/failover.ts";
-import { PROBLEM_KINDS, toHttpProblem } from "../src/doors/problems.ts";
+import { faultOf } from "../src/backends/faults.ts";
+import { downSlug, PROBLEM_KINDS, toHttpProblem } from "../src/doors/problems.ts";
 
 const box = (over: Partial<RankedBox> = {}): RankedBox => ({ state: "up", coolUntil: 0, outstanding: 0, ...over });
 const NOW = 1_000_000;
@@ -56,14 +57,14 @@ describe("rank", () => {
 });
 
 describe("decideAfterFailure", () => {
-  const facts = { code: "connection", safeToResend: true, sawProgress: false, callerGaveUp: false };
+  const facts = { fault: faultOf(new ConnectionError("refused", { accepted: false })), sawProgress: false, callerGaveUp: false };
 
-  it("fails over when the SDK says nothing was accepted, no progress was seen and the caller waits", () => {
+  it("fails over when the error says nothing was accepted, no progress was seen and the caller waits", () => {
     expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0 });
   });
 
   it.each([
-    ["the box may have run it", { safeToResend: false }],
+    ["the box may have run it", { fault: faultOf(new ConnectionError("reset")) }],
     ["progress was seen", { sawProgress: true }],
     ["the caller gave up", { callerGaveUp: true }],
   ])("never fails over when %s", (_why, over) => {
@@ -71,10 +72,10 @@ describe("decideAfterFailure", () => {
   });
 
   it("a full UI queue cools the box off without marking it down; a gone box is marked down either way", () => {
-    expect(verdictOn("queue_full")).toEqual({ markDown: false, coolDownMs: 5_000 });
-    expect(verdictOn("unsupported_backend").markDown).toBe(true);
-    expect(verdictOn("upstream_warning")).toEqual({ markDown: false, coolDownMs: 0 });
-    expect(decideAfterFailure({ ...facts, safeToResend: false }).markDown).toBe(true);
+    expect(verdictOn(faultOf(new QueueFullError(1000)))).toEqual({ markDown: false, coolDownMs: 5_000 });
+    expect(verdictOn(faultOf(new UnsupportedBackendError("x", {}))).markDown).toBe(true);
+    expect(verdictOn(faultOf(new UpstreamWarningError("empty")))).toEqual({ markDown: false, coolDownMs: 0 });
+    expect(decideAfterFailure({ ...facts, fault: faultOf(new ConnectionError("reset")) }).markDown).toBe(true);
   });
 
   it("asks the SDK's error whether it was accepted", () => {
@@ -87,10 +88,10 @@ describe("decideAfterFailure", () => {
 });
 
 describe("a down box's reason", () => {
-  it("is the problem slug the same failure gets at the HTTP edge", () => {
+  it("is named at /readyz by the problem slug the same failure gets at the HTTP edge", () => {
     for (const err of [new ConnectionError("x"), new UpstreamError("x"), new UnsupportedBackendError("x", {}), new TimeoutError(1000)]) {
-      expect(downReason(err)).toBe(PROBLEM_KINDS[toHttpProblem(err).code].slug);
+      expect(downSlug(downReason(err))).toBe(PROBLEM_KINDS[toHttpProblem(err).code].slug);
     }
-    expect(downReason(new Error("anything"))).toBe("backend-error");
+    expect(downSlug(downReason(new Error("anything")))).toBe("backend-error");
   });
 });

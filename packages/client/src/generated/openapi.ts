@@ -528,6 +528,11 @@ export interface components {
                 /** @description `backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log) */
                 name: string;
                 /**
+                 * @description The kind of server it is (named by its address's scheme, or found by its first check)
+                 * @enum {string}
+                 */
+                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+                /**
                  * @description `unknown` until its first check or job
                  * @enum {string}
                  */
@@ -551,9 +556,13 @@ export interface components {
             }[];
             /** @description The first ready backend: its voices and modes are the ones the gateway offers */
             backend: {
+                /** @enum {string} */
+                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+                /** @description The web UI variant (Gradio), else the kind */
                 variant: string;
                 model: string;
-                gradioVersion: string;
+                /** @description Gradio boxes only */
+                gradioVersion?: string;
                 /** @description Sample rate, in hertz */
                 sampleRate?: number;
                 modes: ("pretrained" | "clone" | "crossLingual" | "instruct")[];
@@ -3436,9 +3445,9 @@ export interface operations {
                 };
             };
             /**
-             * @description Too many requests. Problem types:
-             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             * @description The job quota is used up. Problem types:
              *     - `urn:cosyvoice3-gateway:problem:job-quota`: the owner's segments in jobs over JOB_QUOTA_WINDOW_MS would exceed JOB_SEGMENT_QUOTA (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
              */
             429: {
                 headers: {
@@ -3453,10 +3462,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
-                     *       "title": "Too many requests",
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-quota",
+                     *       "title": "The job quota is used up",
                      *       "status": 429,
-                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "detail": "The owner's segments in jobs over JOB_QUOTA_WINDOW_MS would exceed JOB_SEGMENT_QUOTA (Retry-After)",
                      *       "instance": "/jobs",
                      *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
                      *       "retryAfterSeconds": 42

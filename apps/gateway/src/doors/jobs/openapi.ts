@@ -5,21 +5,18 @@
 import type { OpenApiBuilder, ResponseObject, ResponsesObject, SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
 import { PLACEHOLDER, REPLACE_VOICE } from "../openapi/examples.ts";
-import type { ProblemCode } from "../problems.ts";
+import type { ProblemStep } from "../problems.ts";
 import type { JobView } from "../../jobs/view.ts";
 import { CreateJobBodySchema, JobAcceptedSchema, JobListSchema, JobSchema } from "./schemas.ts";
 
-/** The problems each job operation can answer with (besides 500). */
-export const JOB_OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
-  createJob: [
-    "invalid_request", "malformed_json", "unauthorized", "forbidden", "auth_unavailable", "voice_not_found", "voice_mode_mismatch",
-    "unsupported_mode", "payload_too_large", "unsupported_media_type", "rate_limited", "job_quota", "store_unavailable",
-  ],
-  listJobs: ["invalid_request", "unauthorized", "auth_unavailable", "rate_limited", "store_unavailable"],
-  getJob: ["unauthorized", "auth_unavailable", "job_not_found", "rate_limited", "store_unavailable"],
-  deleteJob: ["unauthorized", "auth_unavailable", "job_not_found", "rate_limited", "store_unavailable"],
-  jobEvents: ["unauthorized", "auth_unavailable", "job_not_found", "rate_limited", "store_unavailable"],
-  jobCaptions: ["invalid_request", "unauthorized", "auth_unavailable", "job_not_found", "job_not_finished", "rate_limited", "store_unavailable"],
+/** The steps of each job operation (its documented problems are those of its steps). */
+export const JOB_OPERATION_STEPS: Record<string, ProblemStep[]> = {
+  createJob: ["auth", "scoped", "quota", "store", "params", "json", "body", "voice-id", "job-submit"],
+  listJobs: ["auth", "quota", "store", "params"],
+  getJob: ["auth", "quota", "store", "job-id"],
+  deleteJob: ["auth", "quota", "store", "job-id"],
+  jobEvents: ["auth", "quota", "store", "job-id"],
+  jobCaptions: ["auth", "quota", "store", "params", "job-id", "job-output"],
 };
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): SchemaObject {
