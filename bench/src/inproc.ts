@@ -43,9 +43,9 @@ class TimedSlots extends Slots {
   ) {
     super(opts);
   }
-  override async acquire(signal?: AbortSignal): Promise<() => void> {
+  override async acquire(...args: Parameters<Slots["acquire"]>): Promise<() => void> {
     const t = performance.now();
-    const release = await super.acquire(signal);
+    const release = await super.acquire(...args);
     const trace = this.als.getStore();
     if (trace) trace.slotWaitMs += performance.now() - t;
     return release;

@@ -15,6 +15,8 @@ interface Latest {
   cache_hit_p50_ms: number;
   cache_hit_rps_vs_nginx_ratio: number | null;
   pool_scaling_ratio_2: number;
+  job_wall_vs_segments_ratio_1_box?: number;
+  job_wall_vs_segments_ratio_2_boxes?: number;
   baselines: Record<string, number | null>;
   detail: {
     gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
@@ -62,6 +64,12 @@ export function table(r: Latest): string {
     ["Cache hits rps / nginx rps", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : String(r.cache_hit_rps_vs_nginx_ratio), `hits ${b["cache_hit_rps"]} req/s, nginx ${b["cache_nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", r.cache_hit_rps_vs_nginx_ratio === null ? "n/a" : ok(r.cache_hit_rps_vs_nginx_ratio >= 0.5)],
     ["Pool of two stand-ins / one (jobs/s ratio)", String(r.pool_scaling_ratio_2), `one ${b["pool_one_jobs_per_s"]} jobs/s, two ${b["pool_two_jobs_per_s"]} jobs/s`, ">= 1.8", ok(r.pool_scaling_ratio_2 >= 1.8)],
   );
+  if (r.job_wall_vs_segments_ratio_1_box !== undefined && r.job_wall_vs_segments_ratio_2_boxes !== undefined) {
+    rows.push(
+      ["10,000-char job wall / its segments' synthesis sum, one box", String(r.job_wall_vs_segments_ratio_1_box), `segments' sum ${b["job_segments_sum_ms_1_box"]} ms`, "<= 1.1", ok(r.job_wall_vs_segments_ratio_1_box <= 1.1)],
+      ["10,000-char job wall / its segments' synthesis sum, two boxes", String(r.job_wall_vs_segments_ratio_2_boxes), `segments' sum ${b["job_segments_sum_ms_2_boxes"]} ms`, "<= 0.6", ok(r.job_wall_vs_segments_ratio_2_boxes <= 0.6)],
+    );
+  }
   const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");

@@ -16,6 +16,7 @@ import { memory } from "./figures/memory.ts";
 import { openaiFirstByte } from "./figures/openai-first-byte.ts";
 import { passthroughFigures } from "./figures/passthrough.ts";
 import { cacheHit, poolScaling } from "./figures/ops.ts";
+import { jobsFigure } from "./figures/jobs.ts";
 import { sdkOverhead } from "./figures/sdk-overhead.ts";
 import { ROOT } from "./procs.ts";
 import { round } from "./stats.ts";
@@ -53,6 +54,7 @@ if (only !== undefined) {
     openai_first_byte_added_ms: () => openaiFirstByte(quick ? 4 : 20, 300, log),
     first_byte_added_ms: () => firstByte(quick ? 4 : 20, 300, log),
     kinds: () => kindFigures(quick ? 4 : 20, 300, log),
+    job_wall_vs_segments_ratio: () => jobsFigure(quick ? 2_000 : 10_000, 150, log),
   };
   for (const name of only.split(",").map((n) => n.trim())) {
     const run = single[name];
@@ -80,6 +82,7 @@ const pool = await step("8. pool of two stand-ins vs one", () => poolScaling(qui
 const ofb = await step("9. first MP3 byte through /v1/audio/speech vs the SDK's first chunk", () => openaiFirstByte(quick ? 4 : 20, 300, log));
 const kinds = await step("10. each kind of box: first byte vs the box's first chunk; FastAPI whole synthesis vs direct", () => kindFigures(quick ? 4 : 20, 300, log));
 const fastapiFb = kinds.firstByte.find((k) => k.kind === "cosyvoice-fastapi");
+const jobs = await step("11. a 10,000-character job: wall time over its segments' synthesis times, one box and two", () => jobsFigure(quick ? 2_000 : 10_000, 150, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -103,6 +106,8 @@ const latest = {
   pool_scaling_ratio_2: pool.ratio,
   fastapi_first_byte_added_ms: fastapiFb?.paired.p50 ?? null,
   fastapi_synthesis_vs_direct_ratio: kinds.fastapiSynthesisRatio,
+  job_wall_vs_segments_ratio_1_box: jobs.one.ratio,
+  job_wall_vs_segments_ratio_2_boxes: jobs.two.ratio,
   // Baselines and the detail behind each.
   baselines: {
     sdk_bare_p50_ms: sdk.bare.p50,
@@ -125,11 +130,13 @@ const latest = {
     cache_nginx_rps: cache.nginxRps ?? null,
     pool_one_jobs_per_s: pool.one,
     pool_two_jobs_per_s: pool.two,
+    job_segments_sum_ms_1_box: jobs.one.segmentsSumMs,
+    job_segments_sum_ms_2_boxes: jobs.two.segmentsSumMs,
     fastapi_first_chunk_direct_p50_ms: fastapiFb?.direct.p50 ?? null,
     fastapi_direct_synthesis_p50_ms: kinds.fastapiDirect.p50,
     fastapi_gateway_synthesis_p50_ms: kinds.fastapiViaGateway.p50,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds, jobs },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -149,6 +156,8 @@ const latest = {
     fastapi_first_byte_added_ms:
       "paired p50: client's first PCM byte of POST /synthesize (stream, format pcm) minus the moment the FastAPI driver inside the gateway yielded the box's first chunk; baseline: the stand-in's first chunk called directly (detail.kinds lists the Gradio kind the same way)",
     fastapi_synthesis_vs_direct_ratio: "p50(POST /synthesize through the in-process gateway, 201 with the clip stored) / p50(POST /inference_sft on the FastAPI stand-in read to its end), interleaved",
+    job_wall_vs_segments_ratio:
+      "a 10,000-character job (POST /jobs, MP3): client wall time to succeeded over the sum of its segments' synthesis calls (each as long as a POST /synthesize of that text; the stand-ins' own call-to-done sums are in detail.jobs); one stand-in, then two (CONCURRENCY=2: one background slot each), 150 ms before every chunk",
     pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 2,000 ms delay before each chunk, over the same with one stand-in",
   },
   durationS: Math.round((Date.now() - started) / 1000),

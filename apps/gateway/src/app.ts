@@ -28,6 +28,7 @@ import { createSynthesisService } from "./service/synthesis/service.ts";
 import "./platform/http/locals.ts";
 import { createAsrClient } from "./backends/asr/client.ts";
 import { MemoryConsentStore } from "./platform/stores/consent-store.ts";
+import { jobsRoutes } from "./doors/jobs/routes.ts";
 
 /**
  * Builds the gateway's Express app from injected parts; nothing here listens, reads the
@@ -138,6 +139,11 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   app.use(voicesRoutes(ctx));
   app.use(synthesizeRoutes(ctx));
   app.use(audioRoutes(ctx));
+  // Narration jobs: their segments go through the same synthesis service, at background priority.
+  if (deps.jobs) {
+    const { synthesis, encoders, voices, audio } = ctx.deps;
+    app.use(jobsRoutes(ctx, { jobs: deps.jobs({ synthesis, pool: backend, encoders, voices, audio, logger }) }));
+  }
   // OpenAI's speech API: its own error shape, so its own 404 and error handler inside.
   app.use("/v1", openAIRoutes(ctx, { metrics }));
   // The playground's `/` and `/playground/` give way to a passthrough route at `/` (a catch-all

@@ -15,6 +15,7 @@ import type { SynthesisService } from "./service/synthesis/service.ts";
 import type { VoiceStore } from "./platform/stores/voice-store.ts";
 import type { ConsentStore } from "./platform/stores/consent-store.ts";
 import type { AsrClient } from "./backends/asr/client.ts";
+import type { JobService } from "./jobs/service.ts";
 
 /** A source of the current time (injected so tests and stores agree on it). */
 export interface Clock {
@@ -52,12 +53,17 @@ export interface GatewayDeps {
   asr?: AsrClient;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
+  /**
+   * Narration jobs (`/jobs`), built over the app's synthesis service (see `createJobs`); without
+   * it `/jobs` is not served.
+   */
+  jobs?: (parts: { synthesis: SynthesisService; pool: BackendPool; encoders: Encoders; voices: VoiceStore; audio: AudioStore; logger: Logger }) => JobService;
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "consents" | "asr">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "consents" | "asr" | "jobs">> & {
     consents: ConsentStore;
     /** Transcribes voices saved without a transcript, and consent recordings. */
     asr?: AsrClient;

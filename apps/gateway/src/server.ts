@@ -18,6 +18,7 @@ import { openCache } from "./service/cache/index.ts";
 import { Passthrough } from "./doors/passthrough/passthrough.ts";
 import type { CompiledRoute, RoutesConfig } from "./platform/routes-file/load.ts";
 import { watchRoutesFile, type RoutesFileWatcher } from "./platform/routes-file/watch.ts";
+import { createJobs, openJobParts, type Jobs } from "./jobs/open.ts";
 
 /** A listening gateway. */
 export interface RunningGateway {
@@ -147,7 +148,10 @@ export async function startGateway(
   // (test/openai-long-streams-leave-no-abort-listeners.test.ts): many listeners here is load,
   // not a leak, so Node's warning past 10 would be noise.
   setMaxListeners(0, shutdown.signal);
+  const jobParts = await openJobParts(config, logger, stores.redis);
+  let jobs: Jobs | undefined;
   const app = createApp(config, {
+    jobs: (parts) => (jobs = createJobs(config, jobParts, parts)).service,
     backend: pool,
     voices: stores.voices,
     audio: stores.audio,
@@ -171,11 +175,14 @@ export async function startGateway(
   } catch (err) {
     routes?.close();
     passthrough?.close();
+    await jobs?.close();
     await pool.close();
     await cache?.close();
     await stores.close();
     throw err;
   }
+  // Unfinished jobs are taken up once the gateway answers (their segments need the pool).
+  await jobs?.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
@@ -186,6 +193,8 @@ export async function startGateway(
     stopping ??= (async () => {
       logger.info({ graceMs: config.shutdownGraceMs, ...pool.load }, "shutting down: no new connections");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Running jobs stop where they stand (each finished segment is kept) and resume later.
+      await jobs?.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);

@@ -10,6 +10,7 @@ import { CliError, EXIT, classify, type ExitCode } from "./exit-codes.ts";
 import { openOutput, type AudioOutput } from "./output.ts";
 import { createProgress, expectedChunks, type ProgressReporter } from "./progress.ts";
 import { FORMATS, GatewayTarget, UiTarget, type Format, type SayInput, type Target } from "./targets.ts";
+import { forgetJob, narrate, NARRATE_FORMATS, type NarrateFormat } from "./narrate.ts";
 
 /** The CLI's version (the package's). */
 export const VERSION = "0.1.0";
@@ -175,6 +176,56 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
     });
 
   program
+    .command("narrate")
+    .description("narrate a long text file (a chapter, a book) as a job on the gateway; Ctrl-C stops waiting, the same command resumes")
+    .argument("<file>", "the text, UTF-8 (up to the gateway's MAX_JOB_CHARS)")
+    .requiredOption("-v, --voice <id|name>", "a voice id or name from `cosyvoice voices`")
+    .option("-o, --out <file>", "where to write the audio (default: the text file's name with the format's extension)")
+    .addOption(new Option("-f, --format <format>", "the narration's format (default: from --out's extension, else mp3)").choices(NARRATE_FORMATS))
+    .addOption(new Option("--mode <mode>", "synthesis mode (default: chosen from the voice)").choices(["pretrained", "clone", "crossLingual", "instruct"]))
+    .addOption(new Option("--seed <n>", "random seed").argParser(number("--seed", 0, 4_294_967_295, true)))
+    .addOption(new Option("--speed <x>", "speaking speed, 0.5 to 2").argParser(number("--speed", 0.5, 2)))
+    .option("--captions <file>", "also write captions: .srt for SubRip, else WebVTT")
+    .option("--job <id>", "follow this job (j_...) instead of submitting the text again")
+    .option("--cancel", "on Ctrl-C cancel the job on the gateway instead of leaving it running")
+    .action(async (file: string, o: { voice: string; out?: string; format?: NarrateFormat; mode?: Mode; seed?: number; speed?: number; captions?: string; job?: string; cancel?: boolean }, cmd: Command) => {
+      const g = setup(cmd);
+      if (!(target instanceof GatewayTarget)) throw new CliError("narrate runs as a job on a gateway (--gateway), not straight at a UI", EXIT.usage);
+      const ext = o.out?.split(".").pop()?.toLowerCase();
+      const format: NarrateFormat = o.format ?? ((NARRATE_FORMATS as readonly string[]).includes(ext ?? "") ? (ext as NarrateFormat) : "mp3");
+      const outName = o.out ?? `${file.replace(/\.[^./\\]+$/, "")}.${format}`;
+      if (outName === "-" && io.stdout.isTTY) throw new CliError("refusing to write audio to a terminal: redirect stdout or use --out FILE", EXIT.usage);
+      const voice = await target.resolveVoice(o.voice, io.signal);
+      const p = reporter(g, 1);
+      const out = await openOutput(outName, io.stdout);
+      try {
+        const { job, resumed } = await narrate(
+          target.api,
+          g.gateway,
+          {
+            file,
+            voice,
+            format,
+            out: outName,
+            ...(o.mode ? { mode: o.mode } : {}),
+            ...(o.seed !== undefined ? { seed: o.seed } : {}),
+            ...(o.speed !== undefined ? { speed: o.speed } : {}),
+            ...(o.captions !== undefined ? { captions: o.captions } : {}),
+            ...(o.job !== undefined ? { job: o.job } : {}),
+          },
+          out,
+          { signal: io.signal, progress: p, cancelOnInterrupt: o.cancel === true },
+        );
+        await out.commit();
+        await forgetJob(outName);
+        p.finish(`wrote ${out.name}: ${((job.durationMs ?? 0) / 1000).toFixed(1)} s, ${kb(out.bytes)}, ${job.segments.total} segments${resumed ? " (resumed)" : ""}${o.captions ? `; captions ${o.captions}` : ""}`);
+        if (json) print({ file: outName === "-" ? null : outName, job }, "");
+      } finally {
+        await out.abort();
+      }
+    });
+
+  program
     .command("clone")
     .description("save a cloned voice on the gateway from prompt audio; prints its id")
     .argument("<file>", "prompt audio: WAV, FLAC, Ogg, MP3 or M4A, at least 16 kHz, at most 30 s")
@@ -244,7 +295,8 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
       exitCode = io.signal.aborted && code !== EXIT.usage ? EXIT.interrupted : code;
       progress?.finish();
       const pipeClosed = (io.signal.reason as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
-      const line = exitCode === EXIT.interrupted ? (pipeClosed ? "stdout was closed; cancelled" : "cancelled") : message;
+      // A CliError says itself what was interrupted (narrate: the job goes on, how to resume).
+      const line = exitCode === EXIT.interrupted && !(err instanceof CliError) ? (pipeClosed ? "stdout was closed; cancelled" : "cancelled") : message;
       io.stderr.write(json ? `${JSON.stringify({ error: { message: line, kind, exitCode } })}\n` : `cosyvoice: ${line}\n`);
     }
   } finally {

@@ -12,7 +12,9 @@ export type ProgressEvent =
   /** One chunk the model produced (straight at a UI). */
   | { kind: "chunk"; index: number; durationMs: number }
   /** Audio received so far (a stream through the gateway). */
-  | { kind: "received"; durationMs: number; bytes: number };
+  | { kind: "received"; durationMs: number; bytes: number }
+  /** A narration job's segments finished, of all. */
+  | { kind: "segments"; done: number; total: number; status: string };
 
 export interface ProgressReporter {
   update(event: ProgressEvent): void;
@@ -47,6 +49,8 @@ function describe(e: ProgressEvent): string {
       return `chunk ${e.index + 1}: ${seconds(e.durationMs)} of audio`;
     case "received":
       return `received ${seconds(e.durationMs)} of audio`;
+    case "segments":
+      return `${e.status}: ${e.done} of ${e.total} segments`;
   }
 }
 
@@ -82,6 +86,12 @@ class BarReporter implements ProgressReporter {
     if (event.kind === "chunk") {
       this.value = event.index + 1;
       this.audioMs += event.durationMs;
+    } else if (event.kind === "segments") {
+      this.value = event.done;
+      if (event.total !== this.total) {
+        this.total = Math.max(1, event.total);
+        this.bar.setTotal(this.total);
+      }
     } else if (event.kind === "received") {
       // Over HTTP the chunk boundaries are not visible: each read is a step, capped below the end.
       this.value = Math.min(this.total - 0.5, this.value + 1);
@@ -92,6 +102,7 @@ class BarReporter implements ProgressReporter {
       this.bar.setTotal(this.total);
     }
     const status = event.kind === "chunk" || event.kind === "received" ? `${describe(event)}, ${seconds(this.audioMs)} in all` : describe(event);
+    // A line reporter prints each event; the bar shows the latest.
     this.bar.update(this.value, { status });
   }
 

@@ -103,7 +103,7 @@ export class GatewayTarget implements Target {
   }
 
   /** A voice id as given, or the one saved voice with this name. */
-  private async resolveVoice(voice: string | undefined, signal: AbortSignal): Promise<string> {
+  async resolveVoice(voice: string | undefined, signal: AbortSignal): Promise<string> {
     if (voice === undefined) throw new CliError("--voice is required with a gateway: an id or name from `cosyvoice voices`", EXIT.usage);
     if (/^(v_|builtin:)/.test(voice)) return voice;
     const { voices } = unwrap(await this.api.GET("/voices", { signal }));

@@ -28,3 +28,11 @@ export type Mode = SynthesizeRequest["mode"] & string;
 export type InstructControls = Exclude<NonNullable<SynthesizeRequest["instruct"]>, string>;
 /** The multipart fields of `POST /voices`. */
 export type CreateVoiceFields = operations["createVoice"]["requestBody"]["content"]["multipart/form-data"];
+/** Body of `POST /jobs`. */
+export type CreateJobRequest = Schemas["CreateJobRequest"];
+/** `202` of `POST /jobs`. */
+export type JobAccepted = Schemas["JobAccepted"];
+/** A narration job (`GET /jobs/{id}`, SSE events, webhooks' `data`). */
+export type Job = Schemas["Job"];
+/** `GET /jobs`. */
+export type JobList = Schemas["JobList"];

@@ -19,6 +19,10 @@ import {
   type CosyVoiceClient,
   type Problem,
   type Voice,
+  cancelJob,
+  createJob,
+  narrate,
+  waitForJob,
 } from "../src/index.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
 
@@ -227,6 +231,35 @@ describe("cosyvoice3-client against the gateway", () => {
       const cancelled = record.find((e) => e.event === "cancelled");
       expect(record.filter((e) => e.event === "chunk" && e["job"] === cancelled?.["job"]).length).toBeLessThan(5);
     });
+  });
+
+  it("narrates a text as a job: createJob, waitForJob over SSE with progress, list, captions, delete", async () => {
+    const text = "The first sentence of the chapter. A second one follows it. And a third ends the page.";
+    const progress: number[] = [];
+    const job = await narrate(api, { text, voice: saved.id, format: "wav" }, { onProgress: (j) => progress.push(j.segments.done) });
+    expect(job).toMatchObject({ status: "succeeded", segments: { done: job.segments.total } });
+    expect(progress.length).toBeGreaterThan(0);
+    const { jobs } = unwrap(await api.GET("/jobs", { params: { query: { limit: 10 } } }));
+    expect(jobs.map((j) => j.id)).toContain(job.id);
+    expect(unwrap(await api.GET("/jobs/{id}", { params: { path: { id: job.id } } })).audioUrl).toBe(job.audioUrl);
+    const vtt = await api.GET("/jobs/{id}/captions", { params: { path: { id: job.id }, query: { format: "vtt" } }, parseAs: "text" });
+    expect(vtt.data).toMatch(/^WEBVTT\n\n1\n00:00:00\.000 --> /);
+    const audio = await api.GET("/audio/{id}", { params: { path: { id: job.audioUrl!.replace("/audio/", "") } }, parseAs: "arrayBuffer" });
+    expect(Buffer.from(audio.data!).subarray(0, 4).toString("ascii")).toBe("RIFF");
+    expect(await cancelJob(api, job.id)).toBeUndefined();
+    const gone = await waitForJob(api, job.id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(ApiError);
+    expect((gone as ApiError).slug).toBe("job-not-found");
+  });
+
+  it("cancels a running job (DELETE answers it canceled), and a job that cannot work is refused at once", async () => {
+    const long = Array.from({ length: 30 }, (_, i) => `Sentence number ${i + 1} of a longer text.`).join(" ");
+    const accepted = await createJob(api, { text: long, voice: saved.id });
+    expect(accepted).toMatchObject({ status: "queued" });
+    const canceled = await cancelJob(api, accepted.id);
+    expect(canceled?.status).toBe("canceled");
+    const bad = await createJob(api, { text: "Hi.", voice: "v_0000000000000000000000" }).catch((e: unknown) => e);
+    expect((bad as ApiError).slug).toBe("voice-not-found");
   });
 
   it("called every operation the OpenAPI document lists", () => {

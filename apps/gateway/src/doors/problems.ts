@@ -62,7 +62,10 @@ export type ProblemStep =
   | "audio-id" // a stored clip is read (with Range)
   | "backend-speakers" // a box is asked for its built-in speakers
   | "synthesis" // a job runs on a box
-  | "readiness"; // the boxes' readiness is answered
+  | "readiness" // the boxes' readiness is answered
+  | "job-submit" // a narration job is checked and queued
+  | "job-id" // a narration job is looked up
+  | "job-output"; // a finished job's outputs are read
 
 /** The gateway's own error kinds. */
 export type GatewayProblemCode =
@@ -126,6 +129,9 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
     resendable: true,
   },
   audio_not_found: { status: 404, slug: "audio-not-found", title: "No such audio", when: "the audio id is unknown, expired, or its stream has not finished", during: ["audio-id"] },
+  job_not_found: { status: 404, slug: "job-not-found", title: "No such job", when: "the job id is unknown, expired, deleted, or another owner's", during: ["job-id"] },
+  job_not_finished: { status: 409, slug: "job-not-finished", title: "The job has not succeeded", when: "its captions or audio exist only once the job has succeeded", during: ["job-output"] },
+  job_quota: { status: 429, slug: "job-quota", title: "The job quota is used up", when: "the owner's segments in jobs over JOB_QUOTA_WINDOW_MS would exceed JOB_SEGMENT_QUOTA (Retry-After)", during: ["job-submit"] },
   method_not_allowed: { status: 405, slug: "method-not-allowed", title: "Method not allowed", when: "the path exists but not with this method" },
   not_acceptable: { status: 406, slug: "not-acceptable", title: "The requested media type cannot be produced", when: "the Accept header (or `stream`) asks for a format this route cannot send; the detail lists the available ones", during: ["negotiation"] },
   request_timeout: { status: 408, slug: "request-timeout", title: "The request took too long to arrive", when: "the request's headers and body did not arrive within REQUEST_TIMEOUT_MS (a stalled upload); the connection is closed" },
@@ -135,8 +141,8 @@ export const PROBLEM_KINDS: Record<ProblemCode, ProblemKind> = {
   not_audio: { status: 415, slug: "not-audio", title: "The upload is not audio", when: "the uploaded file does not decode as a supported audio format", during: ["upload"] },
   range_not_satisfiable: { status: 416, slug: "range-not-satisfiable", title: "Range not satisfiable", when: "the Range header lies outside the audio", during: ["audio-id"] },
   invalid_audio: { status: 422, slug: "invalid-audio", title: "The audio cannot be used as a prompt", when: "the prompt audio is under 16 kHz or over 30 s", during: ["upload"] },
-  voice_mode_mismatch: { status: 422, slug: "voice-mode-mismatch", title: "The voice cannot be used in this mode", when: "e.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode", during: ["synthesis"] },
-  unsupported_mode: { status: 422, slug: "unsupported-mode", title: "The backend cannot do this mode", when: "the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)", during: ["synthesis"] },
+  voice_mode_mismatch: { status: 422, slug: "voice-mode-mismatch", title: "The voice cannot be used in this mode", when: "e.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode", during: ["synthesis", "job-submit"] },
+  unsupported_mode: { status: 422, slug: "unsupported-mode", title: "The backend cannot do this mode", when: "the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)", during: ["synthesis", "job-submit"] },
   upstream_warning: { status: 422, slug: "backend-warning", title: "The backend rejected the input", when: "the CosyVoice UI raised a warning; the detail carries its message", during: ["synthesis"] },
   rate_limited: { status: 429, slug: "rate-limited", title: "Too many requests", when: "the client's per-minute quota for this kind of request is used up", resendable: true, during: ["quota"] },
   headers_too_large: { status: 431, slug: "headers-too-large", title: "The request head is too large", when: "the request line and headers exceed Node's limit (16 KB by default), e.g. a huge URL or cookie" },

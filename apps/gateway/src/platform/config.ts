@@ -182,6 +182,34 @@ export const GatewayConfigSchema = z.object({
     consentPhrases.default({}),
     "The sentence a consent recording must contain (needs ASR_URL): one phrase for every language, or a JSON object by BCP 47 tag ({\"en\": \"I agree...\", \"zh\": \"...\"}; `*` for the others)",
   ),
+  /** Narration jobs (`/jobs`): long texts split into segments, queued, durable. */
+  jobs: z.object({
+    maxChars: fromEnv("MAX_JOB_CHARS", int(1, 5_000_000).default(200_000), "Longest text of one narration job (characters)"),
+    segmentChars: fromEnv("JOB_SEGMENT_CHARS", int(40, MAX_TEXT_CHARS).default(300), "Longest segment (one synthesis) a job's text is split into, at sentence ends (characters)"),
+    parallelSegments: fromEnv(
+      "JOB_PARALLEL_SEGMENTS",
+      int(0, 256).default(0),
+      "Segments of one job synthesized at once; 0: one per background slot of every backend (concurrency - 1 each, at least 1)",
+    ),
+    concurrency: fromEnv("JOB_CONCURRENCY", int(1, 64).default(1), "Jobs one gateway instance runs at once (each over its own segments)"),
+    ttlMs: fromEnv("JOB_TTL_MS", int(60_000, 365 * 86_400_000).default(86_400_000), "How long a finished job (and its audio and captions) is kept (ms)"),
+    lockMs: fromEnv("JOB_LOCK_MS", int(1_000, 600_000).default(30_000), "With STORE=redis: a job whose instance stopped renewing its lock this long is picked up by another instance (ms)"),
+    segmentQuota: fromEnv("JOB_SEGMENT_QUOTA", int(1, 100_000_000).default(20_000), "Segments one owner may submit in jobs per JOB_QUOTA_WINDOW_MS"),
+    quotaWindowMs: fromEnv("JOB_QUOTA_WINDOW_MS", int(1_000, 365 * 86_400_000).default(86_400_000), "The window of JOB_SEGMENT_QUOTA (ms)"),
+    startsPerMinute: fromEnv("JOB_STARTS_PER_MINUTE", int(0, 1_000_000).default(0), "With STORE=redis: jobs started per minute over every instance (BullMQ's rate limiter); 0: no limit"),
+    segmentAttempts: fromEnv("JOB_SEGMENT_ATTEMPTS", int(1, 20).default(4), "Attempts of one segment whose failure is not the input's (busy, unreachable, deadline) before the job fails"),
+  }),
+  webhooks: z.object({
+    secret: fromEnv(
+      "WEBHOOK_SECRET",
+      z.string().min(16, "at least 16 characters (a whsec_ base64 secret, or any string of 16+)").optional(),
+      "Signs job webhooks (Standard Webhooks, HMAC-SHA256); without it callbackUrl is refused",
+    ),
+    allowPrivate: fromEnv("WEBHOOK_ALLOW_PRIVATE", booleanFlag.default(false), "Allow callbackUrl on loopback and private addresses (off: no SSRF into the gateway's network)"),
+    maxAttempts: fromEnv("WEBHOOK_MAX_ATTEMPTS", int(1, 20).default(6), "Deliveries of one webhook before it is given up"),
+    firstRetryMs: fromEnv("WEBHOOK_FIRST_RETRY_MS", int(10, 3_600_000).default(1_000), "Wait before the first retry; each next one doubles, with jitter (ms)"),
+    timeoutMs: fromEnv("WEBHOOK_TIMEOUT_MS", int(100, 120_000).default(10_000), "Deadline of one delivery (ms)"),
+  }),
   slotLeaseMs: fromEnv("SLOT_LEASE_MS", int(500, 600_000).default(5_000), "With STORE=redis: how long a job slot of an instance that stopped renewing it stays taken (ms)"),
 });
 
@@ -210,7 +238,7 @@ export class ConfigError extends Error {
 }
 
 /** Values never echoed in an error message (a Redis URL may carry a password). */
-const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL", "JWT_SECRET"]);
+const SECRET_VARIABLES = new Set(["API_KEYS", "ADMIN_KEYS", "REDIS_URL", "JWT_SECRET", "WEBHOOK_SECRET"]);
 
 function readConfigFile(file: string): Record<string, unknown> {
   let parsed: unknown;

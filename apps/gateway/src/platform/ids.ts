@@ -14,6 +14,6 @@ export const BUILTIN_PREFIX = "builtin:";
  * file names.
  * @example newId("v_") // "v_3q2-7wEAAAB4AAAAAAAAAA"
  */
-export function newId(prefix: "v_" | "a_" | "cons_"): string {
+export function newId(prefix: "v_" | "a_" | "cons_" | "j_"): string {
   return prefix + randomBytes(16).toString("base64url");
 }

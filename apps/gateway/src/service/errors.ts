@@ -20,6 +20,9 @@ export type GatewayErrorCode =
   | "upstream"
   | "encoders_busy"
   | "encode_failed"
+  | "job_not_found"
+  | "job_not_finished"
+  | "job_quota"
   | "unsupported_mode";
 
 /** One problem with an input field: `path` names it (`["instruct"]`), `code` says what is wrong. */

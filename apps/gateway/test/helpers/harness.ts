@@ -23,6 +23,7 @@ import { DiskVoiceStore, type VoiceStore } from "../../src/platform/stores/voice
 import { DiskConsentStore, type ConsentStore } from "../../src/platform/stores/consent-store.ts";
 import type { AsrClient } from "../../src/backends/asr/client.ts";
 import { contract } from "./contract.ts";
+import { createJobs, openJobParts, type Jobs } from "../../src/jobs/open.ts";
 
 export interface TestGateway {
   url: string;
@@ -88,7 +89,24 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, consents, logger, clock, ...(opts.asr ? { asr: opts.asr } : {}), ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.shutdown ? { shutdown: opts.shutdown } : {}) });
+  // Narration jobs on disk beside the other stores (the Redis pairs test theirs elsewhere).
+  const jobParts = config.store === "disk" ? await openJobParts(config, logger) : undefined;
+  let jobs: Jobs | undefined;
+  const app = createApp(config, {
+    backend: pool,
+    voices,
+    audio,
+    consents,
+    logger,
+    ...(opts.asr ? { asr: opts.asr } : {}),
+    clock,
+    ...(rateLimitStore ? { rateLimitStore } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.shutdown ? { shutdown: opts.shutdown } : {}),
+    ...(jobParts ? { jobs: (parts: Parameters<typeof createJobs>[2]) => (jobs = createJobs(config, jobParts, parts)).service } : {}),
+  });
+  await jobs?.start();
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -111,6 +129,7 @@ export async function startTestGateway(opts: {
       return { status: res.status, headers: res.headers, json, bytes };
     },
     async close() {
+      await jobs?.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       if (!opts.stores) await audio.close();

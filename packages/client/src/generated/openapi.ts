@@ -200,6 +200,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's jobs, newest first, by pages */
+        get: operations["listJobs"];
+        put?: never;
+        /**
+         * Narrate a long text (a chapter, a book) as a background job
+         * @description Replace `v_REPLACE_WITH_YOUR_VOICE_ID` with the `id` that POST /voices answered (or one from GET /voices). Everything that would fail the whole job is checked now (voice, mode for that voice, text, callbackUrl, the segment quota): the job is then queued and answered 202 with its url. The text is split at sentence ends in any script (CJK punctuation needs no spaces; long sentences at clauses) into segments, each one synthesis at a lower priority than interactive requests. Each finished segment is persisted: a gateway that dies resumes the job from there (or, with STORE=redis, another instance does). Follow it with GET /jobs/{id}/events (SSE) or GET /jobs/{id}; with `callbackUrl`, a signed webhook (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) says job.succeeded, job.failed or job.canceled.
+         */
+        post: operations["createJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One job: its status, segments done of total, and once succeeded its audio and captions */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /** Delete a finished job, or cancel a queued or running one (its running segments are cancelled upstream) */
+        delete: operations["deleteJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Server-sent events: `progress` (the job) as segments finish, then `end` (the job) and the stream closes */
+        get: operations["jobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** Captions of a succeeded job: one cue per sentence, timed from each segment's real audio length; the last ends with the audio */
+        get: operations["jobCaptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audio/speech": {
         parameters: {
             query?: never;
@@ -643,6 +734,140 @@ export interface components {
                  */
                 audioFormat?: "mp3" | "opus" | "aac" | "flac" | "wav" | "pcm";
             }[];
+        };
+        CreateJobRequest: {
+            /** @description The text to narrate (a chapter, a book), up to 200000 characters; split at sentence ends (any script) into segments */
+            text: string;
+            /** @description A voice id: a saved voice's `v_...` id, or `builtin:<speaker>` */
+            voice: string;
+            /**
+             * @description As for POST /synthesize (the default follows from the voice)
+             * @enum {string}
+             */
+            mode?: "pretrained" | "clone" | "crossLingual" | "instruct";
+            /** @description Free-text instruction, or typed controls */
+            instruct?: string | {
+                /** @enum {string} */
+                dialect?: "cantonese" | "dongbei" | "gansu" | "guizhou" | "henan" | "hubei" | "hunan" | "jiangxi" | "minnan" | "ningxia" | "shanxi" | "shaanxi" | "shandong" | "shanghai" | "sichuan" | "tianjin" | "yunnan";
+                /** @enum {string} */
+                emotion?: "happy" | "sad" | "angry";
+                /** @enum {string} */
+                volume?: "loud" | "soft";
+                /** @enum {string} */
+                pace?: "slow" | "fast";
+                /** @enum {string} */
+                role?: "peppaPig" | "robot";
+            };
+            /** @description Speaking speed factor, 0.5 to 2.0 (default 1) */
+            speed?: number;
+            /** @description Random seed: the same seed gives every segment the same timbre draw */
+            seed?: number;
+            /**
+             * @description The narration's audio format. Default mp3
+             * @enum {string}
+             */
+            format?: "mp3" | "opus" | "aac" | "flac" | "wav";
+            /** @description http(s) URL that receives job.succeeded, job.failed or job.canceled, signed per Standard Webhooks (needs WEBHOOK_SECRET; no private addresses unless WEBHOOK_ALLOW_PRIVATE) */
+            callbackUrl?: string;
+        };
+        /** @description A narration job */
+        Job: {
+            /** @description `j_` + 22 characters */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /** @description /jobs/{id} */
+            url: string;
+            /** @description Segments (one synthesis each) finished, of all */
+            segments: {
+                done: number;
+                total: number;
+            };
+            /** @description Characters of text in the segments */
+            characters: number;
+            voice: string;
+            /** @enum {string} */
+            format: "mp3" | "opus" | "aac" | "flac" | "wav";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            /** @description Length of the narration, in milliseconds (once succeeded) */
+            durationMs?: number;
+            /** @description The narration (Range, ETag), once succeeded */
+            audioUrl?: string;
+            /** @description WebVTT captions, one cue per sentence (`?format=srt` for SubRip), once succeeded */
+            captionsUrl?: string;
+            /**
+             * Format: date-time
+             * @description When the finished job and its outputs are deleted
+             */
+            expiresAt?: string;
+            /** @description Why it failed (a problem type) */
+            error?: {
+                type: string;
+                title: string;
+                status: number;
+                detail?: string;
+            };
+        };
+        JobAccepted: {
+            id: string;
+            /** @constant */
+            status: "queued";
+            url: string;
+            segments: {
+                done: number;
+                total: number;
+            };
+        };
+        JobList: {
+            jobs: {
+                /** @description `j_` + 22 characters */
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                /** @description /jobs/{id} */
+                url: string;
+                /** @description Segments (one synthesis each) finished, of all */
+                segments: {
+                    done: number;
+                    total: number;
+                };
+                /** @description Characters of text in the segments */
+                characters: number;
+                voice: string;
+                /** @enum {string} */
+                format: "mp3" | "opus" | "aac" | "flac" | "wav";
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                startedAt?: string;
+                /** Format: date-time */
+                finishedAt?: string;
+                /** @description Length of the narration, in milliseconds (once succeeded) */
+                durationMs?: number;
+                /** @description The narration (Range, ETag), once succeeded */
+                audioUrl?: string;
+                /** @description WebVTT captions, one cue per sentence (`?format=srt` for SubRip), once succeeded */
+                captionsUrl?: string;
+                /**
+                 * Format: date-time
+                 * @description When the finished job and its outputs are deleted
+                 */
+                expiresAt?: string;
+                /** @description Why it failed (a problem type) */
+                error?: {
+                    type: string;
+                    title: string;
+                    status: number;
+                    detail?: string;
+                };
+            }[];
+            /** @description Pass as `cursor` for the next page; absent on the last */
+            next?: string;
         };
         SpeechRequest: {
             /** @description Any model name is accepted (`tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, `cosyvoice3`...): the gateway serves the model its backend runs */
@@ -3001,6 +3226,1148 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `next` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jobs": [
+                     *         {
+                     *           "id": "j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *           "status": "succeeded",
+                     *           "url": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *           "segments": {
+                     *             "done": 42,
+                     *             "total": 42
+                     *           },
+                     *           "characters": 10214,
+                     *           "voice": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *           "format": "mp3",
+                     *           "createdAt": "2026-12-01T09:30:00.000Z",
+                     *           "startedAt": "2026-12-01T09:30:00.120Z",
+                     *           "finishedAt": "2026-12-01T09:41:12.800Z",
+                     *           "durationMs": 694310,
+                     *           "audioUrl": "/audio/a_Yx9kT2mQvL0cR8nWbE4sJg",
+                     *           "captionsUrl": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA/captions",
+                     *           "expiresAt": "2026-12-02T09:41:12.800Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /**
+             * @description The request is invalid. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Too many requests. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateJobRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued; follow it at `url` (also in Location) */
+            202: {
+                headers: {
+                    /** @description /jobs/{id} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "status": "queued",
+                     *       "url": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "segments": {
+                     *         "done": 0,
+                     *         "total": 42
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobAccepted"];
+                };
+            };
+            /**
+             * @description The request is invalid. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
+             *     - `urn:cosyvoice3-gateway:problem:malformed-json`: the JSON body does not parse
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The token does not grant this. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:forbidden`: a JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:forbidden",
+                     *       "title": "The token does not grant this",
+                     *       "status": 403,
+                     *       "detail": "A JWT with a scope claim lacking the route's scope (synthesize, voices:write) or admin",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such voice. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:voice-not-found`: the voice id (path or body) is unknown
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-not-found",
+                     *       "title": "No such voice",
+                     *       "status": 404,
+                     *       "detail": "The voice id (path or body) is unknown",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The body is too large. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:payload-too-large`: the JSON body or the uploaded file exceeds its cap
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:payload-too-large",
+                     *       "title": "The body is too large",
+                     *       "status": 413,
+                     *       "detail": "The JSON body or the uploaded file exceeds its cap",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Unsupported content type. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unsupported-media-type`: the request's Content-Type is not the one the route takes
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unsupported-media-type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "detail": "The request's Content-Type is not the one the route takes",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The voice cannot be used in this mode. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:voice-mode-mismatch`: e.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode
+             *     - `urn:cosyvoice3-gateway:problem:unsupported-mode`: the connected UI variant/model lacks the mode (e.g. instruct on the official UI with CosyVoice3)
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:voice-mode-mismatch",
+                     *       "title": "The voice cannot be used in this mode",
+                     *       "status": 422,
+                     *       "detail": "E.g. clone mode with a voice saved without promptText, or a built-in voice in clone mode",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The job quota is used up. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-quota`: the owner's segments in jobs over JOB_QUOTA_WINDOW_MS would exceed JOB_SEGMENT_QUOTA (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-quota",
+                     *       "title": "The job quota is used up",
+                     *       "status": 429,
+                     *       "detail": "The owner's segments in jobs over JOB_QUOTA_WINDOW_MS would exceed JOB_SEGMENT_QUOTA (Retry-After)",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "status": "succeeded",
+                     *       "url": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "segments": {
+                     *         "done": 42,
+                     *         "total": 42
+                     *       },
+                     *       "characters": 10214,
+                     *       "voice": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *       "format": "mp3",
+                     *       "createdAt": "2026-12-01T09:30:00.000Z",
+                     *       "startedAt": "2026-12-01T09:30:00.120Z",
+                     *       "finishedAt": "2026-12-01T09:41:12.800Z",
+                     *       "durationMs": 694310,
+                     *       "audioUrl": "/audio/a_Yx9kT2mQvL0cR8nWbE4sJg",
+                     *       "captionsUrl": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA/captions",
+                     *       "expiresAt": "2026-12-02T09:41:12.800Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such job. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-not-found`: the job id is unknown, expired, deleted, or another owner's
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "The job id is unknown, expired, deleted, or another owner's",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Too many requests. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job was queued or running and is now canceled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "status": "canceled",
+                     *       "url": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA",
+                     *       "segments": {
+                     *         "done": 17,
+                     *         "total": 42
+                     *       },
+                     *       "characters": 10214,
+                     *       "voice": "v_3q2-7wEAAAB4AAAAAAAAAA",
+                     *       "format": "mp3",
+                     *       "createdAt": "2026-12-01T09:30:00.000Z",
+                     *       "startedAt": "2026-12-01T09:30:00.120Z",
+                     *       "finishedAt": "2026-12-01T09:41:12.800Z",
+                     *       "durationMs": 694310,
+                     *       "audioUrl": "/audio/a_Yx9kT2mQvL0cR8nWbE4sJg",
+                     *       "captionsUrl": "/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA/captions",
+                     *       "expiresAt": "2026-12-02T09:41:12.800Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The finished job was deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such job. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-not-found`: the job id is unknown, expired, deleted, or another owner's
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "The job id is unknown, expired, deleted, or another owner's",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Too many requests. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream; each event's data is a Job. A reconnect starts with the job as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: progress
+                     *     data: {"id":"j_Qm9vSm9iSWQxMjM0NTY3OA","status":"running","url":"/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA","segments":{"done":3,"total":42},"characters":10214,"voice":"v_3q2-7wEAAAB4AAAAAAAAAA","format":"mp3","createdAt":"2026-12-01T09:30:00.000Z","startedAt":"2026-12-01T09:30:00.120Z","finishedAt":"2026-12-01T09:41:12.800Z","durationMs":694310,"audioUrl":"/audio/a_Yx9kT2mQvL0cR8nWbE4sJg","captionsUrl":"/jobs/j_Qm9vSm9iSWQxMjM0NTY3OA/captions","expiresAt":"2026-12-02T09:41:12.800Z"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/events",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such job. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-not-found`: the job id is unknown, expired, deleted, or another owner's
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "The job id is unknown, expired, deleted, or another owner's",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/events",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Too many requests. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/events",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/events",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/events",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobCaptions: {
+        parameters: {
+            query?: {
+                /** @description `srt` for SubRip */
+                format?: "vtt" | "srt";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Job id (`j_...`). Replace `j_REPLACE_WITH_YOUR_JOB_ID` with the `id` that POST /jobs answered.
+                 * @example j_REPLACE_WITH_YOUR_JOB_ID
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebVTT (text/vtt) or SubRip (application/x-subrip) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example WEBVTT
+                     *
+                     *     1
+                     *     00:00:00.000 --> 00:00:01.830
+                     *     Chapter one.
+                     */
+                    "text/vtt": string;
+                    /**
+                     * @example 1
+                     *     00:00:00,000 --> 00:00:01,830
+                     *     Chapter one.
+                     */
+                    "application/x-subrip": string;
+                };
+            };
+            /**
+             * @description The request is invalid. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:invalid-request`: a body, query or path field fails validation (see errors[])
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:invalid-request",
+                     *       "title": "The request is invalid",
+                     *       "status": 400,
+                     *       "detail": "A body, query or path field fails validation (see errors[])",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description A valid API key is required. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:unauthorized`: API keys are configured and the Bearer token is missing or wrong
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "API keys are configured and the Bearer token is missing or wrong",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such job. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-not-found`: the job id is unknown, expired, deleted, or another owner's
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "The job id is unknown, expired, deleted, or another owner's",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description The job has not succeeded. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:job-not-finished`: its captions or audio exist only once the job has succeeded
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:job-not-finished",
+                     *       "title": "The job has not succeeded",
+                     *       "status": 409,
+                     *       "detail": "Its captions or audio exist only once the job has succeeded",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Too many requests. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:rate-limited`: the client's per-minute quota for this kind of request is used up
+             */
+            429: {
+                headers: {
+                    /** @description Seconds until the quota resets */
+                    "Retry-After"?: number;
+                    /** @description Remaining quota (IETF draft 8): `"<policy>"; r=<remaining>; t=<seconds to reset>` */
+                    RateLimit?: string;
+                    /** @description The quota (IETF draft 8): `"<policy>"; q=<limit>; w=<window seconds>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:rate-limited",
+                     *       "title": "Too many requests",
+                     *       "status": 429,
+                     *       "detail": "The client's per-minute quota for this kind of request is used up",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 42
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Internal error. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:internal`: a bug in the gateway; the request id finds it in the logs
+             */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "A bug in the gateway; the request id finds it in the logs",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Tokens cannot be checked right now. Problem types:
+             *     - `urn:cosyvoice3-gateway:problem:auth-unavailable`: JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)
+             *     - `urn:cosyvoice3-gateway:problem:store-unavailable`: STORE=redis and Redis does not answer (Retry-After)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:cosyvoice3-gateway:problem:auth-unavailable",
+                     *       "title": "Tokens cannot be checked right now",
+                     *       "status": 503,
+                     *       "detail": "JWKS_URL does not answer, so a JWT cannot be verified (Retry-After)",
+                     *       "instance": "/jobs/j_REPLACE_WITH_YOUR_JOB_ID/captions",
+                     *       "requestId": "5f0c6f4e-9a51-4c2e-8d0b-2b7f3f6a9c10",
+                     *       "retryAfterSeconds": 1
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

@@ -187,10 +187,13 @@ export class BackendPool implements SynthesisBackend {
     // Every box is resting after repeated faults: a fast refusal, not a wait.
     if (ranked.length === 0) throw this.breakerOpen();
     const up = ranked.filter((m) => m.health.state !== "down");
-    const choice = (up.find((m) => m.slots.hasRoom) ?? up[0]) ?? ranked.find((m) => m.slots.hasRoom) ?? ranked[0];
+    const background = options.priority === "background";
+    // Background work goes where it starts at once, else waits where interactive work does.
+    const roomy = (m: Member) => (background ? (m.slots.backgroundRoom ?? m.slots.hasRoom) : m.slots.hasRoom);
+    const choice = (up.find(roomy) ?? up[0]) ?? ranked.find(roomy) ?? ranked[0];
     if (!choice) throw new Error("unreachable: a pool has members");
     const waitStarted = Date.now();
-    const release = await choice.slots.acquire(signal);
+    const release = await choice.slots.acquire(signal, background ? { priority: "background" } : {});
     this.observer?.queueWait(choice.name, (Date.now() - waitStarted) / 1000);
     return new PoolLease(choice, release);
   }

@@ -90,6 +90,8 @@ export interface PoolRequestOptions extends RequestOptions {
 export interface AcquireOptions {
   /** What the job needs: only boxes known to offer it are chosen (unknown ones may be). */
   needs?: JobNeeds | undefined;
+  /** `background`: a narration segment, which never holds a slot an interactive request waits for (see `Slots`). @default "interactive" */
+  priority?: "interactive" | "background" | undefined;
 }
 
 /** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */

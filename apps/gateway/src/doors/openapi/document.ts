@@ -21,6 +21,7 @@ import type { GatewayConfig } from "../../platform/config.ts";
 import { AUDIO_FORMATS, FORMATS } from "../../service/encode/formats.ts";
 import { SYNTHESIS_OFFERS } from "../../platform/http/negotiate.ts";
 import { addOpenAIPaths } from "../openai/openapi.ts";
+import { addJobPaths, JOB_OPERATION_STEPS } from "../jobs/openapi.ts";
 import {
   CAPABILITIES_EXAMPLE,
   CREATE_VOICE_EXAMPLE,
@@ -55,6 +56,7 @@ export const TAGS: TagObject[] = [
   { name: "voices", description: "Clone a voice once from a few seconds of audio, then use it by id" },
   { name: "synthesis", description: "Speech from text with a voice, and what this backend can do" },
   { name: "audio", description: "The generated clips: whole, by Range, or their headers" },
+  { name: "jobs", description: "Long-form narration: a chapter or a book in one request, queued, durable, with captions" },
   { name: "health", description: "Liveness and readiness, for load balancers" },
   { name: "docs", description: "This document and Swagger UI" },
 ];
@@ -90,6 +92,7 @@ const OPERATION_STEPS: Record<string, readonly ProblemStep[]> = {
   headAudio: ["auth", "quota", "store", "params", "audio-id"],
   ready: ["readiness"],
   capabilities: ["readiness"],
+  ...JOB_OPERATION_STEPS,
 };
 
 /** The problem kinds an operation can answer with, in the table's order. */
@@ -147,7 +150,7 @@ const idParam = (description: string, example: string): ParameterObject => ({
  * The document for a configuration (limits shape a few schemas, e.g. the text cap).
  * @example const doc = buildOpenApi(defaultConfig()); doc.paths["/synthesize"].post
  */
-export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUploadBytes">): OpenAPIObject {
+export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUploadBytes"> & { jobs?: Pick<GatewayConfig["jobs"], "maxChars"> }): OpenAPIObject {
   const secured = [{ bearer: [] }, {}];
   const b = OpenApiBuilder.create()
     .addOpenApiVersion("3.1.0")
@@ -351,6 +354,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
       },
     },
   });
+  addJobPaths(b, { maxChars: config.jobs?.maxChars ?? 200_000, secured, problems, json });
   addOpenAIPaths(b, config);
   return b.getSpec();
 }

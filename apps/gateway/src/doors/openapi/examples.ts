@@ -24,6 +24,7 @@ export const PLACEHOLDER = {
   voice: "v_REPLACE_WITH_YOUR_VOICE_ID",
   audio: "a_REPLACE_WITH_YOUR_AUDIO_ID",
   consent: "cons_REPLACE_WITH_YOUR_CONSENT_ID",
+  job: "j_REPLACE_WITH_YOUR_JOB_ID",
 } as const;
 
 const SAMPLE = { voice: "v_3q2-7wEAAAB4AAAAAAAAAA", audio: "a_Yx9kT2mQvL0cR8nWbE4sJg" };

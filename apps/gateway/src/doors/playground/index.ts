@@ -14,7 +14,7 @@ export const PLAYGROUND_DIR = [new URL("./static/", import.meta.url), new URL(".
 
 /** Options of {@link playgroundRoutes}. */
 export interface PlaygroundOptions {
-  /** Where index.html, app.js, wav.js and style.css are. @default PLAYGROUND_DIR */
+  /** Where index.html, app.js, narrate.js, wav.js and style.css are. @default PLAYGROUND_DIR */
   dir?: string;
   /**
    * Asked on each request: when false the page is not served and the request goes on (e.g. to a

@@ -3,6 +3,15 @@
  * instance) and the Redis-held {@link RedisSlots} (the cap over every instance) both are.
  */
 
+/** Per-call options of {@link JobSlots.acquire}. */
+export interface AcquireSlotOptions {
+  /**
+   * `background` (a narration job's segment): waits behind every interactive request, is never
+   * refused for a full line, and runs in at most `concurrency - 1` slots. @default "interactive"
+   */
+  priority?: "interactive" | "background";
+}
+
 /** One backend's job slots: `concurrency` running, a line of waiting jobs, refusal beyond it. */
 export interface JobSlots {
   /** Jobs this instance runs and holds in line. */
@@ -14,7 +23,9 @@ export interface JobSlots {
   /** A hint for a refused client. @unit seconds */
   retryAfterSeconds(): number;
   /** Takes a slot (waiting in line); resolves with its release. Rejects with a `CapacityError` when the line is full. */
-  acquire(signal?: AbortSignal): Promise<() => void>;
+  acquire(signal?: AbortSignal, opts?: AcquireSlotOptions): Promise<() => void>;
+  /** True when background work would start at once (no interactive request waits, background below its share). */
+  readonly backgroundRoom?: boolean;
   /** Resolves when this instance runs and waits for nothing here. */
   idle(): Promise<void>;
   /** Stops background work (the shared slots' renewals and release channel). */

@@ -13,6 +13,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { guard } from "../../platform/stores/redis-errors.ts";
 import { CapacityError } from "../errors.ts";
+import type { AcquireSlotOptions } from "./job-slots.ts";
 
 /** Options of {@link RedisSlots}. */
 export interface RedisSlotsOptions {
@@ -32,13 +33,15 @@ export interface RedisSlotsOptions {
 }
 
 // KEYS: 1 running (zset lease -> expiry), 2 line (zset lease -> sequence), 3 line expiry (zset
-// lease -> expiry), 4 sequence. ARGV: 1 lease, 2 ttl, 3 concurrency, 4 queueSize, 5 "join"|"ask".
-// Returns {granted (1 slot, 0 in line, -1 refused), running, waiting}.
+// lease -> expiry), 4 sequence, 5 background running (zset lease -> expiry, also in 1).
+// ARGV: 1 lease, 2 ttl, 3 concurrency, 4 queueSize, 5 "join"|"ask"|"bg", 6 background cap.
+// Returns {granted (1 slot, 0 in line, -1 refused, -3 background: not now), running, waiting}.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
   redis.call('ZREM', KEYS[2], w)
   redis.call('ZREM', KEYS[3], w)
@@ -57,6 +60,14 @@ if redis.call('ZSCORE', KEYS[2], id) then
   return {0, running, waiting}
 end
 if ARGV[5] == 'ask' then return {-2, running, waiting} end
+if ARGV[5] == 'bg' then
+  if running < tonumber(ARGV[3]) and waiting == 0 and redis.call('ZCARD', KEYS[5]) < tonumber(ARGV[6]) then
+    redis.call('ZADD', KEYS[1], now + ttl, id)
+    redis.call('ZADD', KEYS[5], now + ttl, id)
+    return {1, running + 1, waiting}
+  end
+  return {-3, running, waiting}
+end
 if running < tonumber(ARGV[3]) and waiting == 0 then
   redis.call('ZADD', KEYS[1], now + ttl, id)
   return {1, running + 1, waiting}
@@ -77,7 +88,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local lost = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  if redis.call('ZSCORE', KEYS[1], id) then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
+  if redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
+    if redis.call('ZSCORE', KEYS[5], id) then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[1]), id) end
   elseif redis.call('ZSCORE', KEYS[3], id) then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), id)
   else lost[#lost + 1] = id end
 end
@@ -97,7 +110,7 @@ interface Waiter {
  * const release = await slots.acquire(signal); try { await job(); } finally { release(); }
  */
 export class RedisSlots {
-  private readonly keys: [string, string, string, string];
+  private readonly keys: [string, string, string, string, string];
   private readonly channel: string;
   private readonly ttl: number;
   private readonly pollMs: number;
@@ -105,6 +118,8 @@ export class RedisSlots {
   private readonly renewScript: Script;
   private readonly held = new Set<string>();
   private readonly waiters = new Set<Waiter>();
+  /** Background work waiting for its share (not in the shared line: it asks again on each release). */
+  private readonly backgroundWaiters = new Set<Waiter>();
   private subscriber: Redis | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -115,23 +130,28 @@ export class RedisSlots {
   private closed = false;
 
   constructor(private readonly opts: RedisSlotsOptions) {
-    this.keys = [`${opts.key}running`, `${opts.key}line`, `${opts.key}line-expiry`, `${opts.key}seq`];
+    this.keys = [`${opts.key}running`, `${opts.key}line`, `${opts.key}line-expiry`, `${opts.key}seq`, `${opts.key}background`];
     this.channel = `${opts.key}released`;
     this.ttl = opts.leaseTtlMs ?? 5_000;
     this.pollMs = opts.pollMs ?? 100;
     const { redis } = opts;
-    if (!("cosyvoiceSlotAcquire" in redis)) {
-      redis.defineCommand("cosyvoiceSlotAcquire", { numberOfKeys: 4, lua: ACQUIRE });
-      redis.defineCommand("cosyvoiceSlotRenew", { numberOfKeys: 4, lua: RENEW });
+    if (!("cosyvoiceSlotAcquire2" in redis)) {
+      redis.defineCommand("cosyvoiceSlotAcquire2", { numberOfKeys: 5, lua: ACQUIRE });
+      redis.defineCommand("cosyvoiceSlotRenew2", { numberOfKeys: 5, lua: RENEW });
     }
-    const r = redis as unknown as Record<"cosyvoiceSlotAcquire" | "cosyvoiceSlotRenew", Script>;
-    this.acquireScript = r.cosyvoiceSlotAcquire.bind(redis);
-    this.renewScript = r.cosyvoiceSlotRenew.bind(redis);
+    const r = redis as unknown as Record<"cosyvoiceSlotAcquire2" | "cosyvoiceSlotRenew2", Script>;
+    this.acquireScript = r.cosyvoiceSlotAcquire2.bind(redis);
+    this.renewScript = r.cosyvoiceSlotRenew2.bind(redis);
   }
 
   /** Jobs this instance runs and has waiting (the whole cap's use shows in {@link shared}). */
   get load(): { running: number; waiting: number } {
-    return { running: this.held.size, waiting: this.waiters.size };
+    return { running: this.held.size, waiting: this.waiters.size + this.backgroundWaiters.size };
+  }
+
+  /** True when, as last seen, background work would start at once. */
+  get backgroundRoom(): boolean {
+    return this.seen.running < this.opts.concurrency && this.seen.waiting === 0;
   }
 
   /** Jobs running and waiting over all instances, as last seen. */
@@ -153,8 +173,11 @@ export class RedisSlots {
     return Math.max(1, Math.ceil((this.averageMs * (this.seen.waiting + 1)) / this.opts.concurrency / 1000));
   }
 
-  private async ask(id: string, mode: "join" | "ask"): Promise<number> {
-    const [granted, running, waiting] = (await guard("job slots", () => this.acquireScript(...this.keys, id, this.ttl, this.opts.concurrency, this.opts.queueSize, mode))) as [number, number, number];
+  private async ask(id: string, mode: "join" | "ask" | "bg"): Promise<number> {
+    const backgroundCap = Math.max(1, this.opts.concurrency - 1);
+    const [granted, running, waiting] = (await guard("job slots", () =>
+      this.acquireScript(...this.keys, id, this.ttl, this.opts.concurrency, this.opts.queueSize, mode, backgroundCap),
+    )) as [number, number, number];
     this.seen = { running, waiting };
     return granted;
   }
@@ -164,9 +187,25 @@ export class RedisSlots {
    * refusal when the line is full, with the signal's reason when it aborts while waiting, and
    * with `store_unavailable` when Redis does not answer.
    */
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  async acquire(signal?: AbortSignal, opts: AcquireSlotOptions = {}): Promise<() => void> {
     if (signal?.aborted) throw signal.reason;
     const id = randomBytes(12).toString("base64url");
+    if (opts.priority === "background") {
+      // Background work never joins the shared line (it would stand before interactive
+      // requests): it asks again on every release until its share has room.
+      const waiter: Waiter = { id, wake: () => undefined };
+      this.backgroundWaiters.add(waiter);
+      this.ensureBackground();
+      try {
+        while ((await this.ask(id, "bg")) !== 1) await this.pause(waiter, signal);
+      } catch (err) {
+        this.backgroundWaiters.delete(waiter);
+        this.notifyIdle();
+        throw err;
+      }
+      this.backgroundWaiters.delete(waiter);
+      return this.granted(id);
+    }
     let granted = await this.ask(id, "join");
     if (granted === -1) {
       const s = this.retryAfterSeconds();
@@ -193,6 +232,11 @@ export class RedisSlots {
         this.waiters.delete(waiter);
       }
     }
+    return this.granted(id);
+  }
+
+  /** The release of a slot this instance now holds. */
+  private granted(id: string): () => void {
     this.held.add(id);
     this.ensureBackground();
     const started = Date.now();
@@ -208,7 +252,7 @@ export class RedisSlots {
   }
 
   private notifyIdle(): void {
-    if (this.held.size > 0 || this.waiters.size > 0) return;
+    if (this.held.size > 0 || this.waiters.size > 0 || this.backgroundWaiters.size > 0) return;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     w.forEach((f) => f());
@@ -241,7 +285,7 @@ export class RedisSlots {
   /** Gives a lease back (slot or place in line) and tells every instance. */
   private async drop(id: string): Promise<void> {
     try {
-      await this.opts.redis.multi().zrem(this.keys[0], id).zrem(this.keys[1], id).zrem(this.keys[2], id).publish(this.channel, id).exec();
+      await this.opts.redis.multi().zrem(this.keys[0], id).zrem(this.keys[1], id).zrem(this.keys[2], id).zrem(this.keys[4], id).publish(this.channel, id).exec();
     } catch (err) {
       // The lease expires by itself.
       this.opts.logger.warn({ err: (err as Error).message }, "job slot release failed; it expires by itself");
@@ -258,6 +302,7 @@ export class RedisSlots {
       sub.on("error", () => undefined);
       sub.on("message", () => {
         for (const w of this.waiters) w.wake();
+        for (const w of this.backgroundWaiters) w.wake();
       });
       sub.subscribe(this.channel).catch(() => undefined);
     }
@@ -277,7 +322,7 @@ export class RedisSlots {
 
   /** Resolves when this instance runs and waits for nothing on this backend. */
   idle(): Promise<void> {
-    if (this.held.size === 0 && this.waiters.size === 0) return Promise.resolve();
+    if (this.held.size === 0 && this.waiters.size === 0 && this.backgroundWaiters.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

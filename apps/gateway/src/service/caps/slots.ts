@@ -2,8 +2,14 @@
  * Job slots for one backend: `concurrency` jobs run, up to `queueSize` wait in order, and
  * anyone beyond that is refused at once with a retry hint instead of piling onto the UI's own
  * queue. Also the gateway's view of what is running, for graceful shutdown.
+ *
+ * Background work (the segments of a narration job) never holds a slot an interactive request
+ * is waiting for: it waits in a line of its own, unbounded and never refused, served only when
+ * no interactive request waits, and it runs in at most `concurrency - 1` slots (one slot when
+ * `concurrency` is 1), so an interactive request finds a free slot at once.
  */
 import { CapacityError } from "../errors.ts";
+import type { AcquireSlotOptions } from "./job-slots.ts";
 
 /** Options of {@link Slots}. */
 export interface SlotsOptions {
@@ -27,7 +33,9 @@ interface Waiter {
  */
 export class Slots {
   private running = 0;
+  private backgroundRunning = 0;
   private readonly waiting: Waiter[] = [];
+  private readonly backgroundWaiting: Waiter[] = [];
   private idleWaiters: (() => void)[] = [];
   /** Smoothed job duration, for Retry-After. @unit milliseconds */
   private averageMs = 5_000;
@@ -39,7 +47,17 @@ export class Slots {
 
   /** Jobs running and waiting. */
   get load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+    return { running: this.running, waiting: this.waiting.length + this.backgroundWaiting.length };
+  }
+
+  /** Slots background work may hold at once. */
+  private get backgroundCap(): number {
+    return Math.max(1, this.opts.concurrency - 1);
+  }
+
+  /** True when background work would start at once. */
+  get backgroundRoom(): boolean {
+    return this.waiting.length === 0 && this.running < this.opts.concurrency && this.backgroundRunning < this.backgroundCap;
   }
 
   /** True when `acquire` would run or queue a job rather than refuse it. */
@@ -62,9 +80,10 @@ export class Slots {
    * Takes a slot, waiting in line when all run; rejects at once with a {@link CapacityError} when the
    * line is full, and with the signal's reason when it aborts while waiting.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSignal, opts: AcquireSlotOptions = {}): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.running < this.opts.concurrency) return Promise.resolve(this.start());
+    if (opts.priority === "background") return this.acquireBackground(signal);
+    if (this.running < this.opts.concurrency) return Promise.resolve(this.start(false));
     if (this.waiting.length >= this.opts.queueSize) {
       const retryAfterSeconds = this.retryAfterSeconds();
       return Promise.reject(new CapacityError(retryAfterSeconds * 1000, `${this.running} jobs are running and ${this.waiting.length} waiting`));
@@ -90,28 +109,58 @@ export class Slots {
     });
   }
 
-  private start(): () => void {
+  /** A slot for background work: its own line, never refused, served after every interactive waiter. */
+  private acquireBackground(signal: AbortSignal | undefined): Promise<() => void> {
+    if (this.backgroundRoom && this.backgroundWaiting.length === 0) return Promise.resolve(this.start(true));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.backgroundWaiting.indexOf(waiter);
+        if (i >= 0) this.backgroundWaiting.splice(i, 1);
+        reject(signal?.reason);
+        this.notifyIdle();
+      };
+      const waiter: Waiter = {
+        grant: (release) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(release);
+        },
+        fail: reject,
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.backgroundWaiting.push(waiter);
+    });
+  }
+
+  private start(background: boolean): () => void {
     this.running++;
+    if (background) this.backgroundRunning++;
     const started = this.now();
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.averageMs = 0.8 * this.averageMs + 0.2 * (this.now() - started);
+      // Background segments are long and steady; the Retry-After hint is about interactive jobs.
+      if (!background) this.averageMs = 0.8 * this.averageMs + 0.2 * (this.now() - started);
       this.running--;
+      if (background) this.backgroundRunning--;
       const next = this.waiting.shift();
-      if (next) next.grant(this.start());
-      else if (this.running === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        waiters.forEach((w) => w());
-      }
+      if (next) next.grant(this.start(false));
+      else if (this.backgroundRoom && this.backgroundWaiting.length > 0) (this.backgroundWaiting.shift() as Waiter).grant(this.start(true));
+      else this.notifyIdle();
     };
+  }
+
+  private notifyIdle(): void {
+    if (this.running === 0 && this.waiting.length === 0 && this.backgroundWaiting.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
   }
 
   /** Resolves when nothing runs or waits. */
   idle(): Promise<void> {
-    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.waiting.length === 0 && this.backgroundWaiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }

@@ -39,6 +39,8 @@ export interface SynthesisOptions {
   timeoutMs?: number;
   /** Queue position, start and each chunk, as the backend reports them. */
   onProgress?: (p: Progress) => void;
+  /** `background` (a narration job's segment) never holds a job slot an interactive request waits for. @default "interactive" */
+  priority?: "interactive" | "background";
 }
 
 /** A stored clip, as every door describes it. */
@@ -112,11 +114,11 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
   const sources: VoiceSources = { voices: deps.voices, speakers: () => pool.listVoices() };
 
   /** Resolves the voice and takes a slot, within the signal; the caller releases the lease. */
-  async function prepare(input: SynthesisInput, signal: AbortSignal) {
+  async function prepare(input: SynthesisInput, signal: AbortSignal, priority: SynthesisOptions["priority"]) {
     const voice = await resolveVoice(input.voice, input, sources, signal);
     const { mode, request } = toSdkRequest(input, voice);
     // Only a box whose variant and model can run this mode (and speaker) is chosen.
-    const lease = await pool.acquire(signal, { needs: needsOf(request) });
+    const lease = await pool.acquire(signal, { needs: needsOf(request), priority });
     return { voice, mode, request, lease };
   }
 
@@ -130,7 +132,7 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
   async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
     const scope = jobScope({ signal: opts.signal, timeoutMs: opts.timeoutMs ?? deps.timeoutMs, shutdown: deps.shutdown });
     try {
-      const { voice, mode, request, lease } = await prepare(input, scope.signal);
+      const { voice, mode, request, lease } = await prepare(input, scope.signal, opts.priority);
       try {
         const result = await pool.synthesize(request, poolOptions(scope.signal, lease, scope.timeoutMs, opts));
         const id = newId("a_");
@@ -172,7 +174,7 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
     async function* run(): AsyncGenerator<BackendChunk> {
       let lease: Lease | undefined;
       try {
-        const prepared = await prepare(input, scope.signal);
+        const prepared = await prepare(input, scope.signal, opts.priority);
         lease = prepared.lease;
         const parts: Uint8Array[] = [];
         let durationMs = 0;
