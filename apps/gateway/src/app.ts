@@ -84,6 +84,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       clock: deps.clock ?? { now: Date.now },
       encoders: deps.encoders ?? new Encoders({ max: config.maxEncoders, ffmpegPath: config.ffmpegPath, logger }),
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
+      ...(deps.sharedStore ? { sharedStore: deps.sharedStore } : {}),
     },
     guards: {
       auth: authenticate({ keys, keysConfigured: config.apiKeys.length + config.adminKeys.length > 0, ...(jwt ? { jwt } : {}) }),

@@ -46,16 +46,19 @@ export interface GatewayDeps {
   cache?: SynthesisCache;
   /** The routes file's routes (`/cosyvoice/...` and the like), served after the gateway's own. */
   passthrough?: Passthrough;
+  /** The shared store (Redis) `/readyz` asks first: its failure (a `store_unavailable` error) is the answer. */
+  sharedStore?: { ping(): Promise<void> };
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "sharedStore">> & {
     backend: BackendPool;
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;
     shutdown?: AbortSignal;
+    sharedStore?: { ping(): Promise<void> };
   };
   guards: {
     auth: RequestHandler;

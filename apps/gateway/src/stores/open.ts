@@ -22,6 +22,8 @@ export interface GatewayStores {
   rateLimitStore?: (name: string) => Store;
   /** The Redis connection with `STORE=redis` (the cache and the shared slots use it too). */
   redis?: Redis;
+  /** Resolves when the shared store (Redis) answers; rejects with `store_unavailable`, within a second, when not. */
+  ping?(): Promise<void>;
   /** Stops background work and closes connections. */
   close(): Promise<void>;
 }
@@ -42,7 +44,7 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
       logger: logger.child({ component: "redis" }),
       now,
     });
-    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, rateLimitStore: shared.rateLimitStore, redis: shared.redis, ping: shared.ping, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
   const disk = await DiskAudioStore.open(join(config.dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes, now });
