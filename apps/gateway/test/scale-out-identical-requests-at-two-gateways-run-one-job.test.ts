@@ -7,7 +7,7 @@
  * SLOT_LEASE_MS.
  */
 import { randomUUID } from "node:crypto";
-import { readRecord, startRedis, startStandin, waitForRecord, type RedisHandle, type StandinHandle } from "@cosyvoice3/testkit";
+import { readRecord, startRedis, startStandin, waitForRecord, type NginxHandle, type RedisHandle, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, nginxBinary, startGatewayProcess, startLoadBalancer, type Proc } from "./helpers/scale-out.ts";
 
@@ -16,7 +16,7 @@ const VOICE = "builtin:中文女";
 
 let redis: RedisHandle;
 let standin: StandinHandle;
-let lb: Proc;
+let lb: NginxHandle;
 const gateways: Proc[] = [];
 
 function jobsOnTheBox(): number {

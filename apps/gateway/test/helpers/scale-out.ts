@@ -1,20 +1,19 @@
 /**
  * The scale-out stack as separate processes: 2-3 gateway processes (the real `main.ts`, run by
  * tsx from source), a real redis-server, the real stand-in web UI and a real nginx running
- * `deploy/scale-out/nginx.conf` with its upstream servers replaced by the gateways started here.
+ * `deploy/scale-out/nginx.conf` with its upstream servers replaced by the gateways started here
+ * (testkit's `startLoadBalancer`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@cosyvoice3/testkit";
+export { nginxBinary, startLoadBalancer } from "@cosyvoice3/testkit";
 
 const GATEWAY = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const ROOT = resolve(GATEWAY, "../..");
 const MAIN = join(GATEWAY, "src/main.ts");
-/** The scale-out profile's nginx configuration, as deployed. */
-export const SCALE_OUT_NGINX_CONF = join(ROOT, "deploy/scale-out/nginx.conf");
 
 /** A child process answering HTTP. */
 export interface Proc {
@@ -103,65 +102,6 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`${url}/healthz`, child, () => out);
   return procOf(child, url, port, () => out);
-}
-
-/** The nginx binary (scripts/setup.sh installs Debian's), or undefined. */
-export function nginxBinary(): string | undefined {
-  for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"]) {
-    try {
-      readFileSync(p);
-      return p;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
-
-/**
- * `deploy/scale-out/nginx.conf` made runnable here: its upstream servers replaced by `backends`
- * (keeping their `max_fails`/`fail_timeout`), its listen port by `port`, one worker in the
- * foreground, and every path inside `dir`.
- */
-export function localNginxConf(conf: string, backends: readonly string[], port: number, dir: string): string {
-  const first = /^\s*server\s+gateway-1:5000([^;]*);/m.exec(conf);
-  if (!first) throw new Error("deploy/scale-out/nginx.conf: no `server gateway-1:5000 ...;` line");
-  const params = first[1] ?? "";
-  const upstream = backends.map((b) => `    server ${new URL(b).host}${params};`).join("\n");
-  const out = conf
-    .replace(/^(\s*server\s+gateway-\d+:5000[^;]*;\n)+/m, `${upstream}\n`)
-    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
-    .replace(/worker_processes auto;/, `worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;`)
-    .replace(/http \{/, `http {\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fastcgi;\n  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;`);
-  if (out.includes("gateway-1:5000")) throw new Error("deploy/scale-out/nginx.conf: upstream servers not all replaced");
-  return out;
-}
-
-/** Runs the scale-out profile's nginx in front of `backends`; waits for `/lb-healthz`. */
-export async function startLoadBalancer(backends: readonly string[]): Promise<Proc> {
-  const bin = nginxBinary();
-  if (!bin) throw new Error("nginx is not installed (scripts/setup.sh installs it)");
-  const dir = mkdtempSync(join(tmpdir(), "scale-nginx-"));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, "logs"), { recursive: true });
-  const port = await freePort();
-  const conf = join(dir, "nginx.conf");
-  writeFileSync(conf, localNginxConf(readFileSync(SCALE_OUT_NGINX_CONF, "utf8"), backends, port, dir));
-  const child = spawn(bin, ["-c", conf, "-p", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stderr?.on("data", (b: Buffer) => void (out += b.toString()));
-  const output = () => {
-    let log = "";
-    try {
-      log = readFileSync(join(dir, "error.log"), "utf8");
-    } catch {
-      // none yet
-    }
-    return out + log;
-  };
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`${url}/lb-healthz`, child, output);
-  return procOf(child, url, port, output);
 }
 
 /** One HTTP exchange's outcome, with how long it took. */
