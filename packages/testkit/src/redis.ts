@@ -28,6 +28,8 @@ export interface RedisHandle {
   /** `redis://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The server's process id (for /proc figures). */
+  pid: number;
   /** Output the server wrote so far, for failure messages. */
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s), waits for it to exit, removes its directory. */
@@ -110,5 +112,5 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `redis://127.0.0.1:${port}`, port, output: () => out, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid!, output: () => out, stop };
 }
