@@ -95,7 +95,7 @@ describe("deploy/compose.yaml", () => {
   });
 
   it("gives the gateways only variables the gateway reads (no typo goes unnoticed)", async () => {
-    const { GatewayConfigSchema } = await import("../../apps/gateway/src/config.ts");
+    const { GatewayConfigSchema } = await import("../../apps/gateway/src/platform/config.ts");
     // Each field of the schema names the variable that sets it in its metadata (`env`).
     const variables = (shape: Record<string, unknown>): string[] =>
       Object.values(shape).flatMap((field) => {

@@ -1,8 +1,8 @@
-// Writes the repository's openapi.yaml from the gateway's zod schemas (see src/openapi.ts).
+// Writes the repository's openapi.yaml from the gateway's zod schemas (see src/doors/openapi/document.ts).
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openApiYaml } from "../src/openapi-yaml.ts";
+import { openApiYaml } from "../src/doors/openapi/yaml.ts";
 
 const target = resolve(dirname(fileURLToPath(import.meta.url)), "../../../openapi.yaml");
 writeFileSync(target, openApiYaml());

@@ -1,18 +1,18 @@
 import type { RequestHandler } from "express";
 import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "./backend.ts";
-import type { GatewayConfig } from "./config.ts";
-import type { Encoders } from "./encode/encoders.ts";
-import type { Scope } from "./auth/index.ts";
-import type { SynthesisCache } from "./cache/index.ts";
-import type { GatewayMetrics } from "./metrics/index.ts";
-import type { Passthrough } from "./passthrough/passthrough.ts";
-import type { BackendPool } from "./pool.ts";
-import type { Slots } from "./slots.ts";
-import type { AudioStore } from "./stores/audio-store.ts";
-import type { SynthesisService } from "./synthesis/service.ts";
-import type { VoiceStore } from "./stores/voice-store.ts";
+import type { SynthesisBackend } from "./backends/backend.ts";
+import type { GatewayConfig } from "./platform/config.ts";
+import type { Encoders } from "./service/encode/encoders.ts";
+import type { Scope } from "./platform/auth/index.ts";
+import type { SynthesisCache } from "./service/cache/index.ts";
+import type { GatewayMetrics } from "./platform/metrics/index.ts";
+import type { Passthrough } from "./doors/passthrough/passthrough.ts";
+import type { BackendPool } from "./backends/pool/index.ts";
+import type { Slots } from "./service/caps/slots.ts";
+import type { AudioStore } from "./platform/stores/audio-store.ts";
+import type { SynthesisService } from "./service/synthesis/service.ts";
+import type { VoiceStore } from "./platform/stores/voice-store.ts";
 
 /** A source of the current time (injected so tests and stores agree on it). */
 export interface Clock {

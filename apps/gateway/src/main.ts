@@ -4,10 +4,10 @@
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
  */
 import { pino } from "pino";
-import { ConfigError, loadConfig } from "./config.ts";
-import { RoutesFileError } from "./routes-file/load.ts";
+import { ConfigError, loadConfig } from "./platform/config.ts";
+import { RoutesFileError } from "./platform/routes-file/load.ts";
 import { startGateway } from "./server.ts";
-import { startTracing, traceLogFields } from "./tracing/index.ts";
+import { startTracing, traceLogFields } from "./platform/tracing/index.ts";
 
 async function main(): Promise<void> {
   let config;

@@ -6,16 +6,16 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
-import { clientErrorHandler } from "./client-error.ts";
-import type { SynthesisBackend } from "./backend.ts";
-import type { GatewayConfig } from "./config.ts";
-import { BackendPool, backendPoolFor } from "./pool.ts";
-import { Slots } from "./slots.ts";
-import { openStores } from "./stores/open.ts";
-import { openCache } from "./cache/index.ts";
-import { Passthrough } from "./passthrough/passthrough.ts";
-import type { CompiledRoute, RoutesConfig } from "./routes-file/load.ts";
-import { watchRoutesFile, type RoutesFileWatcher } from "./routes-file/watch.ts";
+import { clientErrorHandler } from "./platform/http/client-error.ts";
+import type { SynthesisBackend } from "./backends/backend.ts";
+import type { GatewayConfig } from "./platform/config.ts";
+import { BackendPool, backendPoolFor } from "./backends/pool/index.ts";
+import { Slots } from "./service/caps/slots.ts";
+import { openStores } from "./platform/stores/open.ts";
+import { openCache } from "./service/cache/index.ts";
+import { Passthrough } from "./doors/passthrough/passthrough.ts";
+import type { CompiledRoute, RoutesConfig } from "./platform/routes-file/load.ts";
+import { watchRoutesFile, type RoutesFileWatcher } from "./platform/routes-file/watch.ts";
 
 /** A listening gateway. */
 export interface RunningGateway {

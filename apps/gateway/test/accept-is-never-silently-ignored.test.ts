@@ -3,7 +3,7 @@
  * available; it never sends JSON to a client that asked only for audio it cannot make.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { negotiate, SYNTHESIS_OFFERS, synthesisOffer } from "../src/http/negotiate.ts";
+import { negotiate, SYNTHESIS_OFFERS, synthesisOffer } from "../src/platform/http/negotiate.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 

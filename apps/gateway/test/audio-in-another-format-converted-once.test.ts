@@ -3,7 +3,7 @@
 // like any clip (ETag, Range). The clip's own format is the clip itself.
 import { synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FORMATS } from "../src/encode/formats.ts";
+import { FORMATS } from "../src/service/encode/formats.ts";
 import { liveFfmpegChildren, probe } from "./helpers/ffprobe.ts";
 import { SDK_READY, SDK_SKIP_REASON, startFullStack, type FullStack } from "./helpers/full-stack.ts";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
@@ -70,7 +70,7 @@ describe.skipIf(!SDK_READY)(`GET /audio/{id}?format=${SDK_READY ? "" : ` (skippe
   });
 
   it("a converted copy (here: pcm, which has no header) converts again", async () => {
-    const { convertedId } = await import("../src/encode/converted-clips.ts");
+    const { convertedId } = await import("../src/service/encode/converted-clips.ts");
     const clip = (await stack.gw.audio.stat(wavUrl.split("/").at(-1)!))!;
     const res = await stack.gw.api(`/audio/${convertedId(clip, "pcm")}?format=wav`);
     expect(res.status).toBe(200);

@@ -2,8 +2,8 @@
 // jobs at once, and the third gets 503 busy at once; a waiting job takes the first slot freed.
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackendPool } from "../src/pool.ts";
-import { Slots } from "../src/slots.ts";
+import { BackendPool } from "../src/backends/pool/index.ts";
+import { Slots } from "../src/service/caps/slots.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 import { until } from "./helpers/pool-stack.ts";

@@ -7,7 +7,7 @@
 import { AbortError, ConnectionError, QueueFullError, UpstreamError, UpstreamWarningError, ValidationError } from "cosyvoice3-sdk";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { BackendBreaker, isBoxFault } from "../src/breaker/index.ts";
+import { BackendBreaker, isBoxFault } from "../src/backends/breaker/index.ts";
 
 const logger = pino({ level: "silent" });
 const tick = () => new Promise((r) => setTimeout(r, 0));

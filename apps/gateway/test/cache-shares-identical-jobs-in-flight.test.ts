@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { cacheKey, NobodyListeningError, PromptHashes, SharedJobs, SynthesisCache, type SynthesisFingerprint } from "../src/cache/index.ts";
-import { DiskAudioStore } from "../src/stores/audio-store.ts";
+import { cacheKey, NobodyListeningError, PromptHashes, SharedJobs, SynthesisCache, type SynthesisFingerprint } from "../src/service/cache/index.ts";
+import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 
 const base: SynthesisFingerprint = { model: "cosyvoice3", variant: "official", mode: "pretrained", text: "Hello.", speaker: "中文女", seed: 7, format: "wav" };
 

@@ -6,7 +6,7 @@
  */
 import { DIALECTS } from "cosyvoice3-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { capabilitiesOf } from "../src/capabilities.ts";
+import { capabilitiesOf } from "../src/service/capabilities.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startFullStack, type FullStack } from "./helpers/full-stack.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { newId } from "../src/ids.ts";
-import { DiskAudioStore, type AudioStore } from "../src/stores/audio-store.ts";
-import { WriteBehindAudioStore } from "../src/stores/write-behind-audio-store.ts";
+import { newId } from "../src/platform/ids.ts";
+import { DiskAudioStore, type AudioStore } from "../src/platform/stores/audio-store.ts";
+import { WriteBehindAudioStore } from "../src/platform/stores/write-behind-audio-store.ts";
 
 /** A disk store whose writes wait for `release()`. */
 async function gatedDisk() {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
-import { newId } from "../src/ids.ts";
-import { DiskAudioStore } from "../src/stores/audio-store.ts";
-import { DiskVoiceStore } from "../src/stores/voice-store.ts";
+import { newId } from "../src/platform/ids.ts";
+import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
+import { DiskVoiceStore } from "../src/platform/stores/voice-store.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "gw-store-"));
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);

@@ -4,8 +4,8 @@
 import { synthWav } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Encoders } from "../src/encode/encoders.ts";
-import { EncodeError, EncodersBusyError } from "../src/encode/errors.ts";
+import { Encoders } from "../src/service/encode/encoders.ts";
+import { EncodeError, EncodersBusyError } from "../src/service/encode/errors.ts";
 import { adtsSegments, liveFfmpegChildren } from "./helpers/ffprobe.ts";
 
 const logger = pino({ level: "silent" });

@@ -4,8 +4,8 @@
 import { synthWav } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Encoders } from "../src/encode/encoders.ts";
-import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../src/encode/formats.ts";
+import { Encoders } from "../src/service/encode/encoders.ts";
+import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../src/service/encode/formats.ts";
 import { adtsSegments, liveFfmpegChildren, probe } from "./helpers/ffprobe.ts";
 
 const logger = pino({ level: "silent" });

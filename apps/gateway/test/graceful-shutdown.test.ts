@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { startGateway } from "../src/server.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost } from "./helpers/harness.ts";

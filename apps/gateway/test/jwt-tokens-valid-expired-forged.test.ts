@@ -10,11 +10,11 @@ import express from "express";
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type CryptoKey } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate, requireScope } from "../src/auth/authenticate.ts";
-import { apiKeys } from "../src/middleware/api-keys.ts";
-import { createJwtVerifier } from "../src/auth/jwt.ts";
-import { problemHandler } from "../src/middleware/problem-handler.ts";
-import { requestId } from "../src/middleware/request-id.ts";
+import { authenticate, requireScope } from "../src/platform/auth/authenticate.ts";
+import { apiKeys } from "../src/platform/middleware/api-keys.ts";
+import { createJwtVerifier } from "../src/platform/auth/jwt.ts";
+import { problemHandler } from "../src/platform/middleware/problem-handler.ts";
+import { requestId } from "../src/platform/middleware/request-id.ts";
 
 const ISSUER = "https://id.test/";
 const AUDIENCE = "cosyvoice3";

@@ -2,7 +2,7 @@
 // pieces that each fit, at sentence ends where there is one, and nothing is lost or reordered.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { splitText } from "../src/openai/split-text.ts";
+import { splitText } from "../src/doors/openai/split-text.ts";
 
 const squash = (s: string) => s.replace(/\s+/g, "");
 

@@ -5,7 +5,7 @@
 import { readRecord, synthWav } from "@cosyvoice3/testkit";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../src/encode/formats.ts";
+import { AUDIO_FORMATS, FORMATS, type AudioFormat } from "../src/service/encode/formats.ts";
 import { liveFfmpegChildren, probe } from "./helpers/ffprobe.ts";
 import { SDK_READY, SDK_SKIP_REASON, startFullStack, type FullStack } from "./helpers/full-stack.ts";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";

@@ -3,11 +3,11 @@ import { resolve } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { MediaTypeObject, OperationObject, SchemaObject } from "openapi3-ts/oas31";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
-import { buildOpenApi } from "../src/openapi.ts";
-import { CREATE_VOICE_EXAMPLE, SYNTHESIZE_EXAMPLES } from "../src/openapi-examples.ts";
-import { openApiYaml } from "../src/openapi-yaml.ts";
-import { CreateVoiceFieldsSchema, SynthesizeBodySchema } from "../src/schemas.ts";
+import { defaultConfig } from "../src/platform/config.ts";
+import { buildOpenApi } from "../src/doors/openapi/document.ts";
+import { CREATE_VOICE_EXAMPLE, SYNTHESIZE_EXAMPLES } from "../src/doors/openapi/examples.ts";
+import { openApiYaml } from "../src/doors/openapi/yaml.ts";
+import { CreateVoiceFieldsSchema, SynthesizeBodySchema } from "../src/doors/rest/schemas.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
@@ -57,7 +57,7 @@ describe("openapi.yaml", () => {
 
 describe("README", () => {
   it("lists every problem type the gateway can send, with its status", async () => {
-    const { PROBLEM_KINDS } = await import("../src/problems.ts");
+    const { PROBLEM_KINDS } = await import("../src/doors/problems.ts");
     const readme = readFileSync(resolve(import.meta.dirname, "../README.md"), "utf8");
     for (const kind of Object.values(PROBLEM_KINDS)) {
       if (kind.status === 499) continue; // never sent: nobody is listening

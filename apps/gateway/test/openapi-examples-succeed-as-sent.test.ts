@@ -7,7 +7,7 @@
 import { synthWav } from "@cosyvoice3/testkit";
 import type { MediaTypeObject, OpenAPIObject, OperationObject, ParameterObject, SchemaObject } from "openapi3-ts/oas31";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLACEHOLDER } from "../src/openapi-examples.ts";
+import { PLACEHOLDER } from "../src/doors/openapi/examples.ts";
 import { startFullStack, type FullStack } from "./helpers/full-stack.ts";
 
 let stack: FullStack;

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { startGateway, serverTimeouts, type RunningGateway } from "../src/server.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 

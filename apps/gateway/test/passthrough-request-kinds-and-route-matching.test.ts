@@ -5,11 +5,11 @@
  * redirect, dot segments refused, the balancers' choice).
  */
 import { describe, expect, it } from "vitest";
-import { parseRoutesFile } from "../src/routes-file/load.ts";
-import { pickBackend } from "../src/passthrough/balancer.ts";
-import { classifyGradio, readGradioBody } from "../src/passthrough/gradio-paths.ts";
-import { hasDotSegments, RouteTable } from "../src/passthrough/table.ts";
-import type { PassthroughBackend } from "../src/passthrough/backends.ts";
+import { parseRoutesFile } from "../src/platform/routes-file/load.ts";
+import { pickBackend } from "../src/doors/passthrough/balancer.ts";
+import { classifyGradio, readGradioBody } from "../src/doors/passthrough/gradio-paths.ts";
+import { hasDotSegments, RouteTable } from "../src/doors/passthrough/table.ts";
+import type { PassthroughBackend } from "../src/doors/passthrough/backends.ts";
 
 const q = (s = "") => new URLSearchParams(s);
 

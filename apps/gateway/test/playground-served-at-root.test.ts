@@ -6,10 +6,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/platform/config.ts";
 import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
-import { PLAYGROUND_DIR, playgroundRoutes } from "../src/playground/index.ts";
+import { PLAYGROUND_DIR, playgroundRoutes } from "../src/doors/playground/index.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./helpers/harness.ts";
 

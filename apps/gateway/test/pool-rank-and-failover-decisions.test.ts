@@ -2,10 +2,10 @@
 // capability) and what follows a failure (fail over only when nothing of the job ran).
 import { ConnectionError, TimeoutError, UnsupportedBackendError, UpstreamError } from "cosyvoice3-sdk";
 import { describe, expect, it } from "vitest";
-import { canRun, decideAfterFailure, needsOf, rank, verdictOn, type RankedBox } from "../src/pool.ts";
-import { downReason } from "../src/pool/health.ts";
-import { safeToResend } from "../src/pool/failover.ts";
-import { PROBLEM_KINDS, toHttpProblem } from "../src/problems.ts";
+import { canRun, decideAfterFailure, needsOf, rank, verdictOn, type RankedBox } from "../src/backends/pool/index.ts";
+import { downReason } from "../src/backends/pool/health.ts";
+import { safeToResend } from "../src/backends/pool/failover.ts";
+import { PROBLEM_KINDS, toHttpProblem } from "../src/doors/problems.ts";
 
 const box = (over: Partial<RankedBox> = {}): RankedBox => ({ state: "up", coolUntil: 0, outstanding: 0, ...over });
 const NOW = 1_000_000;

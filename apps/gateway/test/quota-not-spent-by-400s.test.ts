@@ -7,7 +7,7 @@
 import { synthWav } from "@cosyvoice3/testkit";
 import { UpstreamWarningError } from "cosyvoice3-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refusedAsBadInput } from "../src/middleware/rate-limit.ts";
+import { refusedAsBadInput } from "../src/platform/middleware/rate-limit.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
 

@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
 import { startRedis, type RedisHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SynthesisCache } from "../src/cache/index.ts";
-import { defaultConfig } from "../src/config.ts";
-import { RedisAudioStore } from "../src/stores/redis-audio-store.ts";
-import { openRedisStores, type RedisStores } from "../src/stores/redis.ts";
+import { SynthesisCache } from "../src/service/cache/index.ts";
+import { defaultConfig } from "../src/platform/config.ts";
+import { RedisAudioStore } from "../src/platform/stores/redis-audio-store.ts";
+import { openRedisStores, type RedisStores } from "../src/platform/stores/redis.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 

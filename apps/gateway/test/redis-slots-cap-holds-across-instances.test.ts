@@ -9,7 +9,7 @@ import { startRedis, type RedisHandle } from "@cosyvoice3/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisSlots } from "../src/caps/index.ts";
+import { RedisSlots } from "../src/service/caps/index.ts";
 
 let redis: RedisHandle;
 const connections: Redis[] = [];

@@ -9,9 +9,9 @@ import { randomUUID } from "node:crypto";
 import { readRecord, startRedis, startStandin, type RedisHandle, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig, type GatewayConfig } from "../src/config.ts";
-import { backendPoolFor, type BackendPool } from "../src/pool.ts";
-import { openRedisStores, type RedisStores } from "../src/stores/redis.ts";
+import { defaultConfig, type GatewayConfig } from "../src/platform/config.ts";
+import { backendPoolFor, type BackendPool } from "../src/backends/pool/index.ts";
+import { openRedisStores, type RedisStores } from "../src/platform/stores/redis.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
 const VOICE = "builtin:英文女";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { freePort, startRedis, type RedisHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig } from "../src/platform/config.ts";
 import { startGateway } from "../src/server.ts";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
 import { startGatewayPair, type GatewayPair } from "./helpers/redis-pair.ts";

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { readRecord, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { watchRoutesFile, type RoutesFileWatcher } from "../src/routes-file/watch.ts";
-import type { RoutesConfig } from "../src/routes-file/load.ts";
+import { watchRoutesFile, type RoutesFileWatcher } from "../src/platform/routes-file/watch.ts";
+import type { RoutesConfig } from "../src/platform/routes-file/load.ts";
 import { runCloneSession, startBoxes, startRoutedGateway, tempRoot, type RoutedGateway } from "./helpers/passthrough.ts";
 
 const routes = (...urls: string[]) => `routes:\n  - path: /cosyvoice/\n    kind: gradio\n    backends: [${urls.map((u) => `"${u}"`).join(", ")}]\n`;

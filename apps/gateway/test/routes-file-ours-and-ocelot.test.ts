@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { parseRoutesFile, RoutesFileError, type FileIssue } from "../src/routes-file/load.ts";
-import { parsePeriod } from "../src/routes-file/ocelot.ts";
-import { routesJsonSchema, routesJsonSchemaText } from "../src/routes-file/schema.ts";
+import { parseRoutesFile, RoutesFileError, type FileIssue } from "../src/platform/routes-file/load.ts";
+import { parsePeriod } from "../src/platform/routes-file/ocelot.ts";
+import { routesJsonSchema, routesJsonSchemaText } from "../src/platform/routes-file/schema.ts";
 
 const ARTICLE = readFileSync(resolve(import.meta.dirname, "fixtures/article-ocelot.json"), "utf8");
 

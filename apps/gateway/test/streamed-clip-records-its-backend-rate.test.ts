@@ -4,9 +4,9 @@
 import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend } from "../src/backend.ts";
-import { BackendPool } from "../src/pool.ts";
-import { Slots } from "../src/slots.ts";
+import { connectingBackend } from "../src/backends/backend.ts";
+import { BackendPool } from "../src/backends/pool/index.ts";
+import { Slots } from "../src/service/caps/slots.ts";
 import { isAdts } from "./helpers/clip.ts";
 import { SDK_READY, SDK_SKIP_REASON } from "./helpers/full-stack.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";

@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CallerGoneError, CapacityError, DeadlineExceededError, VoiceNotFoundError } from "../src/errors.ts";
-import { BackendPool } from "../src/pool.ts";
-import { Slots } from "../src/slots.ts";
-import { DiskAudioStore } from "../src/stores/audio-store.ts";
-import { DiskVoiceStore } from "../src/stores/voice-store.ts";
-import { createSynthesisService, type SynthesisService } from "../src/synthesis/service.ts";
+import { CallerGoneError, CapacityError, DeadlineExceededError, VoiceNotFoundError } from "../src/service/errors.ts";
+import { BackendPool } from "../src/backends/pool/index.ts";
+import { Slots } from "../src/service/caps/slots.ts";
+import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
+import { DiskVoiceStore } from "../src/platform/stores/voice-store.ts";
+import { createSynthesisService, type SynthesisService } from "../src/service/synthesis/service.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { makeWav } from "./helpers/wav.ts";
 

@@ -4,7 +4,7 @@
 import { request } from "node:http";
 import { synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FORMATS, type AudioFormat } from "../src/encode/formats.ts";
+import { FORMATS, type AudioFormat } from "../src/service/encode/formats.ts";
 import { isAdts } from "./helpers/clip.ts";
 import { liveFfmpegChildren, probe } from "./helpers/ffprobe.ts";
 import { SDK_READY, SDK_SKIP_REASON, startFullStack, type FullStack } from "./helpers/full-stack.ts";

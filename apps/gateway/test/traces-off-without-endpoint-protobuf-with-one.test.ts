@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { startTracing, tracer, tracingEnabled } from "../src/tracing/index.ts";
+import { startTracing, tracer, tracingEnabled } from "../src/platform/tracing/index.ts";
 
 const logger = pino({ level: "silent" });
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { startRedis, type RedisHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openRedisStores, type RedisStores } from "../src/stores/redis.ts";
+import { openRedisStores, type RedisStores } from "../src/platform/stores/redis.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
 import { makeWav } from "./helpers/wav.ts";

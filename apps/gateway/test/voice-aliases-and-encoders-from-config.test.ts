@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/platform/config.ts";
 
 describe("VOICE_ALIASES, MAX_ENCODERS, FFMPEG_PATH", () => {
   it("default to no aliases, 16 encoders and ffmpeg from PATH", () => {

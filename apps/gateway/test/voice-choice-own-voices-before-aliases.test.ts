@@ -2,8 +2,8 @@
 // the operator's aliases, so a caller's own voice named like an alias wins; and which voice kind
 // each UI can follow instructions with.
 import { describe, expect, it } from "vitest";
-import type { SpeechVoice } from "../src/openai/speech-service.ts";
-import { chooseVoice, instructionsRefusal, usableVoicesText } from "../src/openai/voice-choice.ts";
+import type { SpeechVoice } from "../src/doors/openai/speech-service.ts";
+import { chooseVoice, instructionsRefusal, usableVoicesText } from "../src/doors/openai/voice-choice.ts";
 
 const voices: SpeechVoice[] = [
   { id: "builtin:中文女", name: "中文女", kind: "builtin" },

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiskVoiceStore } from "../src/stores/voice-store.ts";
+import { DiskVoiceStore } from "../src/platform/stores/voice-store.ts";
 
 const audio = { mimeType: "audio/wav", ext: "wav", bytes: 4, sampleRate: 24_000, durationMs: 3000 };
 

@@ -12,7 +12,7 @@ import { cloneVoice, startStack, type SavedVoice, type Stack } from "./helpers/s
 const skip = chromiumSkipReason();
 if (skip) console.warn(skip);
 
-/** The placeholder the document's examples carry (apps/gateway/src/openapi-examples.ts). */
+/** The placeholder the document's examples carry (apps/gateway/src/doors/openapi/examples.ts). */
 const PLACEHOLDER = "v_REPLACE_WITH_YOUR_VOICE_ID";
 
 describe.skipIf(skip !== undefined)("Swagger UI: Try it out on POST /synthesize", () => {

@@ -394,7 +394,7 @@ describe("unknown routes and methods", () => {
 });
 
 // Node's HTTP parser answers these itself, before any middleware runs, unless the server
-// installs a `clientError` handler that writes a problem (apps/gateway/src/client-error.ts);
+// installs a `clientError` handler that writes a problem (apps/gateway/src/platform/http/client-error.ts);
 // without one each of these got a bare status line with no problem+json body.
 describe("requests the HTTP parser refuses", () => {
   const refusedAsProblem = async (raw: string, status: number) => {

@@ -6,8 +6,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { OpenAPIObject, OperationObject, ResponseObject } from "openapi3-ts/oas31";
 import { expect } from "vitest";
-import { defaultConfig } from "../../src/config.ts";
-import { buildOpenApi } from "../../src/openapi.ts";
+import { defaultConfig } from "../../src/platform/config.ts";
+import { buildOpenApi } from "../../src/doors/openapi/document.ts";
 
 const DOC_ID = "https://cosyvoice3-gateway.test/openapi";
 

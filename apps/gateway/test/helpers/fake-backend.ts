@@ -13,7 +13,7 @@ import {
   type SynthesisRequest,
   type SynthesisResult,
 } from "cosyvoice3-sdk";
-import type { SynthesisBackend } from "../../src/backend.ts";
+import type { SynthesisBackend } from "../../src/backends/backend.ts";
 import { makeWav } from "./wav.ts";
 
 export interface FakeCall {

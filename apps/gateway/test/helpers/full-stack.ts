@@ -4,8 +4,8 @@
  */
 import { startStandin, type StandinHandle, type StandinOptions } from "@cosyvoice3/testkit";
 import { CosyVoice } from "cosyvoice3-sdk";
-import { connectingBackend } from "../../src/backend.ts";
-import type { GatewayConfig } from "../../src/config.ts";
+import { connectingBackend } from "../../src/backends/backend.ts";
+import type { GatewayConfig } from "../../src/platform/config.ts";
 import { startTestGateway, type TestGateway } from "./harness.ts";
 
 /**

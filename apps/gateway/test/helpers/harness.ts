@@ -10,16 +10,16 @@ import type { Server } from "node:http";
 import type { Store } from "express-rate-limit";
 import { pino, type Logger } from "pino";
 import { createApp } from "../../src/app.ts";
-import type { SynthesisCache } from "../../src/cache/index.ts";
-import type { JobSlots } from "../../src/caps/index.ts";
-import type { GatewayMetrics } from "../../src/metrics/index.ts";
-import type { SynthesisBackend } from "../../src/backend.ts";
-import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
+import type { SynthesisCache } from "../../src/service/cache/index.ts";
+import type { JobSlots } from "../../src/service/caps/index.ts";
+import type { GatewayMetrics } from "../../src/platform/metrics/index.ts";
+import type { SynthesisBackend } from "../../src/backends/backend.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
 import type { Clock } from "../../src/context.ts";
-import { BackendPool } from "../../src/pool.ts";
-import { Slots } from "../../src/slots.ts";
-import { DiskAudioStore, type AudioStore } from "../../src/stores/audio-store.ts";
-import { DiskVoiceStore, type VoiceStore } from "../../src/stores/voice-store.ts";
+import { BackendPool } from "../../src/backends/pool/index.ts";
+import { Slots } from "../../src/service/caps/slots.ts";
+import { DiskAudioStore, type AudioStore } from "../../src/platform/stores/audio-store.ts";
+import { DiskVoiceStore, type VoiceStore } from "../../src/platform/stores/voice-store.ts";
 import { contract } from "./contract.ts";
 
 export interface TestGateway {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startStandin, type StandinHandle, type StandinOptions } from "@cosyvoice3/testkit";
 import { pino } from "pino";
-import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
 import { startGateway, type RunningGateway } from "../../src/server.ts";
 
 /** Starts stand-ins, each with its own GRADIO_TEMP_DIR under `root`. */

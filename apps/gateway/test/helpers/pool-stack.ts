@@ -4,8 +4,8 @@
  */
 import { readRecord } from "@cosyvoice3/testkit";
 import { pino, type Logger } from "pino";
-import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
-import { backendPoolFor, type BackendPool } from "../../src/pool.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
+import { backendPoolFor, type BackendPool } from "../../src/backends/pool/index.ts";
 import { startTestGateway, type TestGateway } from "./harness.ts";
 
 export interface PoolGateway {

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
-import { defaultConfig, type GatewayConfig } from "../../src/config.ts";
-import { openRedisStores, type RedisStores } from "../../src/stores/redis.ts";
+import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
+import { openRedisStores, type RedisStores } from "../../src/platform/stores/redis.ts";
 import { FakeBackend } from "./fake-backend.ts";
 import { startTestGateway, type TestGateway } from "./harness.ts";
 

@@ -1,0 +1,364 @@
+/**
+ * Several CosyVoice backends (GPU boxes) behind the one {@link SynthesisBackend} seam: each box
+ * has its own job slots, a job goes to the box with the fewest outstanding jobs among those
+ * whose variant and model can run it (`rank.ts`), a periodic health check takes a failed box
+ * out and brings it back (`health.ts`), and a job the box did not accept moves to another box
+ * (`failover.ts`). A job the box accepted is never sent twice. One loop runs every job: a whole
+ * clip is a stream of one item.
+ */
+import type { AudioChunk, BackendInfo, RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import type { SynthesisBackend } from "../backend.ts";
+import { BreakerOpenError } from "../breaker/index.ts";
+import type { JobSlots } from "../../service/caps/job-slots.ts";
+import { codeOf, decideAfterFailure, safeToResend, verdictOn } from "./failover.ts";
+import { PoolLease, type Lease } from "./lease.ts";
+import { Member } from "./member.ts";
+import { needsOf, rank, type JobNeeds } from "./rank.ts";
+import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
+
+export type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
+
+type MemberLease = PoolLease<Member>;
+
+/** The order to ask boxes a question that any may answer: up, then unseen, then down. */
+const answerOrder = (m: Member): number => (m.health.state === "up" ? 0 : m.health.state === "unknown" ? 1 : 2);
+
+/**
+ * @example
+ * const pool = new BackendPool({
+ *   members: urls.map((url, i) => ({ name: `backend-${i + 1}`, url, backend: connectingBackend(url), slots: new Slots({ concurrency: 2, queueSize: 2 }) })),
+ *   logger, healthCheckIntervalMs: 10_000,
+ * });
+ * pool.start();
+ * const result = await pool.synthesize({ mode: "pretrained", text: "Hello.", voice: "中文女" });
+ */
+export class BackendPool implements SynthesisBackend {
+  private readonly members: Member[];
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  /** Rotates where ties in load are broken, so an idle pool still takes turns. */
+  private cursor = 0;
+  private observer: PoolObserver | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: BackendPoolOptions) {
+    if (opts.members.length === 0) throw new Error("a backend pool needs at least one backend");
+    this.logger = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.observer = opts.observer;
+    this.members = opts.members.map((m) => new Member(m, opts.logger, this.now));
+  }
+
+  /**
+   * A pool of one backend with the given slots: what the gateway does with a single injected
+   * backend, so one code path serves one box and many.
+   * @example const pool = BackendPool.single(connectingBackend(url), new Slots({ concurrency: 2, queueSize: 2 }), logger);
+   */
+  static single(backend: SynthesisBackend, slots: JobSlots, logger: Logger): BackendPool {
+    return new BackendPool({ members: [{ name: "backend-1", backend, slots }], logger });
+  }
+
+  /** Starts the periodic health check (the first one at once); a no-op when its interval is 0. */
+  start(): void {
+    const every = this.opts.healthCheckIntervalMs ?? 0;
+    if (every <= 0 || this.timer || this.closed) return;
+    void this.checkAll();
+    this.timer = setInterval(() => void this.checkAll(), every);
+    this.timer.unref();
+  }
+
+  /** Each backend's state and load, as last seen (no network call). */
+  status(): BackendStatus[] {
+    return this.members.map((m) => ({
+      name: m.name,
+      state: m.health.state,
+      ...m.slots.load,
+      ...(m.health.checkedAt !== undefined ? { checkedAt: new Date(m.health.checkedAt).toISOString() } : {}),
+      ...(m.health.state === "down" && m.health.error !== undefined ? { error: m.health.error } : {}),
+      ...(m.spec.breaker ? { breaker: m.spec.breaker.state } : {}),
+    }));
+  }
+
+  /** Reports slot waits and jobs to `observer` from now on (the app's metrics). */
+  observe(observer: PoolObserver): void {
+    this.observer = observer;
+  }
+
+  /** The refusal when every box that might take a job has its breaker open: retry when the first is probed. */
+  private breakerOpen(): BreakerOpenError {
+    const resting = this.members.filter((m) => m.spec.breaker && !m.spec.breaker.admits());
+    const wait = Math.min(...resting.map((m) => m.spec.breaker?.retryAfterMs() ?? 1_000));
+    return new BreakerOpenError(Number.isFinite(wait) ? wait : 1_000, resting.map((m) => m.name));
+  }
+
+  /**
+   * Everything the pool knows of each backend (state, what it is, its load), without a network
+   * call: what other doors (capabilities, metrics, the passthrough) read.
+   * @example pool.backends().filter((b) => b.modes?.includes("instruct")).map((b) => b.name)
+   */
+  backends(): BackendView[] {
+    return this.members.map((m, i) => {
+      const info = m.health.info;
+      const status = this.status()[i] as BackendStatus;
+      return {
+        ...status,
+        concurrency: m.slots.concurrency,
+        ...(info
+          ? { variant: info.variant, model: info.model, modes: [...info.modes], speakers: [...info.speakers], ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}) }
+          : {}),
+      };
+    });
+  }
+
+  /** The job slots of one backend, by name. */
+  slotsOf(name: string): JobSlots | undefined {
+    return this.members.find((m) => m.name === name)?.slots;
+  }
+
+  /** Each backend's name and URL, for the log (never sent to clients). */
+  endpoints(): Record<string, string> {
+    return Object.fromEntries(this.members.map((m) => [m.name, m.spec.url ?? "(injected)"]));
+  }
+
+  /** Jobs running and waiting over all backends. */
+  get load(): { running: number; waiting: number } {
+    let running = 0;
+    let waiting = 0;
+    for (const m of this.members) {
+      running += m.slots.load.running;
+      waiting += m.slots.load.waiting;
+    }
+    return { running, waiting };
+  }
+
+  /** Resolves when no backend runs or queues a job (graceful shutdown). */
+  async idle(): Promise<void> {
+    // Re-checked after each round: a job failing over may have moved to a box already idle.
+    while (this.load.running + this.load.waiting > 0) await Promise.all(this.members.map((m) => m.slots.idle()));
+  }
+
+  /** Checks every backend now (`/config` answers and the UI is recognised) and updates its state. */
+  async checkAll(): Promise<BackendStatus[]> {
+    await Promise.all(this.members.map((m) => m.health.check()));
+    return this.status();
+  }
+
+  /**
+   * Readiness from what the pool knows. Only a box never seen, or marked down, is looked at
+   * again (single-flight; for a down box a burst of three, then one per `readinessRecheckMs`), so
+   * however often this is asked (it is unauthenticated) an up box sees no check from it and a
+   * down one a bounded few; an up box is kept fresh by the periodic check and by its jobs.
+   * @example const { ready, backends } = await pool.readiness();
+   */
+  async readiness(): Promise<Readiness> {
+    const recheck = this.opts.readinessRecheckMs ?? 1_000;
+    await Promise.all(this.members.filter((m) => m.health.shouldRecheck(recheck)).map((m) => m.health.check()));
+    const ready = this.readyInfo();
+    const failed = this.members.find((m) => m.health.lastError !== undefined);
+    return { ready, backends: this.status(), ...(ready === undefined && failed ? { lastError: failed.health.lastError } : {}) };
+  }
+
+  private ranked(exclude: ReadonlySet<Member>, allowDown: boolean, needs: JobNeeds | undefined): Member[] {
+    const skip = new Set([...exclude].map((m) => this.members.indexOf(m)));
+    const order = rank(
+      this.members.map((m) => m.view()),
+      { now: this.now(), start: this.cursor++, exclude: skip, allowDown, needs },
+    );
+    return order.map((i) => this.members[i] as Member);
+  }
+
+  /**
+   * Takes a job slot on the best backend for the job: the first in rank order with room, else
+   * the least loaded one refuses with a `CapacityError`. Waits in that backend's line when its
+   * slots are taken; rejects with the signal's reason when it aborts while waiting. When no box
+   * is known to run the job, any box is chosen and its own answer (the SDK's mode error) stands.
+   * @example const lease = await pool.acquire(signal, { needs: { mode: "clone" } }); try { await pool.synthesize(req, { signal, lease }); } finally { lease.release(); }
+   */
+  async acquire(signal?: AbortSignal, options: AcquireOptions = {}): Promise<Lease> {
+    let ranked = this.ranked(new Set(), true, options.needs);
+    if (ranked.length === 0) ranked = this.ranked(new Set(), true, undefined);
+    // Every box is resting after repeated faults: a fast refusal, not a wait.
+    if (ranked.length === 0) throw this.breakerOpen();
+    const up = ranked.filter((m) => m.health.state !== "down");
+    const choice = (up.find((m) => m.slots.hasRoom) ?? up[0]) ?? ranked.find((m) => m.slots.hasRoom) ?? ranked[0];
+    if (!choice) throw new Error("unreachable: a pool has members");
+    const waitStarted = Date.now();
+    const release = await choice.slots.acquire(signal);
+    this.observer?.queueWait(choice.name, (Date.now() - waitStarted) / 1000);
+    return new PoolLease(choice, release);
+  }
+
+  private leaseOf(lease: Lease | undefined): MemberLease | undefined {
+    if (lease === undefined) return undefined;
+    if (!(lease instanceof PoolLease) || !this.members.includes(lease.member as Member)) throw new Error("the lease is not from this pool");
+    return lease as MemberLease;
+  }
+
+  async synthesize(request: SynthesisRequest, options: PoolRequestOptions = {}): Promise<SynthesisResult> {
+    let result: SynthesisResult | undefined;
+    // Drained, not returned from: the loop marks the box up once its one item is through.
+    for await (const r of this.run(request, options, (b, o) => oneItem(b.synthesize(request, o)))) result = r;
+    if (!result) throw new Error("unreachable: a job ended without its result");
+    return result;
+  }
+
+  stream(request: SynthesisRequest, options: PoolRequestOptions = {}): AsyncGenerator<AudioChunk> {
+    return this.run(request, options, (b, o) => b.stream(request, o));
+  }
+
+  /**
+   * The one job loop: runs `attempt` on the lease's box; after a failure, {@link decideAfterFailure}
+   * says whether the lease moves to another box that can run the job (and the job starts there
+   * afresh), or the failure is the answer.
+   */
+  private async *run<T>(
+    request: SynthesisRequest,
+    options: PoolRequestOptions,
+    attempt: (backend: SynthesisBackend, options: RequestOptions) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
+    const needs = needsOf(request);
+    const given = this.leaseOf(options.lease);
+    const lease = given ?? ((await this.acquire(options.signal, { needs })) as MemberLease);
+    const { lease: _lease, onProgress, ...rest } = options;
+    const tried = new Set<Member>();
+    try {
+      for (;;) {
+        const m = lease.member;
+        tried.add(m);
+        const breaker = m.spec.breaker;
+        if (breaker && !breaker.admits()) {
+          // Its breaker opened while this job waited in its line: another box, or a fast refusal.
+          const next = this.ranked(tried, false, needs).find((x) => x.slots.hasRoom);
+          if (!next) throw this.breakerOpen();
+          await lease.moveTo(next, options.signal);
+          continue;
+        }
+        const ticket = breaker?.admit();
+        const started = Date.now();
+        let reported = false;
+        const report = (outcome: "ok" | "error" | "aborted") => {
+          if (reported) return;
+          reported = true;
+          this.observer?.job(m.name, outcome, (Date.now() - started) / 1000);
+        };
+        let sawProgress = false;
+        const callOptions: RequestOptions = {
+          ...rest,
+          onProgress: (p) => {
+            sawProgress = true;
+            onProgress?.(p);
+          },
+        };
+        try {
+          for await (const item of attempt(m.spec.backend, callOptions)) {
+            sawProgress = true;
+            yield item;
+          }
+          ticket?.done();
+          report("ok");
+          m.health.markUp("job done");
+          // What the box is, for routing the next jobs (its client knows it once connected).
+          if (!m.health.info) await this.infoOf(m.name);
+          return;
+        } catch (err) {
+          ticket?.done(err);
+          report(options.signal?.aborted === true ? "aborted" : "error");
+          const decision = decideAfterFailure({ code: codeOf(err), safeToResend: safeToResend(err), sawProgress, callerGaveUp: options.signal?.aborted === true });
+          if (decision.markDown) m.health.markDown(err, decision.failOver ? "job refused" : "job failed");
+          if (decision.coolDownMs > 0) m.coolUntil = this.now() + decision.coolDownMs;
+          const next = decision.failOver ? this.ranked(tried, false, needs).find((x) => x.slots.hasRoom) : undefined;
+          if (!next) throw err;
+          this.logger.warn({ from: m.name, to: next.name, code: codeOf(err) }, "job not accepted; failing over to another backend");
+          await lease.moveTo(next, options.signal);
+        } finally {
+          // The consumer stopped reading (a stream left early): the box did nothing wrong.
+          ticket?.done();
+          report("aborted");
+        }
+      }
+    } finally {
+      if (!given) lease.release();
+    }
+  }
+
+  /** Asks the backends in preference order until one answers. */
+  private async firstAnswer<T>(fn: (b: SynthesisBackend) => Promise<T>): Promise<T> {
+    const order = [...this.members].sort((a, b) => answerOrder(a) - answerOrder(b));
+    let last: unknown;
+    for (const m of order) {
+      try {
+        return await fn(m.spec.backend);
+      } catch (err) {
+        last = err;
+        if (verdictOn(codeOf(err)).markDown) m.health.markDown(err, "request failed");
+      }
+    }
+    throw last;
+  }
+
+  /** The first ready backend's description. */
+  info(): Promise<BackendInfo> {
+    return this.firstAnswer((b) => b.info());
+  }
+
+  /**
+   * Checks every backend now; resolves with the first ready one's description, or rejects with
+   * the first backend's failure when none is ready.
+   */
+  async probe(): Promise<BackendInfo> {
+    await this.checkAll();
+    const up = this.readyInfo();
+    if (up) return up.info;
+    throw this.members.find((m) => m.health.lastError !== undefined)?.health.lastError ?? new Error("no backend is ready");
+  }
+
+  /**
+   * The built-in speakers the pool offers: every speaker of the boxes it has seen that are not
+   * down, in order (a job naming one goes only to a box that has it); before any box is known,
+   * the first that answers.
+   */
+  async listVoices(): Promise<string[]> {
+    const known = this.members.filter((m) => m.health.info && m.health.state !== "down");
+    if (known.length === 0) return this.firstAnswer((b) => b.listVoices());
+    return [...new Set(known.flatMap((m) => m.health.info?.speakers ?? []))];
+  }
+
+  /**
+   * What one member is (its variant, model, sample rate), as its client knows it: no network
+   * call once it has connected (a job that ran there has). Undefined for an unknown name or a
+   * member that cannot say.
+   */
+  async infoOf(name: string): Promise<BackendInfo | undefined> {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) return undefined;
+    if (m.health.info) return m.health.info;
+    try {
+      m.health.info = await m.spec.backend.info();
+      return m.health.info;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
+    // Shared slots stop renewing and listening (what they still hold expires by itself).
+    await Promise.all(this.members.map((m) => m.slots.close?.().catch(() => undefined)));
+  }
+
+  /** The first ready backend's description, as last checked. */
+  readyInfo(): { name: string; info: BackendInfo } | undefined {
+    const m = this.members.find((x) => x.health.state === "up" && x.health.info);
+    return m?.health.info ? { name: m.name, info: m.health.info } : undefined;
+  }
+}
+
+/** A promise as a stream of its one value (a whole clip through the job loop). */
+async function* oneItem<T>(p: Promise<T>): AsyncGenerator<T> {
+  yield await p;
+}

@@ -1,0 +1,95 @@
+/** The pool's public shapes: what it reports of each backend and the options it takes. */
+import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import type { SynthesisBackend } from "../backend.ts";
+import type { BackendBreaker, BreakerState } from "../breaker/index.ts";
+import type { JobSlots } from "../../service/caps/job-slots.ts";
+import type { BackendState } from "./health.ts";
+import type { Lease } from "./lease.ts";
+import type { JobNeeds } from "./rank.ts";
+
+/** One backend of the pool as `/readyz` reports it (never its URL: that stays in the log). */
+export interface BackendStatus {
+  name: string;
+  state: BackendState;
+  running: number;
+  waiting: number;
+  /** When it was last checked (ISO 8601). */
+  checkedAt?: string;
+  /** The problem slug of the last failure while down, e.g. `backend-unreachable`. */
+  error?: string;
+  /** Its circuit breaker, when it has one. */
+  breaker?: BreakerState;
+}
+
+/** Everything the pool knows of one backend, without a network call. */
+export interface BackendView extends BackendStatus {
+  /** Its slots: jobs that may run at once. */
+  concurrency: number;
+  /** What it is, once checked or used (absent before). */
+  variant?: BackendInfo["variant"];
+  model?: BackendInfo["model"];
+  modes?: Mode[];
+  speakers?: string[];
+  /** @unit hertz */
+  sampleRate?: number;
+}
+
+/** One backend handed to the pool. */
+export interface PoolMember {
+  /** Shown in `/readyz` and logs, e.g. `backend-1`. */
+  name: string;
+  backend: SynthesisBackend;
+  /** Its job slots (this instance's, or held in Redis over every instance). */
+  slots: JobSlots;
+  /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
+  breaker?: BackendBreaker;
+  /** Logged, never sent to clients. */
+  url?: string;
+}
+
+/** Options of {@link BackendPool}. */
+export interface BackendPoolOptions {
+  members: PoolMember[];
+  logger: Logger;
+  /** Period of the health check that `start()` runs; 0 means none. @default 0 @unit milliseconds */
+  healthCheckIntervalMs?: number;
+  /**
+   * A readiness question looks again at a box marked down at most once per this period (after a
+   * burst of three); otherwise it answers from what the pool knows. @default 1_000 @unit milliseconds
+   */
+  readinessRecheckMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+  /** Told of every slot wait and job (metrics). */
+  observer?: PoolObserver;
+}
+
+/** What the pool reports as it works (the metrics listen). */
+export interface PoolObserver {
+  /** A job waited this long for a slot on `backend`. @unit seconds */
+  queueWait(backend: string, seconds: number): void;
+  /** A job attempt on `backend` ended. @unit seconds */
+  job(backend: string, outcome: "ok" | "error" | "aborted", seconds: number): void;
+}
+
+/** Per-call options of the pool: the SDK's, plus the slot the request already holds. */
+export interface PoolRequestOptions extends RequestOptions {
+  /** From {@link BackendPool.acquire}; without one the call takes (and frees) its own. */
+  lease?: Lease;
+}
+
+/** Options of {@link BackendPool.acquire}. */
+export interface AcquireOptions {
+  /** What the job needs: only boxes known to offer it are chosen (unknown ones may be). */
+  needs?: JobNeeds | undefined;
+}
+
+/** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */
+export interface Readiness {
+  ready: { name: string; info: BackendInfo } | undefined;
+  backends: BackendStatus[];
+  /** The first box's last failure, when none is ready. */
+  lastError?: unknown;
+}
+

@@ -1,0 +1,227 @@
+/**
+ * The one synthesis pipeline every door calls (REST `/synthesize`, the OpenAI route, the Gradio
+ * passthrough guard, in-process callers): resolve the voice for its owner, take a backend slot,
+ * run the job on the pool, store the clip, report progress. One AbortSignal ends all of it: the
+ * caller's own (client gone), the deadline and the gateway's shutdown, each aborting with a
+ * domain error as its reason. Doors only translate their protocol.
+ */
+import type { AudioChunk, Instruct, Mode, Progress } from "cosyvoice3-sdk";
+import type { Logger } from "pino";
+import { newId } from "../../platform/ids.ts";
+import { CallerGoneError, NoAudioError } from "../errors.ts";
+import type { Caller } from "../owners.ts";
+import { needsOf, type BackendPool, type Lease } from "../../backends/pool/index.ts";
+import type { AudioStore } from "../../platform/stores/audio-store.ts";
+import type { VoiceStore } from "../../platform/stores/voice-store.ts";
+import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { adtsSampleRate } from "./adts.ts";
+import { jobScope } from "./scope.ts";
+
+/** What to synthesize, whichever door it came through. */
+export interface SynthesisInput extends Caller {
+  /** A voice id: `builtin:<speaker>` or a saved voice's `v_...` id (the caller's own). */
+  voice: string;
+  /** @default from the voice: `pretrained` (built-in), `instruct` (with `instruct`), `clone` (saved with a transcript), else `crossLingual` */
+  mode?: Mode | undefined;
+  text: string;
+  instruct?: Instruct | undefined;
+  speed?: number | undefined;
+  seed?: number | undefined;
+}
+
+/** Per-call options of {@link SynthesisService}. */
+export interface SynthesisOptions {
+  /** The caller's own signal (e.g. the client disconnected); its reason, if a domain error, is kept. */
+  signal?: AbortSignal;
+  /** Deadline of the whole call, voice lookup and slot wait included. @default the service's timeoutMs @unit milliseconds */
+  timeoutMs?: number;
+  /** Queue position, start and each chunk, as the backend reports them. */
+  onProgress?: (p: Progress) => void;
+}
+
+/** A stored clip, as every door describes it. */
+export interface StoredClip {
+  /** `a_` + 22 characters; `GET /audio/{id}` serves it. */
+  id: string;
+  owner: string;
+  mimeType: string;
+  /** @unit bytes */
+  bytes: number;
+  /** Of the backend that produced it (undefined when that backend did not say). @unit hertz */
+  sampleRate: number | undefined;
+  /** @unit milliseconds */
+  durationMs: number;
+  /** Chunks (sentences) the model produced (for a stream: the chunks streamed). */
+  chunks: number;
+  /** The voice id used. */
+  voice: string;
+  mode: Mode;
+  /** The pool member that ran the job, e.g. `backend-2` (for logs; never its URL). */
+  backend: string;
+  /** @unit milliseconds since the epoch */
+  expiresAt: number;
+}
+
+/**
+ * A streamed synthesis: iterate it for AAC (ADTS) chunks as the backend makes them. The clip id
+ * is known before the first chunk; the clip is stored when the last chunk has been read (before
+ * the iterator reports done). Breaking out of the loop (or `return()`) cancels the job.
+ */
+export interface SynthesisStream extends AsyncIterable<AudioChunk> {
+  readonly id: string;
+  /**
+   * Aborts when the stream's job is over for any reason (deadline, caller, shutdown, its end):
+   * a door waiting on its own client (a full socket) waits on this too.
+   */
+  readonly signal: AbortSignal;
+  /** Resolves once the clip is stored; rejects with the stream's error (never unhandled). */
+  readonly clip: Promise<StoredClip>;
+}
+
+/** What {@link createSynthesisService} is built from. */
+export interface SynthesisDeps {
+  pool: BackendPool;
+  voices: VoiceStore;
+  audio: AudioStore;
+  logger: Logger;
+  /** Default deadline of one call. @unit milliseconds */
+  timeoutMs: number;
+  /** Aborts every running call when it fires (graceful shutdown). */
+  shutdown?: AbortSignal;
+}
+
+/** The synthesis pipeline; see {@link createSynthesisService}. */
+export interface SynthesisService {
+  /** Synthesizes a whole clip (WAV), stores it, and returns its description. */
+  synthesize(input: SynthesisInput, opts?: SynthesisOptions): Promise<StoredClip>;
+  /** Streams the clip as it is made; nothing runs until the first `next()`. */
+  stream(input: SynthesisInput, opts?: SynthesisOptions): SynthesisStream;
+}
+
+/**
+ * @example
+ * const synthesis = createSynthesisService({ pool, voices, audio, logger, timeoutMs: 60_000, shutdown });
+ * const clip = await synthesis.synthesize({ owner: "anonymous", voice: "builtin:中文女", text: "你好。" }, { signal });
+ * for await (const chunk of synthesis.stream({ owner, voice, text }, { signal })) res.write(chunk.data);
+ */
+export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
+  const { pool, audio } = deps;
+  const sources: VoiceSources = { voices: deps.voices, speakers: () => pool.listVoices() };
+
+  /** Resolves the voice and takes a slot, within the signal; the caller releases the lease. */
+  async function prepare(input: SynthesisInput, signal: AbortSignal) {
+    const voice = await resolveVoice(input.voice, input, sources, signal);
+    const { mode, request } = toSdkRequest(input, voice);
+    // Only a box whose variant and model can run this mode (and speaker) is chosen.
+    const lease = await pool.acquire(signal, { needs: needsOf(request) });
+    return { voice, mode, request, lease };
+  }
+
+  const poolOptions = (signal: AbortSignal, lease: Lease, timeoutMs: number, opts: SynthesisOptions) => ({
+    signal,
+    lease,
+    timeoutMs,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+
+  async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
+    const scope = jobScope({ signal: opts.signal, timeoutMs: opts.timeoutMs ?? deps.timeoutMs, shutdown: deps.shutdown });
+    try {
+      const { voice, mode, request, lease } = await prepare(input, scope.signal);
+      try {
+        const result = await pool.synthesize(request, poolOptions(scope.signal, lease, scope.timeoutMs, opts));
+        const id = newId("a_");
+        const meta = await audio.put(
+          { id, owner: input.owner, mimeType: result.mimeType, sampleRate: result.sampleRate, durationMs: result.durationMs },
+          result.audio,
+        );
+        return {
+          id,
+          owner: input.owner,
+          mimeType: meta.mimeType,
+          bytes: meta.bytes,
+          sampleRate: result.sampleRate,
+          durationMs: result.durationMs,
+          chunks: result.chunks,
+          voice: voice.id,
+          mode,
+          backend: lease.backend,
+          expiresAt: meta.expiresAt,
+        };
+      } finally {
+        lease.release();
+      }
+    } catch (err) {
+      throw scope.explain(err);
+    } finally {
+      scope.close();
+    }
+  }
+
+  function stream(input: SynthesisInput, opts: SynthesisOptions = {}): SynthesisStream {
+    const id = newId("a_");
+    let settle!: { resolve: (c: StoredClip) => void; reject: (e: unknown) => void };
+    const clip = new Promise<StoredClip>((resolve, reject) => (settle = { resolve, reject }));
+    clip.catch(() => undefined);
+
+    // The deadline runs from the call, like the whole clip's.
+    const scope = jobScope({ signal: opts.signal, timeoutMs: opts.timeoutMs ?? deps.timeoutMs, shutdown: deps.shutdown });
+    async function* run(): AsyncGenerator<AudioChunk> {
+      let lease: Lease | undefined;
+      try {
+        const prepared = await prepare(input, scope.signal);
+        lease = prepared.lease;
+        const parts: Uint8Array[] = [];
+        let durationMs = 0;
+        for await (const chunk of pool.stream(prepared.request, poolOptions(scope.signal, lease, scope.timeoutMs, opts))) {
+          parts.push(chunk.data);
+          durationMs += chunk.durationMs;
+          yield chunk;
+        }
+        if (parts.length === 0) throw new NoAudioError();
+        // The rate the box that made it (the lease followed any failover) put in its frames;
+        // else what that box says of itself.
+        const sampleRate = adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate;
+        const meta = await audio.put(
+          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
+          Buffer.concat(parts),
+        );
+        settle.resolve({
+          id,
+          owner: input.owner,
+          mimeType: meta.mimeType,
+          bytes: meta.bytes,
+          sampleRate,
+          durationMs: Math.round(durationMs),
+          chunks: parts.length,
+          voice: prepared.voice.id,
+          mode: prepared.mode,
+          backend: lease.backend,
+          expiresAt: meta.expiresAt,
+        });
+      } catch (err) {
+        const e = scope.explain(err);
+        settle.reject(e);
+        throw e;
+      } finally {
+        lease?.release();
+        scope.close();
+        settle.reject(new CallerGoneError("The stream was closed before its end"));
+      }
+    }
+
+    let started: AsyncGenerator<AudioChunk> | undefined;
+    return {
+      id,
+      clip,
+      signal: scope.signal,
+      [Symbol.asyncIterator]() {
+        if (started) throw new Error("a synthesis stream can be read once");
+        started = run();
+        return started;
+      },
+    };
+  }
+
+  return { synthesize, stream };
+}

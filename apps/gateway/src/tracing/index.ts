@@ -1,4 +1,0 @@
-export { startTracing, tracingEnabled, type Tracing, type TracingEnv } from "./setup.ts";
-export { inSpan, traceLogFields, traceRequests, tracer } from "./spans.ts";
-export { tracedFetch } from "./fetch.ts";
-export { withSpans } from "./service-spans.ts";
