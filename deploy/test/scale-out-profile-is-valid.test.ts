@@ -66,7 +66,7 @@ describe("deploy/scale-out/compose.yaml", () => {
   });
 
   it("gives the gateways only variables the gateway reads", async () => {
-    const { GatewayConfigSchema } = await import("../../apps/gateway/src/config.ts");
+    const { GatewayConfigSchema } = await import("../../apps/gateway/src/platform/config.ts");
     const variables = (shape: Record<string, unknown>): string[] =>
       Object.values(shape).flatMap((field) => {
         const f = field as { meta(): { env?: string } | undefined; shape?: Record<string, unknown> };
