@@ -109,8 +109,12 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     pinoHttp({
       logger,
       genReqId: (_req, res) => (res as Response).locals.requestId,
-      // The key and cookies never reach the log.
-      redact: ["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"],
+      // One short line per request: every header of the request and the answer serialized per
+      // request was a measurable share of the gateway's own time. No key or cookie is logged.
+      serializers: {
+        req: (r: { id: unknown; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({ id: r.id, method: r.method, url: r.url, remoteAddress: r.remoteAddress, userAgent: r.headers?.["user-agent"] }),
+        res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
+      },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),
