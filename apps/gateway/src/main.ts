@@ -7,7 +7,7 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "./platform/config.ts";
 import { RoutesFileError } from "./platform/routes-file/load.ts";
 import { startGateway } from "./server.ts";
-import { startTracing, traceLogFields } from "./platform/tracing/index.ts";
+import { traceLogFields } from "./platform/tracing/spans.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -23,15 +23,18 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const tracingOn = Boolean(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] || process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+  const tracingOn = Boolean(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] || process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) && process.env["OTEL_SDK_DISABLED"] !== "true";
   // Log lines name their trace when tracing is on (the mixin reads the active span).
   const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" }, ...(tracingOn ? { mixin: traceLogFields } : {}) });
-  let tracing;
-  try {
-    tracing = startTracing(process.env, logger);
-  } catch (err) {
-    process.stderr.write(`cosyvoice3-gateway: ${(err as Error).message}\n`);
-    process.exit(2);
+  // The OpenTelemetry SDK and exporters are loaded only when an endpoint is set (RSS at start).
+  let tracing: { shutdown(): Promise<void> } = { shutdown: async () => undefined };
+  if (tracingOn) {
+    try {
+      tracing = (await import("./platform/tracing/setup.ts")).startTracing(process.env, logger);
+    } catch (err) {
+      process.stderr.write(`cosyvoice3-gateway: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
   }
   const gateway = await startGateway(config, logger);
   logger.info({ docs: `${gateway.url}/docs` }, "Swagger UI");

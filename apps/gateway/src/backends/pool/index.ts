@@ -10,7 +10,8 @@ import type { Redis } from "ioredis";
 import { BackendBreaker } from "../breaker/index.ts";
 import { RedisSlots } from "../../service/caps/index.ts";
 import { Slots } from "../../service/caps/slots.ts";
-import { tracedFetch, tracingEnabled } from "../../platform/tracing/index.ts";
+import { tracedFetch } from "../../platform/tracing/fetch.ts";
+import { tracingEnabled } from "../../platform/tracing/state.ts";
 import { BackendPool } from "./pool.ts";
 
 export { BackendPool, type AcquireOptions, type BackendPoolOptions, type BackendStatus, type BackendView, type PoolMember, type PoolObserver, type PoolRequestOptions, type Readiness } from "./pool.ts";

@@ -9,7 +9,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.ts";
 import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
-import { openRedisStores } from "./redis.ts";
 import { WriteBehindAudioStore } from "./write-behind-audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
 
@@ -36,6 +35,8 @@ export interface GatewayStores {
 export async function openStores(config: GatewayConfig, logger: Logger, now: () => number = Date.now): Promise<GatewayStores> {
   if (config.store === "redis") {
     if (config.redisUrl === undefined) throw new Error("STORE=redis needs REDIS_URL");
+    // Loaded only here: a disk-store gateway never holds the Redis client in memory.
+    const { openRedisStores } = await import("./redis.ts");
     const shared = await openRedisStores({
       url: config.redisUrl,
       prefix: config.redisKeyPrefix,

@@ -3,8 +3,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../../platform/config.ts";
 import { DiskAudioStore } from "../../platform/stores/audio-store.ts";
-import { RedisAudioStore } from "../../platform/stores/redis-audio-store.ts";
-import { RedisFlights } from "./redis-flights.ts";
 import { SynthesisCache } from "./synthesis-cache.ts";
 
 /**
@@ -18,6 +16,7 @@ export async function openCache(config: GatewayConfig, logger: Logger, redis?: R
   if (maxBytes === 0) return undefined;
   if (config.store === "redis") {
     if (!redis) throw new Error("STORE=redis: the cache needs the Redis connection");
+    const [{ RedisAudioStore }, { RedisFlights }] = await Promise.all([import("../../platform/stores/redis-audio-store.ts"), import("./redis-flights.ts")]);
     // Identical jobs in flight on several instances run once (a leader's lease lapses like a slot's).
     const flights = new RedisFlights({ redis, prefix: `${config.redisKeyPrefix}flight:`, leaseMs: config.slotLeaseMs, logger: logger.child({ component: "flights" }) });
     return new SynthesisCache({ store: new RedisAudioStore(redis, `${config.redisKeyPrefix}cache:`, { ttlMs, maxBytes }), logger, memoryTtlMs: ttlMs, memoryBytes: Math.min(maxBytes, 32 * 1024 * 1024), flights });
