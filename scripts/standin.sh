@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pnpm standin -- --variant official --model cosyvoice3 --port 7860 [fault knobs]
+# npm run standin -- [--serve gradio|fastapi|grpc|openai|asr] [--variant official] [--model cosyvoice3] [--port P] [fault knobs]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${STANDIN_PYTHON:-$ROOT/apps/standin/.venv/bin/python}"

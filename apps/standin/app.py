@@ -1,9 +1,11 @@
-"""Stand-in CosyVoice web UI: a real Gradio app shaped exactly like CosyVoice's `webui.py`
-(or the Fun-CosyVoice3 English UI), with espeak-ng in place of the model.
+"""Stand-in CosyVoice servers with espeak-ng in place of the model: the Gradio web UI (CosyVoice's
+`webui.py` or the Fun-CosyVoice3 English UI), the official FastAPI and gRPC servers, vLLM-Omni's
+OpenAI-compatible speech endpoint, and an OpenAI-compatible transcription server (pocketsphinx).
 
-    python apps/standin/app.py --variant official|cv3-en --model cosyvoice3|cosyvoice2|cosyvoice1 \
-        --port 7860 [--first-chunk-delay-ms N] [--chunk-delay-ms N] [--fail-rate F] \
-        [--force-warning] [--crash-after-chunks N] [--record FILE] [--host 127.0.0.1] [--quiet]
+    python apps/standin/app.py [--serve gradio|fastapi|grpc|openai|asr] [--variant official|cv3-en] \
+        [--model cosyvoice3|cosyvoice2|cosyvoice1] [--port P] [--host 127.0.0.1] \
+        [--first-chunk-delay-ms N] [--chunk-delay-ms N] [--fail-rate F] [--crash-after-chunks N] \
+        [--force-warning] [--max-conc N] [--served-model-name NAME] [--record FILE] [--quiet]
 """
 from __future__ import annotations
 
@@ -21,21 +23,33 @@ warnings.filterwarnings("ignore", message=r"Trying to convert audio automaticall
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from cvstandin.jobs import Faults, Jobs, Recorder
 from cvstandin.model import FakeCosyVoice, Timing
+from cvstandin.record import Recorder
+
+# default ports: the web UI 7860 as before (upstream webui.py says 8000); as upstream for the rest:
+# the FastAPI and gRPC servers 50000; vLLM 8000 (the docs start vLLM-Omni on 8091); speaches 8000
+DEFAULT_PORTS = {"gradio": 7860, "fastapi": 50000, "grpc": 50000, "openai": 8091, "asr": 8000}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", choices=["official", "cv3-en"], default="official")
+    p.add_argument("--serve", choices=list(DEFAULT_PORTS), default="gradio",
+                   help="which server to be (default gradio: the web UI)")
+    p.add_argument("--variant", choices=["official", "cv3-en"], default="official",
+                   help="--serve gradio only: which UI to rebuild")
     p.add_argument("--model", choices=["cosyvoice3", "cosyvoice2", "cosyvoice1"], default="cosyvoice3")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=None, help="default: 7860 gradio, 50000 fastapi/grpc, 8091 openai, "
+                   "8000 asr")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--first-chunk-delay-ms", type=int, default=0)
     p.add_argument("--chunk-delay-ms", type=int, default=0)
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--force-warning", action="store_true")
     p.add_argument("--crash-after-chunks", type=int, default=None)
+    p.add_argument("--max-conc", type=int, default=4,
+                   help="--serve grpc only: worker threads and concurrent RPCs (upstream's --max_conc)")
+    p.add_argument("--served-model-name", default=None,
+                   help="--serve openai|asr: the model id /v1/models lists and requests must name")
     p.add_argument("--record", default=None, help="append a JSON-lines record of calls and chunks to FILE")
     p.add_argument("--quiet", action="store_true", help="no start-up banner from gradio (npm start prints its own)")
     args = p.parse_args(argv)
@@ -46,6 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must not be negative")
     if args.crash_after_chunks is not None and args.crash_after_chunks < 1:
         p.error("--crash-after-chunks must be at least 1")
+    if args.max_conc < 1:
+        p.error("--max-conc must be at least 1")
+    if args.serve != "gradio" and args.force_warning:
+        p.error("--force-warning is a web UI knob (--serve gradio)")
+    if args.serve == "openai" and args.model != "cosyvoice3":
+        p.error("--serve openai is vLLM-Omni serving Fun-CosyVoice3: use --model cosyvoice3")
+    if args.port is None:
+        args.port = DEFAULT_PORTS[args.serve]
     return args
 
 
@@ -54,8 +76,39 @@ def main(argv: list[str] | None = None) -> None:
     missing = [tool for tool in ("espeak-ng", "ffmpeg") if shutil.which(tool) is None]
     if missing:
         sys.exit(f"stand-in: missing system packages: {' '.join(missing)} (apt-get install {' '.join(missing)})")
-    model = FakeCosyVoice(args.model, Timing(args.first_chunk_delay_ms, args.chunk_delay_ms))
     recorder = Recorder(args.record)
+    if args.serve == "asr":
+        from cvstandin import serve_asr
+
+        recorder.write("start", serve="asr", port=args.port, pid=os.getpid())
+        serve_asr.serve(serve_asr.Recogniser(), recorder, args)
+        return
+    model = FakeCosyVoice(args.model, Timing(args.first_chunk_delay_ms, args.chunk_delay_ms))
+    if args.serve == "gradio":
+        serve_gradio(args, model, recorder)
+        return
+    from cvstandin.calls import Calls, Knobs
+
+    calls = Calls(recorder, Knobs(args.fail_rate, args.crash_after_chunks, args.first_chunk_delay_ms,
+                                  args.chunk_delay_ms), args.serve, args.model, model.sample_rate)
+    recorder.write("start", serve=args.serve, model=args.model, port=args.port, pid=os.getpid())
+    if args.serve == "fastapi":
+        from cvstandin import serve_fastapi
+
+        serve_fastapi.serve(model, calls, args.host, args.port, args.quiet)
+    elif args.serve == "grpc":
+        from cvstandin import serve_grpc
+
+        serve_grpc.serve(model, calls, args.host, args.port, args.max_conc, args.quiet)
+    else:
+        from cvstandin import serve_openai
+
+        serve_openai.serve(model, calls, args)
+
+
+def serve_gradio(args: argparse.Namespace, model: FakeCosyVoice, recorder: Recorder) -> None:
+    from cvstandin.jobs import Faults, Jobs
+
     jobs = Jobs(recorder, Faults(args.fail_rate, args.force_warning, args.crash_after_chunks),
                 model.sample_rate, args.variant, args.model)
     if args.variant == "official":

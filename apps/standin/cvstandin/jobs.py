@@ -11,7 +11,6 @@ import asyncio
 import contextvars
 import hashlib
 import itertools
-import json
 import os
 import random
 import threading
@@ -24,23 +23,7 @@ import gradio as gr
 import numpy as np
 
 from . import speech
-
-
-class Recorder:
-    """Appends one JSON object per line and flushes at once, so tests can read it live."""
-
-    def __init__(self, path: str | None) -> None:
-        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
-        self._lock = threading.Lock()
-
-    def write(self, event: str, **fields: Any) -> None:
-        if self._file is None:
-            return
-        line = json.dumps({"event": event, "t": round(time.time() * 1000), **fields}, ensure_ascii=False,
-                          default=repr)
-        with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+from .record import Recorder  # noqa: F401 - re-exported: app.py and older imports use jobs.Recorder
 
 
 @dataclass(frozen=True)

@@ -60,34 +60,36 @@ class FakeCosyVoice:
     # --- the inference entry points webui.py calls -------------------------------------------
 
     def inference_sft(self, tts_text, spk_id, stream=False, speed=1.0, text_frontend=True):
+        # A generator, as upstream: an unknown speaker fails when the first sentence is made
+        # (spk2info[spk_id] in the frontend), not when the method is called.
         if spk_id not in COSYVOICE1_SPEAKERS or self.family != "cosyvoice1":
-            # spk2info[spk_id] in the real frontend
             raise KeyError(spk_id)
         language, variant, pitch = COSYVOICE1_SPEAKERS[spk_id]
         voice = speech.Voice(language=speech.language_of(tts_text) if language == "en" else language,
                              variant=variant, pitch=pitch)
-        return self._speak(tts_text, "", voice, stream, speed)
+        yield from self._speak(tts_text, "", voice, stream, speed)
 
     def inference_zero_shot(self, tts_text, prompt_text, prompt_wav, zero_shot_spk_id="", stream=False, speed=1.0,
                             text_frontend=True):
-        info = speech.read_audio(prompt_wav)
+        info = speech.as_audio(prompt_wav)
         return self._speak(tts_text, prompt_text, speech.voice_for_prompt(info, tts_text), stream, speed)
 
     def inference_cross_lingual(self, tts_text, prompt_wav, zero_shot_spk_id="", stream=False, speed=1.0,
                                 text_frontend=True):
-        info = speech.read_audio(prompt_wav)
+        info = speech.as_audio(prompt_wav)
         # the cross-lingual frontend drops the prompt text: only tts_text reaches the LLM
         return self._speak(tts_text, "", speech.voice_for_prompt(info, tts_text), stream, speed)
 
     def inference_instruct(self, tts_text, spk_id, instruct_text, stream=False, speed=1.0, text_frontend=True):
+        # A generator, as upstream: the assertion fires when iterated (CosyVoice2/3 inherit it).
         assert self.family == "cosyvoice1", "inference_instruct is only implemented for CosyVoice!"
-        return self.inference_sft(tts_text, spk_id, stream=stream, speed=speed)
+        yield from self.inference_sft(tts_text, spk_id, stream=stream, speed=speed)
 
     def inference_instruct2(self, tts_text, instruct_text, prompt_wav, zero_shot_spk_id="", stream=False, speed=1.0,
                             text_frontend=True):
         if self.family == "cosyvoice1":
             raise AttributeError("'CosyVoice' object has no attribute 'inference_instruct2'")
-        info = speech.read_audio(prompt_wav)
+        info = speech.as_audio(prompt_wav)
         # the instruct2 frontend puts instruct_text where the prompt text goes
         return self._speak(tts_text, instruct_text, speech.voice_for_prompt(info, tts_text), stream, speed)
 

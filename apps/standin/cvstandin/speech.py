@@ -194,3 +194,31 @@ def voice_for_prompt(info: AudioInfo | None, text: str) -> Voice:
     pitch = int(np.clip(round((f0 - 70.0) / 230.0 * 99.0), 0, 99))
     variant = "f3" if f0 >= 165 else "m3"
     return Voice(language=language, variant=variant, pitch=pitch)
+
+
+def as_audio(prompt: str | AudioInfo) -> AudioInfo:
+    """The prompt as the model takes it: a file path (the web UI) or audio already loaded
+    (the FastAPI and gRPC servers hand the model 16 kHz samples)."""
+    if isinstance(prompt, AudioInfo):
+        return prompt
+    return read_audio(prompt)
+
+
+def from_pcm16(data: bytes, sample_rate: int) -> AudioInfo:
+    """Raw little-endian int16 mono PCM (gRPC's prompt_audio) as loaded audio."""
+    usable = len(data) - (len(data) % 2)
+    samples = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+    return AudioInfo(sample_rate, 1, len(samples), samples)
+
+
+def to_rate(info: AudioInfo, sample_rate: int) -> AudioInfo:
+    """The same audio resampled (what `load_wav(file, 16000)` does after reading)."""
+    if info.sample_rate == sample_rate:
+        return info
+    samples = resample(info.samples, info.sample_rate, sample_rate)
+    return AudioInfo(sample_rate, 1, len(samples), samples)
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float samples to int16 bytes exactly as CosyVoice's servers do: `(x * 2**15).astype(int16)`."""
+    return (np.asarray(samples, dtype=np.float32) * (2 ** 15)).astype(np.int16).tobytes()

@@ -1,15 +1,24 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
+/** Which server the stand-in is (`--serve`). */
+export type StandinServe = "gradio" | "fastapi" | "grpc" | "openai" | "asr";
+
 /** Options for {@link startStandin}; each maps to one flag of `apps/standin/app.py`. */
 export interface StandinOptions {
-  /** @default "official" */
+  /**
+   * Which server to start: the Gradio web UI (default), CosyVoice's official FastAPI or gRPC
+   * server, vLLM-Omni's OpenAI-compatible speech server, or the OpenAI-compatible ASR.
+   * @default "gradio"
+   */
+  serve?: StandinServe;
+  /** `--serve gradio` only. @default "official" */
   variant?: "official" | "cv3-en";
   /** @default "cosyvoice3" */
   model?: "cosyvoice3" | "cosyvoice2" | "cosyvoice1";
@@ -20,6 +29,8 @@ export interface StandinOptions {
   failRate?: number;
   forceWarning?: boolean;
   crashAfterChunks?: number;
+  /** `--serve grpc`: worker threads and concurrent RPCs (`--max-conc`). */
+  maxConc?: number;
   /** Record file path. @default a fresh file in a temp dir */
   record?: string;
   /** Python interpreter. @default $STANDIN_PYTHON or apps/standin/.venv/bin/python */
@@ -31,17 +42,25 @@ export interface StandinOptions {
    * their uploads apart as two GPU boxes would.
    */
   env?: Record<string, string>;
-  /** How long to wait for `/config` to answer. @default 60_000 @unit milliseconds */
+  /**
+   * How long to wait for the server to answer (gradio `/config`, fastapi `/openapi.json`,
+   * openai and asr `/health`, grpc a TCP connect). @default 60_000 @unit milliseconds
+   */
   startTimeoutMs?: number;
 }
 
 export interface StandinHandle {
+  /** Which server this is. */
+  serve: StandinServe;
+  /** `http://127.0.0.1:PORT` (for grpc: use {@link StandinHandle.address}). */
   url: string;
+  /** `127.0.0.1:PORT`, what a gRPC client dials. */
+  address: string;
   port: number;
   /**
    * The gradio version the stand-in runs (its `/config` says it): 5.4.0 by default, the newest
    * 5.x or 6.x under `pnpm test:compat`. Tests whose expectations gradio legitimately changed
-   * read it (see {@link gradioMajor}).
+   * read it (see {@link gradioMajor}). Empty for the other servers.
    */
   gradioVersion: string;
   record: string;
@@ -108,13 +127,50 @@ export function readRecord(file: string): RecordEntry[] {
     .map((l) => JSON.parse(l) as RecordEntry);
 }
 
-/** Starts the stand-in web UI as a real Gradio server and waits until `/config` answers. */
+/** A TCP connection to host:port succeeds. */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const sock = connect({ host: "127.0.0.1", port });
+    sock.once("connect", () => {
+      sock.destroy();
+      res(true);
+    });
+    sock.once("error", () => res(false));
+  });
+}
+
+/** One readiness probe: true once the server answers as its kind does. */
+async function probe(serve: StandinServe, url: string, port: number): Promise<{ ready: boolean; gradioVersion: string }> {
+  if (serve === "grpc") return { ready: await canConnect(port), gradioVersion: "" };
+  const path = serve === "gradio" ? "/config" : serve === "fastapi" ? "/openapi.json" : "/health";
+  try {
+    const r = await fetch(`${url}${path}`);
+    if (!r.ok) return { ready: false, gradioVersion: "" };
+    if (serve !== "gradio") {
+      await r.arrayBuffer();
+      return { ready: true, gradioVersion: "" };
+    }
+    return { ready: true, gradioVersion: String(((await r.json()) as { version?: unknown }).version ?? "") };
+  } catch {
+    return { ready: false, gradioVersion: "" }; // not listening yet
+  }
+}
+
+/**
+ * Starts a stand-in server (the Gradio web UI by default; `serve` picks the FastAPI, gRPC,
+ * OpenAI-speech or ASR server) and waits until it answers.
+ * @example const h = await startStandin({ serve: "fastapi", model: "cosyvoice3" }); // POST `${h.url}/inference_zero_shot`
+ */
 export async function startStandin(opts: StandinOptions = {}): Promise<StandinHandle> {
+  const serve = opts.serve ?? "gradio";
   const port = opts.port ?? (await freePort());
   const record = opts.record ?? join(mkdtempSync(join(tmpdir(), "standin-")), "record.jsonl");
   const python = opts.python ?? process.env["STANDIN_PYTHON"] ?? join(ROOT, "apps/standin/.venv/bin/python");
   const args = [join(ROOT, "apps/standin/app.py"), "--port", String(port), "--record", record];
-  args.push("--variant", opts.variant ?? "official", "--model", opts.model ?? "cosyvoice3");
+  if (serve !== "gradio") args.push("--serve", serve);
+  if (serve === "gradio") args.push("--variant", opts.variant ?? "official");
+  if (serve !== "asr") args.push("--model", opts.model ?? "cosyvoice3");
+  if (opts.maxConc !== undefined) args.push("--max-conc", String(opts.maxConc));
   if (opts.firstChunkDelayMs !== undefined) args.push("--first-chunk-delay-ms", String(opts.firstChunkDelayMs));
   if (opts.chunkDelayMs !== undefined) args.push("--chunk-delay-ms", String(opts.chunkDelayMs));
   if (opts.failRate !== undefined) args.push("--fail-rate", String(opts.failRate));
@@ -141,24 +197,22 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   let gradioVersion = "";
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stand-in exited with ${child.exitCode}:\n${out}`);
-    try {
-      const r = await fetch(`${url}/config`);
-      if (r.ok) {
-        gradioVersion = String(((await r.json()) as { version?: unknown }).version ?? "");
-        break;
-      }
-    } catch {
-      // not listening yet
+    const p = await probe(serve, url, port);
+    if (p.ready) {
+      gradioVersion = p.gradioVersion;
+      break;
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`stand-in did not answer /config within the start timeout:\n${out}`);
+      throw new Error(`stand-in (${serve}) did not answer within the start timeout:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 150));
   }
 
   return {
+    serve,
     url,
+    address: `127.0.0.1:${port}`,
     port,
     gradioVersion,
     record,
