@@ -59,7 +59,17 @@ describe("decideAfterFailure", () => {
   const facts = { code: "connection", safeToResend: true, sawProgress: false, callerGaveUp: false };
 
   it("fails over when the SDK says nothing was accepted, no progress was seen and the caller waits", () => {
-    expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0 });
+    expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0, afterAcceptance: false });
+  });
+
+  it("runs a job once more elsewhere when the box accepted it and then failed it itself, before any audio went out", () => {
+    const accepted = { code: "upstream", safeToResend: false, sawProgress: true, callerGaveUp: false, boxFault: true, yielded: false };
+    expect(decideAfterFailure(accepted)).toMatchObject({ failOver: true, afterAcceptance: true });
+    // Once only, never after audio went to the caller, never for the input's fault, never once the caller left.
+    expect(decideAfterFailure({ ...accepted, resentAfterAcceptance: true }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, yielded: true }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, boxFault: false }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, callerGaveUp: true }).failOver).toBe(false);
   });
 
   it.each([

@@ -18,6 +18,12 @@ export interface FailureFacts {
   sawProgress: boolean;
   /** The caller's signal aborted (deadline, client gone, shutdown). */
   callerGaveUp: boolean;
+  /** The box failed the job itself (unreachable, a hidden error, an unusable answer, its deadline): not the input's fault. */
+  boxFault?: boolean;
+  /** Some of the job's audio already went to the caller. */
+  yielded?: boolean;
+  /** The job already moved once after a box had accepted it. */
+  resentAfterAcceptance?: boolean;
 }
 
 /** What to do after a failure. */
@@ -44,12 +50,18 @@ export function verdictOn(code: string): { markDown: boolean; coolDownMs: number
 }
 
 /**
- * A job moves to another box only when nothing of it ran: the SDK says it is safe to resend, no
- * progress was seen, and the caller still waits. A job a box accepted is never sent twice.
- * @example decideAfterFailure({ code: "connection", safeToResend: true, sawProgress: false, callerGaveUp: false }) // { failOver: true, markDown: true, coolDownMs: 0 }
+ * A job moves to another box when nothing of it ran (the SDK says it is safe to resend and no
+ * progress was seen), or, once, when a box accepted it and then failed it itself before any of
+ * its audio reached the caller: TTS has no side effects, so running it again elsewhere harms
+ * nothing, and the caller gets audio instead of a 502. After the first byte, the failure is the
+ * caller's; a failure the input caused is never sent again; nor is anything once the caller gave up.
+ * @example decideAfterFailure({ code: "connection", safeToResend: true, sawProgress: false, callerGaveUp: false }) // { failOver: true, markDown: true, coolDownMs: 0, afterAcceptance: false }
+ * @example decideAfterFailure({ code: "upstream", safeToResend: false, sawProgress: true, callerGaveUp: false, boxFault: true, yielded: false }) // { failOver: true, ..., afterAcceptance: true }
  */
-export function decideAfterFailure(f: FailureFacts): FailureDecision {
-  return { failOver: f.safeToResend && !f.sawProgress && !f.callerGaveUp, ...verdictOn(f.code) };
+export function decideAfterFailure(f: FailureFacts): FailureDecision & { afterAcceptance: boolean } {
+  const unsent = f.safeToResend && !f.sawProgress;
+  const resend = !unsent && f.boxFault === true && f.yielded !== true && f.resentAfterAcceptance !== true;
+  return { failOver: !f.callerGaveUp && (unsent || resend), afterAcceptance: !f.callerGaveUp && resend, ...verdictOn(f.code) };
 }
 
 /**

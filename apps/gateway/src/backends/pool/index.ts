@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { connectingBackend } from "../backend.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import type { Redis } from "ioredis";
-import { BackendBreaker } from "../breaker/index.ts";
+import { BackendBreaker, SharedBreaker } from "../breaker/index.ts";
 import { RedisSlots } from "../../service/caps/index.ts";
 import { Slots } from "../../service/caps/slots.ts";
 import { tracedFetch } from "../../platform/tracing/fetch.ts";
@@ -51,6 +51,12 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
       logger: logger.child({ component: "slots", backend: name }),
     });
   };
+  // With STORE=redis one breaker per box (by its URL) over every instance: one instance's
+  // evidence opens it for all, and one probe serves all.
+  const breakerFor = (name: string, url: string) =>
+    extras.redis
+      ? new SharedBreaker({ redis: extras.redis, key: `${config.redisKeyPrefix}breaker:${url.replace(/\/+$/, "")}:`, name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger })
+      : new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger });
   return new BackendPool({
     logger,
     healthCheckIntervalMs: config.healthCheckIntervalMs,
@@ -60,7 +66,7 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
         name,
         url,
         slots: slotsFor(name),
-        ...(config.breaker.failures > 0 ? { breaker: new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger }) } : {}),
+        ...(config.breaker.failures > 0 ? { breaker: breakerFor(name, url) } : {}),
         backend: connectingBackend(url, {
           client: { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch },
         }),

@@ -2,7 +2,7 @@
 import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "../backend.ts";
-import type { BackendBreaker, BreakerState } from "../breaker/index.ts";
+import type { BreakerState, PoolBreaker } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
 import type { BackendState } from "./health.ts";
 import type { Lease } from "./lease.ts";
@@ -43,7 +43,7 @@ export interface PoolMember {
   /** Its job slots (this instance's, or held in Redis over every instance). */
   slots: JobSlots;
   /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
-  breaker?: BackendBreaker;
+  breaker?: PoolBreaker;
   /** Logged, never sent to clients. */
   url?: string;
 }
