@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,7 +25,10 @@ const HELP = `npm start -- [flags]   (or: node scripts/start-embedded.mjs [flags
                               cv3-en runs cosyvoice3 only; built-in speakers need cosyvoice1)
   --port N                    the gateway's port (env PORT; default 5000)
   --standin-port N            the stand-in's port (env STANDIN_PORT; default 7860)
-  --relaxed-limits            lift the rate limits for local development (env RELAXED_LIMITS=1)
+  --production-limits         the gateway's own rate limits (env PRODUCTION_LIMITS=1; RATE_LIMIT_*
+                              set them); by default npm start lifts them for exploring, and
+                              its banner says which limits are in force
+  --relaxed-limits            (the default) no rate limits to speak of, for local development
   --json-logs                 the gateway's raw JSON log lines instead of one line per request
   --no-build                  skip building the SDK and the gateway
   -h, --help                  this text
@@ -45,7 +48,8 @@ try {
       model: { type: "string", default: process.env.COSYVOICE_MODEL ?? "cosyvoice3" },
       port: { type: "string", default: process.env.PORT ?? "5000" },
       "standin-port": { type: "string", default: process.env.STANDIN_PORT ?? "7860" },
-      "relaxed-limits": { type: "boolean", default: ["1", "true", "yes"].includes(process.env.RELAXED_LIMITS ?? "") },
+      "relaxed-limits": { type: "boolean", default: false },
+      "production-limits": { type: "boolean", default: ["1", "true", "yes"].includes(process.env.PRODUCTION_LIMITS ?? "") },
       "json-logs": { type: "boolean", default: false },
       build: { type: "boolean", default: true },
       "no-build": { type: "boolean", default: false },
@@ -198,14 +202,19 @@ for (let i = 0; !(await answers(`${STANDIN_URL}/config`)); i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const relaxed = args["relaxed-limits"] ? { RATE_LIMIT_SYNTHESIZE: "1000000", RATE_LIMIT_UPLOAD: "1000000", RATE_LIMIT_READ: "1000000" } : {};
+// Relaxed by default: npm start is for exploring on this machine, and a 429 there looks like a
+// hang (the openai clients retry 429s silently, twice, with backoff). Production limits are one
+// flag away, and the banner says which are in force either way.
+if (args["relaxed-limits"] && args["production-limits"]) fail("--relaxed-limits and --production-limits are either-or");
+const relaxed = args["production-limits"] ? {} : { RATE_LIMIT_SYNTHESIZE: "1000000", RATE_LIMIT_UPLOAD: "1000000", RATE_LIMIT_READ: "1000000" };
+// No DATA_DIR here: the gateway's own default (.data/gateway where the command was run, see
+// INIT_CWD in its main.ts) is the one folder whether it starts alone or through npm start.
+const gatewayEnv = { COSYVOICE_URL: STANDIN_URL, COSYVOICE_MODEL: args.model, PORT: args.port, INIT_CWD: process.env.INIT_CWD ?? ROOT, ...relaxed };
 run(
   "gateway",
   process.execPath,
   [join(ROOT, "apps/gateway/dist/main.js")],
-  // No DATA_DIR here: the gateway's own default (.data/gateway where the command was run, see
-  // INIT_CWD in its main.ts) is the one folder whether it starts alone or through npm start.
-  { COSYVOICE_URL: STANDIN_URL, COSYVOICE_MODEL: args.model, PORT: args.port, INIT_CWD: process.env.INIT_CWD ?? ROOT, ...relaxed },
+  gatewayEnv,
   args["json-logs"] ? (line) => line : humanLine,
 );
 for (let i = 0; !(await answers(`${GATEWAY_URL}/healthz`)); i++) {
@@ -220,6 +229,15 @@ for (let i = 0; !(await answers(`${GATEWAY_URL}/healthz`)); i++) {
 // The playground (a page for trying voices) is printed once the gateway serves one.
 const playground = (await answers(`${GATEWAY_URL}/playground`, { "x-start-probe": "1" })) ? `${GATEWAY_URL}/playground` : undefined;
 const modes = { "cv3-en": "clone, cross-lingual, instruct", official: args.model === "cosyvoice1" ? "pretrained, clone, cross-lingual, instruct" : "clone, cross-lingual" }[args.variant];
+/** The banner's rate-limit line: the limits the gateway read from the same environment. */
+async function limitsLine() {
+  const { loadConfig } = await import(pathToFileURL(join(ROOT, "apps/gateway/dist/index.js")).href);
+  const { rateLimit: r } = loadConfig({ ...process.env, ...gatewayEnv }, gatewayEnv.INIT_CWD);
+  const per = `per client per ${r.windowMs % 60_000 === 0 ? `${r.windowMs / 60_000} min` : `${r.windowMs / 1000} s`}`;
+  if (!args["production-limits"]) return `relaxed for exploring (npm start's default; --production-limits for the gateway's own)`;
+  return `${r.synthesize} syntheses, ${r.upload} uploads, ${r.read} reads ${per}; past them 429 with Retry-After (OpenAI clients retry 429s silently)`;
+}
+
 console.log(
   [
     "",
@@ -228,7 +246,7 @@ console.log(
     playground ? `  playground          ${playground}` : null,
     `  capabilities        ${GATEWAY_URL}/capabilities`,
     `  stand-in web UI     ${STANDIN_URL}   (${args.variant}, ${args.model}: ${modes})`,
-    args["relaxed-limits"] ? "  rate limits         relaxed (--relaxed-limits)" : null,
+    `  rate limits         ${await limitsLine()}`,
     "",
     "  Ctrl-C stops both.",
     "",

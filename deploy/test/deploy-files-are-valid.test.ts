@@ -24,6 +24,9 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
   healthcheck?: unknown;
+  profiles?: string[];
+  volumes?: string[];
+  command?: string[];
 }
 const compose = parse(read("deploy/compose.yaml"), { merge: true }) as { services: Record<string, Service> };
 
@@ -105,7 +108,7 @@ describe("deploy/compose.yaml", () => {
       });
     const known = new Set(variables(GatewayConfigSchema.shape));
     expect(known.size).toBeGreaterThan(20);
-    for (const [name, s] of Object.entries(compose.services).filter(([n]) => n.startsWith("gateway-"))) {
+    for (const [name, s] of Object.entries(compose.services).filter(([n]) => n.startsWith("gateway-") || n === "article-gateway")) {
       const unknown = Object.keys(s.environment ?? {}).filter((k) => !known.has(k));
       expect(unknown, name).toEqual([]);
     }
@@ -117,6 +120,50 @@ describe("deploy/compose.yaml", () => {
       expect(resolve(DEPLOY, s.build.context)).toBe(ROOT);
       expect(existsSync(join(ROOT, s.build.dockerfile)), s.build.dockerfile).toBe(true);
     }
+  });
+});
+
+describe("the article's set-up (compose profile `article`)", () => {
+  const gateway = compose.services["article-gateway"]!;
+  const asr = compose.services["asr"]!;
+  const file = gateway.environment?.["ROUTES_FILE"] ?? "";
+  /** The host file behind ROUTES_FILE, through the gateway's volume of that directory. */
+  const mount = (gateway.volumes ?? []).map((v) => v.split(":")).find(([, target]) => file.startsWith(`${target}/`));
+  const hostFile = mount ? join(DEPLOY, mount[0]!, file.slice(mount[1]!.length + 1)) : "";
+
+  it("runs a gateway and the /asr/ service only under the profile, with ROUTES_FILE in a mounted directory", () => {
+    expect(gateway.profiles).toEqual(["article"]);
+    expect(asr.profiles).toEqual(["article"]);
+    // Without the profile, nothing changes: the two gateways on Redis stay as they were.
+    expect(Object.entries(compose.services).filter(([, s]) => !s.profiles).map(([n]) => n).sort()).toEqual(["gateway-1", "gateway-2", "redis", "standin-1", "standin-2"]);
+    expect(file).toMatch(/^\/.+\/ocelot\.json$/);
+    expect(mount?.[2], "read-only").toBe("ro");
+    expect(existsSync(hostFile), hostFile).toBe(true);
+    expect(new Set(Object.values(compose.services).flatMap((s) => s.ports ?? []).map((p) => p.split(":")[0])).size).toBe(3);
+  });
+
+  it("is the article's ocelot.json with the compose hosts: /cosyvoice/{everything} and /asr/{everything}", () => {
+    const ours = JSON.parse(readFileSync(hostFile, "utf8")) as { Routes: Record<string, unknown>[]; GlobalConfiguration: unknown };
+    const article = JSON.parse(read("apps/gateway/test/fixtures/article-ocelot.json")) as typeof ours;
+    const withoutHosts = (r: Record<string, unknown>) => ({ ...r, DownstreamHostAndPorts: undefined });
+    expect(ours.Routes.map(withoutHosts)).toEqual(article.Routes.map(withoutHosts));
+  });
+
+  it("loads in the gateway as 10 requests/s, a 30 s timeout and round robin, over hosts compose runs", async () => {
+    const { parseRoutesFile } = await import("../../apps/gateway/src/platform/routes-file/load.ts");
+    const routes = parseRoutesFile(readFileSync(hostFile, "utf8"), hostFile);
+    expect(routes.format).toBe("ocelot");
+    const [cosyvoice, asrRoute] = routes.routes;
+    expect(cosyvoice).toMatchObject({ path: "/cosyvoice/", balancer: "round-robin", rateLimit: { limit: 10, windowMs: 1000 }, timeoutMs: 30_000, methods: ["GET", "POST", "HEAD"] }); // HEAD comes with GET
+    expect(asrRoute).toMatchObject({ path: "/asr/", methods: ["GET", "POST", "HEAD"] });
+    // Every backend is a service of this file, on the port it listens on.
+    const listens: Record<string, number> = { "standin-1": 7860, "standin-2": 7860, asr: Number(asr.command?.[asr.command.indexOf("--port") + 1]) };
+    for (const b of [...cosyvoice!.backends, ...asrRoute!.backends]) {
+      const u = new URL(b.url);
+      expect(compose.services[u.hostname], u.hostname).toBeDefined();
+      expect(Number(u.port), b.url).toBe(listens[u.hostname]);
+    }
+    expect(cosyvoice!.backends.map((b) => new URL(b.url).hostname)).toEqual(["standin-1", "standin-2"]);
   });
 });
 

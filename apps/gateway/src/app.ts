@@ -2,6 +2,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { pinoHttp } from "pino-http";
 import type { GatewayConfig } from "./platform/config.ts";
 import type { GatewayDeps, RouteContext } from "./context.ts";
+import { httpLogSerializers } from "./platform/logging.ts";
 import { authenticate, createJwtVerifier, requireScope } from "./platform/auth/index.ts";
 import { withCache } from "./service/cache/index.ts";
 import { apiKeys } from "./platform/middleware/api-keys.ts";
@@ -110,12 +111,8 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     pinoHttp({
       logger,
       genReqId: (_req, res) => (res as Response).locals.requestId,
-      // One short line per request: every header of the request and the answer serialized per
-      // request was a measurable share of the gateway's own time. No key or cookie is logged.
-      serializers: {
-        req: (r: { id: unknown; method: string; url: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({ id: r.id, method: r.method, url: r.url, remoteAddress: r.remoteAddress, userAgent: r.headers?.["user-agent"] }),
-        res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
-      },
+      // Keys, cookies and key-like query values never reach the log (platform/logging.ts).
+      serializers: httpLogSerializers,
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     }),

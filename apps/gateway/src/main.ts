@@ -3,7 +3,7 @@
  * The gateway process: reads and validates the configuration (a bad value stops start-up with
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
  */
-import { pino } from "pino";
+import { createLogger, resolveLogFormat } from "./platform/logging.ts";
 import { ConfigError, loadConfig } from "./platform/config.ts";
 import { RoutesFileError } from "./platform/routes-file/load.ts";
 import { startGateway } from "./server.ts";
@@ -25,7 +25,12 @@ async function main(): Promise<void> {
   }
   const tracingOn = Boolean(process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] || process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) && process.env["OTEL_SDK_DISABLED"] !== "true";
   // Log lines name their trace when tracing is on (the mixin reads the active span).
-  const logger = pino({ level: config.logLevel, base: { service: "cosyvoice3-gateway" }, ...(tracingOn ? { mixin: traceLogFields } : {}) });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: resolveLogFormat(config.logFormat, process.stdout.isTTY),
+    base: { service: "cosyvoice3-gateway" },
+    ...(tracingOn ? { mixin: traceLogFields } : {}),
+  });
   // The OpenTelemetry SDK and exporters are loaded only when an endpoint is set (RSS at start).
   let tracing: { shutdown(): Promise<void> } = { shutdown: async () => undefined };
   if (tracingOn) {

@@ -99,6 +99,33 @@ describe("what Swagger UI shows a new user", () => {
     walk(doc.components?.schemas, "");
   });
 
+  it("every number in the whole document has both bounds, and none is the safe-integer range", () => {
+    // zod's .int() alone documents ±(2^53-1): a client learns nothing and generated clients
+    // accept anything. Walk everything: schemas, parameters, headers, the /v1 paths.
+    const found: string[] = [];
+    const unbounded: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (typeof v !== "object" || v === null) return;
+      const o = v as Record<string, unknown>;
+      const types = ([] as unknown[]).concat(o["type"]);
+      if (types.includes("number") || types.includes("integer")) {
+        found.push(path);
+        const lo = o["minimum"] ?? o["exclusiveMinimum"];
+        const hi = o["maximum"] ?? o["exclusiveMaximum"];
+        const sane = (b: unknown) => typeof b === "number" && Math.abs(b) < Number.MAX_SAFE_INTEGER;
+        if (!sane(lo) || !sane(hi) || (lo as number) > (hi as number)) unbounded.push(`${path}: [${String(lo)}, ${String(hi)}]`);
+      }
+      for (const [k, c] of Object.entries(o)) walk(c, `${path}/${k}`);
+    };
+    walk(doc, "");
+    expect(found.length).toBeGreaterThan(40);
+    expect(found).toEqual(expect.arrayContaining([expect.stringContaining("SpeechEvent"), expect.stringContaining("ModelList"), expect.stringContaining("AudioVoice"), expect.stringContaining("Retry-After")]));
+    expect(unbounded).toEqual([]);
+    // The committed file is this document (first test of this file); the same check on its text:
+    const committed = readFileSync(resolve(import.meta.dirname, "../../../openapi.yaml"), "utf8");
+    expect(committed).not.toMatch(/9007199254740991/);
+  });
+
   it("seed and speed ranges are the schema's", () => {
     const props = (doc.components?.schemas?.["SynthesizeRequest"] as SchemaObject).properties as Record<string, SchemaObject>;
     expect(props["seed"]).toMatchObject({ type: "integer", minimum: 0, maximum: 4_294_967_295 });

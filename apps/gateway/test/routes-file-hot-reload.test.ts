@@ -70,6 +70,27 @@ describe("the routes file watcher", () => {
     expect(watcher.current().routes[0]?.backends[0]?.url).toBe("http://e:1");
   });
 
+  it("logs that the file is accepted again when the last good content is restored after a rejected edit", async () => {
+    const good = routes("http://e:1");
+    expect(watcher.current().routes[0]?.backends[0]?.url).toBe("http://e:1");
+    const before = lines.length;
+    writeFileSync(file, "routes:\n  - path: /cosyvoice/\n    backends: [http://f:1]\n    balancer: random\n");
+    await until(() => lines.slice(before).some((l) => l.includes("routes file rejected")));
+    // The operator puts the last good content back: nothing changes, but the log must say the
+    // file is fine again instead of leaving "rejected" as the last word.
+    writeFileSync(file, good);
+    await until(() => lines.slice(before).some((l) => l.includes("accepted again")));
+    const entry = JSON.parse(lines.slice(before).find((l) => l.includes("accepted again")) as string) as { level: number; routes: string[]; msg: string };
+    expect(entry.level).toBe(30);
+    expect(entry.routes).toEqual(["/cosyvoice/"]);
+    expect(changes).toHaveLength(3); // no reload: the routes in force are the same
+    // Rewriting the same good content once more says nothing new (no log line per event).
+    const after = lines.length;
+    writeFileSync(file, good);
+    await watcher.reload();
+    expect(lines.slice(after).filter((l) => l.includes("accepted again") || l.includes("rejected"))).toEqual([]);
+  });
+
   it("refuses to start on a broken file", () => {
     const bad = join(tmp.root, "bad.json");
     writeFileSync(bad, '{"Routes": [{"UpstreamPathTemplate": "/x/{all}"}]}');

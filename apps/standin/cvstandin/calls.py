@@ -67,6 +67,10 @@ class Call:
         if self.cancelled.wait(seconds) or self.cancelled.is_set():
             raise CallCancelled()
 
+    def note_applied(self, applied: dict[str, Any]) -> None:
+        """What the model applied (the instruction as espeak settings, instruct.py): into `end`'s `applied`."""
+        self.applied.update(applied)
+
     # --- what the servers use ------------------------------------------------------------
 
     def pieces(self, model_output: Iterator[dict[str, np.ndarray]], sentences: int) -> Iterator[bytes]:

@@ -66,6 +66,7 @@ class Job:
         self.id = job_id
         self.cancelled = threading.Event()
         self.chunks = 0
+        self.applied: dict[str, Any] | None = None
         self._ended = False
         self._lock = threading.Lock()
 
@@ -76,6 +77,11 @@ class Job:
     def info(self, message: str) -> None:
         self.jobs.recorder.write("info", job=self.id, message=message)
         gr.Info(message)
+
+    def note_applied(self, applied: dict[str, Any]) -> None:
+        """What the model applied (instruct controls as espeak settings), recorded once it speaks."""
+        self.applied = applied
+        self.jobs.recorder.write("applied", job=self.id, applied=applied)
 
     def sleep(self, seconds: float) -> None:
         """Sleeps like GPU work does, but wakes up (and stops the job) as soon as it is cancelled."""
@@ -102,6 +108,8 @@ class Job:
             if self._ended:
                 return
             self._ended = True
+            if self.applied is not None:
+                fields = {**fields, "applied": self.applied}
             self.jobs.recorder.write(event, job=self.id, chunks=self.chunks, **fields)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import speech
+from . import instruct, speech
 
 ENDOFPROMPT = "<|endofprompt|>"
 
@@ -42,17 +42,26 @@ class Timing:
 class FakeCosyVoice:
     """The stand-in "model". One chunk per sentence, each `{'tts_speech': (1, n) array}`."""
 
-    def __init__(self, family: str, timing: Timing, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, family: str, timing: Timing, sleep: Callable[[float], None] = time.sleep,
+                 job: Any = None, instruct_text: str = "") -> None:
         if family not in ("cosyvoice1", "cosyvoice2", "cosyvoice3"):
             raise ValueError(f"unknown model {family}")
         self.family = family
         self.timing = timing
         self.sample_rate = 22050 if family == "cosyvoice1" else 24000
         self._sleep = sleep
+        # The job told what each inference applied (its `note_applied`), and the instruction the
+        # instruct entry points hand on to the shared speaking code.
+        self._job = job
+        self._instruct_text = instruct_text
 
     def for_job(self, job: Any) -> FakeCosyVoice:
-        """The same model, sleeping through `job.sleep` so that cancelling the job wakes it."""
-        return FakeCosyVoice(self.family, self.timing, job.sleep)
+        """The same model, sleeping through `job.sleep` so that cancelling the job wakes it, and
+        telling `job.note_applied(applied)` (when it has one) what each inference applied."""
+        return FakeCosyVoice(self.family, self.timing, job.sleep, job)
+
+    def _instructed(self, instruct_text: str) -> FakeCosyVoice:
+        return FakeCosyVoice(self.family, self.timing, self._sleep, self._job, instruct_text or "")
 
     def list_available_spks(self) -> list[str]:
         return list(COSYVOICE1_SPEAKERS) if self.family == "cosyvoice1" else []
@@ -83,7 +92,7 @@ class FakeCosyVoice:
     def inference_instruct(self, tts_text, spk_id, instruct_text, stream=False, speed=1.0, text_frontend=True):
         # A generator, as upstream: the assertion fires when iterated (CosyVoice2/3 inherit it).
         assert self.family == "cosyvoice1", "inference_instruct is only implemented for CosyVoice!"
-        yield from self.inference_sft(tts_text, spk_id, stream=stream, speed=speed)
+        yield from self._instructed(instruct_text).inference_sft(tts_text, spk_id, stream=stream, speed=speed)
 
     def inference_instruct2(self, tts_text, instruct_text, prompt_wav, zero_shot_spk_id="", stream=False, speed=1.0,
                             text_frontend=True):
@@ -91,7 +100,7 @@ class FakeCosyVoice:
             raise AttributeError("'CosyVoice' object has no attribute 'inference_instruct2'")
         info = speech.as_audio(prompt_wav)
         # the instruct2 frontend puts instruct_text where the prompt text goes
-        return self._speak(tts_text, instruct_text, speech.voice_for_prompt(info, tts_text), stream, speed)
+        return self._instructed(instruct_text)._speak(tts_text, instruct_text, speech.voice_for_prompt(info, tts_text), stream, speed)
 
     # --- the shared "LLM + flow + vocoder" -------------------------------------------------------
 
@@ -105,7 +114,12 @@ class FakeCosyVoice:
             wpm = int(round(voice.words_per_minute * float(speed)))
         else:
             wpm = voice.words_per_minute
-        voice = speech.Voice(voice.language, voice.variant, int(np.clip(voice.pitch + jitter, 0, 99)), wpm)
+        voice = replace(voice, pitch=int(np.clip(voice.pitch + jitter, 0, 99)), words_per_minute=wpm)
+        # The instruction, made audible (instruct.py); every inference says what it applied: in
+        # each chunk (`applied`, beside `tts_speech`) and to the job, for the --record file.
+        voice, applied = instruct.apply(voice, self._instruct_text)
+        note = getattr(self._job, "note_applied", None)
+        noted = False
         for index, sentence in enumerate(sentences):
             if self.family == "cosyvoice3" and ENDOFPROMPT not in prompt_text + tts_text:
                 # CosyVoice3LM asserts token 151646 is in prompt_text + text
@@ -115,5 +129,8 @@ class FakeCosyVoice:
             delay = self.timing.first_chunk_delay_ms if index == 0 else self.timing.chunk_delay_ms
             if delay > 0:
                 self._sleep(delay / 1000.0)
+            if not noted and note is not None:
+                note(applied)
+                noted = True
             samples = speech.render(sentence, voice, self.sample_rate)
-            yield {"tts_speech": samples.reshape(1, -1)}
+            yield {"tts_speech": samples.reshape(1, -1), "applied": applied}

@@ -68,6 +68,7 @@ class Voice:
     variant: str = "m3"
     pitch: int = 50  # espeak -p, 0..99
     words_per_minute: int = 175  # espeak -s
+    amplitude: int = 100  # espeak -a, 0..200 (instruct volume and emotion, see instruct.py)
 
 
 def render(sentence: str, voice: Voice, sample_rate: int) -> np.ndarray:
@@ -77,6 +78,7 @@ def render(sentence: str, voice: Voice, sample_rate: int) -> np.ndarray:
         "-v", f"{voice.language}+{voice.variant}",
         "-p", str(voice.pitch),
         "-s", str(voice.words_per_minute),
+        "-a", str(voice.amplitude),
         sentence,
     ]
     wav = subprocess.run(args, check=True, capture_output=True, timeout=60).stdout

@@ -129,7 +129,11 @@ export async function run(argv: string[], io: CliIo): Promise<ExitCode> {
     .argument("<text>", "what to say")
     .option("-v, --voice <id|name>", "gateway: a voice id or name from `cosyvoice voices`; --ui: a built-in speaker")
     .option("-o, --out <file>", "where to write the audio; - for stdout (default: cosyvoice-<time>.<format>)")
-    .addOption(new Option("-f, --format <format>", "wav: the whole clip; aac: streamed as it is generated").choices(FORMATS).default("wav"))
+    .addOption(
+      new Option("-f, --format <format>", "wav: the whole clip; aac: streamed as it is generated; mp3, opus (Ogg), flac, pcm (s16le mono): the clip converted by the gateway")
+        .choices(FORMATS)
+        .default("wav"),
+    )
     .addOption(new Option("--mode <mode>", "synthesis mode (default: chosen from the voice and flags)").choices(["pretrained", "clone", "crossLingual", "instruct"]))
     .addOption(new Option("--seed <n>", "random seed (same seed, same audio)").argParser(number("--seed", 0, 4_294_967_295, true)))
     .addOption(new Option("--speed <x>", "speaking speed, 0.5 to 2").argParser(number("--speed", 0.5, 2)))

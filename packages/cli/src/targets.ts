@@ -5,16 +5,21 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { createClient, unwrap, type CosyVoiceClient, type InstructControls, type Mode, type Voice } from "cosyvoice3-client";
+import { AUDIO_FORMATS, createClient, unwrap, type CosyVoiceClient, type InstructControls, type Mode, type Voice } from "cosyvoice3-client";
 import { CosyVoice, type ModelFamily, type Progress, type SynthesisRequest } from "cosyvoice3-sdk";
 import { AdtsCounter } from "./adts.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import type { AudioOutput } from "./output.ts";
 import type { ProgressReporter } from "./progress.ts";
 
-/** Formats `say` can write today: the gateway's and the UI's two (the whole WAV, streamed AAC). */
-export const FORMATS = ["wav", "aac"] as const;
+/**
+ * Formats `say` can write: the gateway's, from `openapi.yaml` through the typed client (one list,
+ * the gateway's `encode/formats.ts`). Straight at a UI only {@link UI_FORMATS}.
+ */
+export const FORMATS = AUDIO_FORMATS;
 export type Format = (typeof FORMATS)[number];
+/** What a CosyVoice web UI itself gives: the whole clip as WAV, or its streamed AAC. */
+export const UI_FORMATS: readonly Format[] = ["wav", "aac"];
 
 /** What `say` was asked for, after flag parsing. */
 export interface SayInput {
@@ -121,9 +126,11 @@ export class GatewayTarget implements Target {
       });
       return { mimeType: s.mimeType, durationMs: Math.round(counter.durationMs), bytes: out.bytes, audioId: s.audioId, url: s.url, voice };
     }
-    const clip = await this.api.synthesize(body, { signal });
+    // wav is the stored clip itself; another format is the stored clip converted by the gateway.
+    const format = input.format === "wav" ? undefined : input.format;
+    const clip = await this.api.synthesize({ ...body, ...(format ? { format } : {}) }, { signal });
     progress.update({ kind: "waiting", detail: `downloading ${clip.url}` });
-    const audio = await this.api.GET("/audio/{id}", { params: { path: { id: clip.id } }, parseAs: "stream", signal });
+    const audio = await this.api.GET("/audio/{id}", { params: { path: { id: clip.id }, ...(format ? { query: { format } } : {}) }, parseAs: "stream", signal });
     const stream = unwrap(audio);
     if (!stream) throw new CliError(`the gateway sent no audio for ${clip.url}`, EXIT.upstream);
     await readAll(stream, (bytes) => out.write(bytes));
@@ -201,6 +208,9 @@ export class UiTarget implements Target {
   }
 
   async say(input: SayInput, out: AudioOutput, { signal, progress }: CallContext): Promise<SayResult> {
+    if (!UI_FORMATS.includes(input.format)) {
+      throw new CliError(`--format ${input.format} needs a gateway (it converts the audio); a web UI gives ${UI_FORMATS.join(" or ")}`, EXIT.usage);
+    }
     const cv = await this.connect(progress);
     const request = await this.request(input, cv);
     const onProgress = (p: Progress) => {

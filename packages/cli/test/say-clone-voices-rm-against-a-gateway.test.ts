@@ -5,9 +5,11 @@
  * silent, `--json` machine-readable; the key from COSYVOICE_API_KEY and the URL from
  * COSYVOICE_GATEWAY.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseWav, synthWav } from "@cosyvoice3/testkit";
+import { AUDIO_FORMATS as GATEWAY_FORMATS, FORMATS as GATEWAY_FORMAT_SPECS } from "cosyvoice3-gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasStack, lines, runCli, workDir } from "./helpers/cli.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
@@ -74,6 +76,41 @@ describe("cosyvoice against a gateway", () => {
     // The stream is the clip the gateway stored under that id.
     const stored = await fetch(`${stack.gatewayUrl}/audio/${wrote![2]}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(Buffer.from(await stored.arrayBuffer()).equals(r.stdout)).toBe(true);
+  });
+
+  // The gateway's own list (its encoders' table): the CLI offers exactly it, through openapi.yaml
+  // and the typed client, with no list of its own.
+  const served: readonly string[] = GATEWAY_FORMATS;
+
+  it("say --help offers every format the gateway serves", async () => {
+    const r = await runCli(["say", "--help"], {});
+    // commander: `(choices: "mp3", "opus", ..., default: "wav")`
+    const choices = /-f, --format <format>.*?\(choices: ((?:"\w+"(?:, )?)+)/.exec(r.stdout.toString().replace(/\s+/g, " "))?.[1];
+    expect([...(choices ?? "").matchAll(/"(\w+)"/g)].map((m) => m[1])).toEqual(served);
+    expect(served).toEqual(expect.arrayContaining(["mp3", "opus", "aac", "flac", "wav", "pcm"]));
+  });
+
+  it.each(["mp3", "opus", "flac", "pcm"])("say --format %s writes the clip in that format (ffprobe reads it)", async (format) => {
+    const out = `hello.${format}`;
+    const r = await runCli(["--json", "say", "One format after another.", "--voice", voiceId, "--format", format, "--out", out, "--seed", "3"], { env, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.toString()) as { mimeType: string; durationMs: number; bytes: number; url: string };
+    expect(result.url).toContain(`?format=${format}`);
+    const file = join(dir, out);
+    expect(readFileSync(file).length).toBe(result.bytes);
+    const input = format === "pcm" ? ["-f", "s16le", "-ar", "24000", "-ac", "1"] : [];
+    const probe = spawnSync("ffprobe", ["-v", "error", ...input, "-show_entries", "stream=codec_name:format=duration", "-of", "json", file], { encoding: "utf8" });
+    expect(probe.status, probe.stderr).toBe(0);
+    const info = JSON.parse(probe.stdout) as { streams: { codec_name: string }[]; format: { duration: string } };
+    expect(info.streams[0]?.codec_name).toBe(format === "pcm" ? "pcm_s16le" : GATEWAY_FORMAT_SPECS[format as "mp3"].codec);
+    // Within a frame or two of what the gateway measured (flac streamed with unknown length: ffprobe estimates).
+    if (format !== "flac") expect(Math.abs(Number(info.format.duration) * 1000 - result.durationMs)).toBeLessThan(120);
+  });
+
+  it("--format mp3 straight at a UI is a usage error naming what a UI gives", async () => {
+    const r = await runCli(["--ui", "http://127.0.0.1:9", "say", "Hi.", "--format", "mp3", "--out", "x.mp3"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("cosyvoice: --format mp3 needs a gateway (it converts the audio); a web UI gives wav or aac\n");
   });
 
   it("--quiet prints no progress; --json prints the result object", async () => {

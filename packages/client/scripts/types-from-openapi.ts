@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
 import ts from "typescript";
+import { parse } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -34,5 +35,20 @@ export async function typesFromOpenApi(yamlText: string = readFileSync(OPENAPI_Y
       return ts.factory.createTypeReferenceNode("Blob");
     },
   });
-  return HEADER + astToString(ast);
+  return HEADER + astToString(ast) + runtimeEnums(yamlText);
+}
+
+/**
+ * The few enums code needs at run time, as arrays typed by the generated types (openapi-typescript's
+ * own `enumValues` emits code that does not compile for this document). The CLI's `--format`
+ * choices come from here: gateway (`encode/formats.ts`) -> openapi.yaml -> this file.
+ */
+function runtimeEnums(yamlText: string): string {
+  const doc = parse(yamlText) as { components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> } };
+  const formats = doc.components.schemas["SynthesizeRequest"]?.properties["format"]?.enum;
+  if (!formats?.length) throw new Error("openapi.yaml: SynthesizeRequest.format has no enum");
+  return (
+    "\n/** The audio formats the gateway serves: `format` of POST /synthesize, `?format=` of GET /audio/{id}, `response_format` of /v1. */\n" +
+    `export const audioFormats = ${JSON.stringify(formats)} as const satisfies readonly NonNullable<components["schemas"]["SynthesizeRequest"]["format"]>[];\n`
+  );
 }

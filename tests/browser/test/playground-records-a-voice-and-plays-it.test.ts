@@ -69,6 +69,23 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
     expect(await page.getByLabel("Dialect").isDisabled()).toBe(false);
   });
 
+  it("lines up every field of a form in one column, and names no key when none is set", async () => {
+    // Each field's left edge, as the browser lays it out: a long label ("What the prompt says")
+    // once pushed its input about 40 px right of the others.
+    const lefts = await page.evaluate(() =>
+      Object.fromEntries(
+        ["voice-name", "voice-prompt-text", "voice-file", "record-start", "mode", "text", "speed"].map((id) => [id, Math.round(document.getElementById(id)!.getBoundingClientRect().left)]),
+      ),
+    );
+    const first = lefts["voice-name"]!;
+    expect(first).toBeGreaterThan(100); // beside its label, not under it (a wide window)
+    for (const [id, left] of Object.entries(lefts)) expect(Math.abs(left - first), `${id} at ${left} px, the name field at ${first} px`).toBeLessThanOrEqual(1);
+    // No API_KEYS here: no key was asked for, so the page must not speak of one.
+    const help = await page.textContent("#voice-help");
+    expect(help).toBe("Built-in speakers of the model, then the saved voices.");
+    expect(await page.evaluate(() => document.body.innerText)).not.toMatch(/this key/);
+  });
+
   it("records a voice from the (fake) microphone and saves it", async () => {
     await page.getByLabel("Name").fill("Mic voice");
     await page.getByLabel("What the prompt says").fill(SPOKEN);
@@ -172,6 +189,8 @@ describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
       await p.waitForSelector("body[data-ready]");
       expect(await dialog.isVisible()).toBe(false);
       expect(await p.evaluate(() => sessionStorage.getItem("cosyvoice3-playground.apiKey"))).toBe(KEY);
+      // With a key, the list is that key's voices, and the page says so.
+      expect(await p.textContent("#voice-help")).toBe("Built-in speakers of the model, then the voices saved with this key.");
       await p.reload();
       await p.waitForSelector("body[data-ready]");
       expect(await dialog.isVisible()).toBe(false);

@@ -99,6 +99,7 @@ export const GatewayConfigSchema = z.object({
     "Prefix of every Redis key, so several deployments can share one Redis",
   ),
   logLevel: fromEnv("LOG_LEVEL", z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"), "pino log level"),
+  logFormat: fromEnv("LOG_FORMAT", z.enum(["auto", "json", "pretty"]).default("auto"), "auto: one line per request on a terminal, JSON lines otherwise; json or pretty to choose"),
   routesFile: fromEnv(
     "ROUTES_FILE",
     z.string().min(1).optional(),

@@ -3,12 +3,16 @@
  * cross-lingual language tags, the instruct controls and the built-in speakers. Pure: backend
  * descriptions in, the `GET /capabilities` body out.
  */
-import { DIALECTS, INSTRUCT_PHRASES, MODES, SeedSchema, SpeedSchema, type BackendInfo, type Mode } from "cosyvoice3-sdk";
+import { DIALECTS, INSTRUCT_PHRASES, MAX_TEXT_CHARS, MODES, SeedSchema, SpeedSchema, type BackendInfo, type Mode } from "cosyvoice3-sdk";
 import { z } from "zod";
 import { AUDIO_FORMATS } from "./encode/formats.ts";
 import { SYNTHESIS_OFFERS } from "../platform/http/negotiate.ts";
 import { BUILTIN_PREFIX } from "../platform/ids.ts";
 import { LANGUAGE_TAGS } from "../doors/rest/schemas.ts";
+
+// The limits are values inside the request schemas' own ranges.
+const speedValue = () => z.number().min(SpeedSchema.minValue ?? 0.5).max(SpeedSchema.maxValue ?? 2);
+const seedValue = () => z.number().int().min(SeedSchema.minValue ?? 0).max(SeedSchema.maxValue ?? 4_294_967_295);
 
 const controlValues = <K extends keyof typeof INSTRUCT_PHRASES>(k: K) => Object.keys(INSTRUCT_PHRASES[k]) as (keyof (typeof INSTRUCT_PHRASES)[K] & string)[];
 
@@ -47,9 +51,9 @@ export const CapabilitiesSchema = z
       .nullable()
       .describe("Instruct mode's options, or null when this backend has no instruct mode"),
     limits: z.object({
-      textMaxChars: z.number().int().positive(),
-      speed: z.object({ min: z.number().positive(), max: z.number().positive(), default: z.number().positive() }).describe("Speaking speed factor"),
-      seed: z.object({ min: z.number().int().nonnegative(), max: z.number().int().nonnegative(), default: z.number().int().nonnegative() }),
+      textMaxChars: z.number().int().min(1).max(MAX_TEXT_CHARS),
+      speed: z.object({ min: speedValue(), max: speedValue(), default: speedValue() }).describe("Speaking speed factor"),
+      seed: z.object({ min: seedValue(), max: seedValue(), default: seedValue() }),
     }),
     responses: z
       .array(

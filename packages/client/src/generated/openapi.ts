@@ -3310,3 +3310,6 @@ export interface operations {
         };
     };
 }
+
+/** The audio formats the gateway serves: `format` of POST /synthesize, `?format=` of GET /audio/{id}, `response_format` of /v1. */
+export const audioFormats = ["mp3","opus","aac","flac","wav","pcm"] as const satisfies readonly NonNullable<components["schemas"]["SynthesizeRequest"]["format"]>[];

@@ -4,6 +4,7 @@
  */
 import type { OpenApiBuilder, ResponseObject, SchemaObject } from "openapi3-ts/oas31";
 import { z } from "zod";
+import { RETRY_AFTER_SECONDS, SAMPLE_RATE } from "../openapi/bounds.ts";
 import { AUDIO_FORMATS, FORMATS } from "../../service/encode/formats.ts";
 import { PLACEHOLDER } from "../openapi/examples.ts";
 import { AudioModelListSchema, AudioVoiceListSchema, AudioVoiceSchema, CreateAudioVoiceFieldsSchema, ModelListSchema, OpenAIErrorSchema, SpeechBodySchema, SpeechEventSchema } from "./schemas.ts";
@@ -39,7 +40,7 @@ function errors(codes: number[]): Record<string, ResponseObject> {
       description: ERRORS[c] ?? "Error",
       content: { "application/json": { schema: ref("OpenAIError") } },
       headers: {
-        ...(c === 429 || c === 503 ? { "Retry-After": header("Seconds to wait before retrying", { type: "integer" }) } : {}),
+        ...(c === 429 || c === 503 ? { "Retry-After": header("Seconds to wait before retrying", { type: "integer", minimum: RETRY_AFTER_SECONDS.min, maximum: RETRY_AFTER_SECONDS.max }) } : {}),
         ...(c >= 500 || c === 429 ? { "x-should-retry": header("`true` when resending cannot run the same job twice, `false` when it may have run") } : {}),
       },
     };
@@ -102,7 +103,7 @@ export function addOpenAIPaths(b: OpenApiBuilder, config: { maxUploadBytes: numb
       responses: {
         "200": {
           description: "The audio, or with `stream_format: \"sse\"` a text/event-stream of SpeechEvent (`data: {...}` lines)",
-          headers: { "X-Sample-Rate": header("Sample rate of the audio (for pcm, the only place it is said)", { type: "integer" }) },
+          headers: { "X-Sample-Rate": header("Sample rate of the audio (for pcm, the only place it is said)", { type: "integer", minimum: SAMPLE_RATE.min, maximum: SAMPLE_RATE.max }) },
           content: { ...audio, "text/event-stream": { schema: ref("SpeechEvent") } },
         },
         ...errors([400, 401, 403, 413, 429, 502, 503, 504]),

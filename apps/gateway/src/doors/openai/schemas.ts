@@ -4,7 +4,10 @@
  */
 import { SpeedSchema } from "cosyvoice3-sdk";
 import { z } from "zod";
+import { UNIX_SECONDS, USAGE_TOKENS } from "../openapi/bounds.ts";
 import { AUDIO_FORMATS } from "../../service/encode/formats.ts";
+
+const tokens = () => z.number().int().min(USAGE_TOKENS.min).max(USAGE_TOKENS.max);
 
 /** OpenAI's own limit on `input` and on `instructions`. @unit characters */
 export const OPENAI_MAX_INPUT_CHARS = 4096;
@@ -34,7 +37,8 @@ export const SpeechBodySchema = z.object({
     .describe("Natural-language control of the delivery (CosyVoice instruct mode). Refused with 400, never ignored, where the backend or voice cannot follow it"),
   response_format: optional(z.enum(AUDIO_FORMATS, { error: `response_format must be one of ${AUDIO_FORMATS.join(", ")}` }))
     .describe("Audio format (default mp3). `opus` is Ogg Opus, `aac` is ADTS, `pcm` is 16-bit little-endian mono at the model's rate (header X-Sample-Rate)"),
-  speed: optional(z.number({ error: "speed must be a number" }))
+  // The range is documented (meta) but checked in speech.ts, whose 400 names OpenAI's wider range.
+  speed: optional(z.number({ error: "speed must be a number" }).meta({ minimum: SpeedSchema.minValue ?? 0.5, maximum: SpeedSchema.maxValue ?? 2 }))
     .describe(`Speaking speed, ${speedRange} (CosyVoice's range; OpenAI allows 0.25 to 4, outside ours is a 400)`),
   stream_format: optional(z.enum(["audio", "sse"], { error: "stream_format must be audio or sse" }))
     .describe("`audio` (default): the audio bytes, chunked as they are encoded. `sse`: speech.audio.delta events (base64 of the format) and a final speech.audio.done with usage"),
@@ -44,7 +48,7 @@ export type SpeechBody = z.output<typeof SpeechBodySchema>;
 /** `GET /v1/models` (OpenAI's model list). */
 export const ModelListSchema = z.object({
   object: z.literal("list"),
-  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
+  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int().min(UNIX_SECONDS.min).max(UNIX_SECONDS.max), owned_by: z.string() })),
 });
 
 /** `GET /v1/audio/models`, as Open WebUI reads it. */
@@ -71,7 +75,7 @@ export const AudioVoiceSchema = z.object({
   object: z.literal("audio.voice"),
   id: z.string().describe("A saved voice id (`v_...`), usable as `voice` here and on our REST API"),
   name: z.string(),
-  created_at: z.number().int().describe("Unix seconds"),
+  created_at: z.number().int().min(UNIX_SECONDS.min).max(UNIX_SECONDS.max).describe("Unix seconds"),
 });
 
 /** Every `/v1` error. */
@@ -90,7 +94,7 @@ export const SpeechEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("speech.audio.done"),
     usage: z
-      .object({ input_tokens: z.number().int(), output_tokens: z.number().int(), total_tokens: z.number().int() })
+      .object({ input_tokens: tokens(), output_tokens: tokens(), total_tokens: tokens() })
       .describe("input_tokens: characters of input (CosyVoice has no shared text tokenizer); output_tokens: speech tokens at CosyVoice's 25 per second"),
   }),
   z.object({ type: z.literal("error"), error: OpenAIErrorSchema.shape.error }),

@@ -15,6 +15,7 @@ import {
   type TagObject,
 } from "openapi3-ts/oas31";
 import { z } from "zod";
+import { BYTES, RETRY_AFTER_SECONDS, SAMPLE_RATE } from "./bounds.ts";
 import { CapabilitiesSchema } from "../../service/capabilities.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import { AUDIO_FORMATS, FORMATS } from "../../service/encode/formats.ts";
@@ -116,7 +117,7 @@ const RATE_HEADERS = {
   RateLimit: header("Remaining quota (IETF draft 8): `\"<policy>\"; r=<remaining>; t=<seconds to reset>`"),
   "RateLimit-Policy": header("The quota (IETF draft 8): `\"<policy>\"; q=<limit>; w=<window seconds>`"),
 };
-const RETRY_AFTER = (what: string) => header(what, { type: "integer", minimum: 0 });
+const RETRY_AFTER = (what: string) => header(what, { type: "integer", minimum: RETRY_AFTER_SECONDS.min, maximum: RETRY_AFTER_SECONDS.max });
 
 /** The problem responses of an operation, one per status, each listing its problem types. */
 function problems(operationId: string, instance: string): ResponsesObject {
@@ -264,7 +265,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
           headers: {
             "X-Audio-Id": header("Id of the whole clip (the backend's AAC), fetchable at /audio/{id} once the stream ends"),
             "Content-Location": header("/audio/{id}, with ?format= for another format"),
-            "X-Sample-Rate": header("Sample rate of an encoded stream (for pcm, the only place it is said)", { type: "integer" }),
+            "X-Sample-Rate": header("Sample rate of an encoded stream (for pcm, the only place it is said)", { type: "integer", minimum: SAMPLE_RATE.min, maximum: SAMPLE_RATE.max }),
           },
           content: Object.fromEntries(
             ["aac" as const, ...AUDIO_FORMATS.filter((f) => f !== "aac")].map((f) => {
@@ -282,7 +283,7 @@ export function buildOpenApi(config: Pick<GatewayConfig, "maxTextChars" | "maxUp
     headers: {
       ETag: header("Strong validator of the clip"),
       "Accept-Ranges": header("bytes"),
-      "Content-Length": header("Bytes in this response", { type: "integer", minimum: 0 }),
+      "Content-Length": header("Bytes in this response", { type: "integer", minimum: BYTES.min, maximum: BYTES.max }),
       "Cache-Control": header("Cacheable until the clip expires"),
       ...(status === "206" ? { "Content-Range": header("bytes start-end/total") } : {}),
     },

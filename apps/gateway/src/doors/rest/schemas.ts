@@ -4,6 +4,7 @@
  */
 import { DIALECTS, InstructSchema, MAX_TEXT_CHARS, ModeSchema, PromptTextSchema, SeedSchema, SpeedSchema, TextSchema } from "cosyvoice3-sdk";
 import { z } from "zod";
+import { BYTES, CHUNKS, DURATION_MS, JOBS, RETRY_AFTER_SECONDS, SAMPLE_RATE, SPEAKERS } from "../openapi/bounds.ts";
 import { AUDIO_FORMATS } from "../../service/encode/formats.ts";
 import { describeIssues, nearest, summarise } from "../../platform/http/issues.ts";
 import { HttpProblem, PROBLEM_TYPE_PREFIX } from "../problems.ts";
@@ -109,9 +110,9 @@ export function withoutEmptyFields(fields: unknown): Record<string, unknown> {
 
 export const VoiceKindSchema = z.enum(["builtin", "cloned"]).describe("`builtin`: a speaker of the model; `cloned`: saved from an upload");
 
-const hertz = () => z.number().int().positive().describe("Sample rate, in hertz");
-const millis = (what: string) => z.number().nonnegative().describe(`${what}, in milliseconds`);
-const byteCount = (what: string) => z.number().int().nonnegative().describe(`${what}, in bytes`);
+const hertz = () => z.number().int().min(SAMPLE_RATE.min).max(SAMPLE_RATE.max).describe("Sample rate, in hertz");
+const millis = (what: string) => z.number().min(DURATION_MS.min).max(DURATION_MS.max).describe(`${what}, in milliseconds`);
+const byteCount = (what: string) => z.number().int().min(BYTES.min).max(BYTES.max).describe(`${what}, in bytes`);
 
 export const VoiceSchema = z
   .object({
@@ -142,7 +143,7 @@ export const SynthesisCreatedSchema = z.object({
   bytes: byteCount("Size of the clip (in the asked format)"),
   sampleRate: hertz(),
   durationMs: millis("Length of the clip"),
-  chunks: z.number().int().nonnegative().describe("Number of chunks (sentences) the model produced"),
+  chunks: z.number().int().min(CHUNKS.min).max(CHUNKS.max).describe("Number of chunks (sentences) the model produced"),
   voice: z.string(),
   mode: ModeSchema,
   expiresAt: z.iso.datetime().describe("When the audio is deleted"),
@@ -168,7 +169,7 @@ export const ProblemSchema = z
         }),
       )
       .optional(),
-    retryAfterSeconds: z.number().int().nonnegative().optional(),
+    retryAfterSeconds: z.number().int().min(RETRY_AFTER_SECONDS.min).max(RETRY_AFTER_SECONDS.max).optional(),
   })
   .describe("RFC 9457 problem details");
 
@@ -178,8 +179,8 @@ export const BackendStatusSchema = z
   .object({
     name: z.string().describe("`backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log)"),
     state: z.enum(["unknown", "up", "down"]).describe("`unknown` until its first check or job"),
-    running: z.number().int().nonnegative().describe("Jobs running on it through this gateway instance"),
-    waiting: z.number().int().nonnegative().describe("Jobs waiting for one of its slots"),
+    running: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs running on it through this gateway instance"),
+    waiting: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs waiting for one of its slots"),
     checkedAt: z.iso.datetime().optional().describe("Its last health check"),
     error: z.string().optional().describe("While down: the problem slug of the last failure, e.g. `backend-unreachable`"),
     breaker: z.enum(["closed", "half-open", "open"]).optional().describe("Its circuit breaker: `open` after repeated box faults (it gets no jobs), `half-open` while one probe job runs"),
@@ -195,7 +196,7 @@ export const ReadySchema = z.object({
     gradioVersion: z.string(),
     sampleRate: hertz().optional(),
     modes: z.array(ModeSchema),
-    speakers: z.number().int().nonnegative().describe("Number of built-in speakers"),
+    speakers: z.number().int().min(SPEAKERS.min).max(SPEAKERS.max).describe("Number of built-in speakers"),
   }).describe("The first ready backend: its voices and modes are the ones the gateway offers"),
 });
 

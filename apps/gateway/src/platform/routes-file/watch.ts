@@ -90,8 +90,14 @@ export function watchRoutesFile(file: string, options: WatchRoutesOptions): Rout
       }
       return false;
     }
+    const wasRejected = lastSeen !== current.digest;
     lastSeen = parsed.digest;
-    if (parsed.digest === current.digest) return false;
+    if (parsed.digest === current.digest) {
+      // The last good content is back after a rejected edit: say so, or the last line an
+      // operator reads is still "rejected".
+      if (wasRejected) log.info({ file: path, format: parsed.format, routes: parsed.routes.map((r) => r.path) }, "routes file accepted again (the routes in force are unchanged)");
+      return false;
+    }
     const previous = current;
     current = parsed;
     logNotes(parsed, file, log);

@@ -68,6 +68,9 @@ async function api(path, init = {}, retried = false) {
 
 async function loadVoices(select) {
   const res = await api("/voices");
+  // Only with a key does the gateway keep each key's voices apart (API_KEYS); without one,
+  // "saved with this key" would name a key nobody gave.
+  $("voice-help").textContent = `Built-in speakers of the model, then ${apiKey ? "the voices saved with this key" : "the saved voices"}.`;
   const list = $("voice-select");
   if (!res.ok) {
     setStatus($("voice-status"), `Could not list the voices: ${await problemText(res)}`, true);
