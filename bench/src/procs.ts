@@ -75,6 +75,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       // Figures that repeat one request measure the backend path: the synthesis cache would answer
       // them instead (the cache figure turns it on).
       CACHE_MAX_BYTES: "0",
+      // Node flags of the gateway process, to compare launch settings (e.g. --max-semi-space-size).
+      ...(process.env["BENCH_GATEWAY_NODE_OPTIONS"] ? { NODE_OPTIONS: process.env["BENCH_GATEWAY_NODE_OPTIONS"] } : {}),
       ...env,
     },
   });
