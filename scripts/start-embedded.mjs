@@ -213,7 +213,8 @@ const gatewayEnv = { COSYVOICE_URL: STANDIN_URL, COSYVOICE_MODEL: args.model, PO
 run(
   "gateway",
   process.execPath,
-  [join(ROOT, "apps/gateway/dist/main.js")],
+  // As the package's start script and the image launch it: young generation capped (RSS).
+  ["--max-semi-space-size=4", join(ROOT, "apps/gateway/dist/main.js")],
   gatewayEnv,
   args["json-logs"] ? (line) => line : humanLine,
 );

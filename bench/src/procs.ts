@@ -60,7 +60,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function startGatewayProcess(env: Record<string, string>): Promise<Served> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "bench-gw-"));
-  const child = spawn(process.execPath, [join(ROOT, "apps/gateway/dist/main.js")], {
+  // Launched as the start script and the image launch it (young generation capped: RSS).
+  const child = spawn(process.execPath, ["--max-semi-space-size=4", join(ROOT, "apps/gateway/dist/main.js")], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

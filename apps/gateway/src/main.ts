@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
+ * Launched with V8's young generation capped at 4 MiB per semi-space (the shebang, the start
+ * script, the image): by default it grows to 16 MiB and, with the heap V8 keeps, a warmed-up
+ * gateway sat near 130 MB of RSS instead of about 92 (bench figure 5, same run, same machine).
+ *
  * The gateway process: reads and validates the configuration (a bad value stops start-up with
  * a message naming it), listens, and stops gracefully on SIGTERM/SIGINT.
  */
