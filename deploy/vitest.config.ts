@@ -3,9 +3,14 @@ import { defineProject } from "vitest/config";
 export default defineProject({
   test: {
     name: "deploy",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../packages/testkit/src/strict-output.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
-    maxWorkers: 1,
-    sequence: { groupOrder: 8 },
+    // One group for every project but the browser's: files of all projects share three workers, so
+    // no project waits for another's slowest file. The tests mostly wait (stand-in delays,
+    // ffmpeg, sockets); each stand-in comes from the run's fork server (standin-zygote.ts).
+    maxWorkers: 3,
+    sequence: { groupOrder: 1 },
   },
 });

@@ -1,44 +1,100 @@
 #!/usr/bin/env node
-/* global process, console, fetch, setTimeout, AbortSignal */
-// Runs the READMEs' shell examples as written against `npm start` and checks every curl's
-// status: a block whose first line is `# against: npm start [-- flags]` runs (with the other
-// blocks of the same flags, in README order, in one bash session in a temp dir) against
-// `node scripts/start-embedded.mjs <flags>`; each curl must answer the status of the
-// `# -> NNN` comment after it (on its line or the next), else a 2xx. It also counts the
-// warnings the servers printed.
+/* global process, console, fetch, setTimeout, clearTimeout, AbortSignal */
+// Runs every shell block of every README as written, and fails on a block it neither runs nor
+// was told why not to. Part of `npm test` (scripts/test-all.mjs). A block says how it runs by its
+// first line or by an HTML comment on the line before its fence:
 //
-//   node scripts/check-readme-examples.mjs [--port 5000] [--standin-port 7860] [--no-build]
+//   # against: npm start [-- flags]          (first line) or  <!-- readme-check: against npm start [-- flags] -->
+//     The block runs in one bash session (errexit, pipefail) against `npm start -- flags`, with
+//     the other blocks of the same flags, in README order, in a fresh folder inside the
+//     repository (so `npm run ...` works; `me.wav` is there for blocks that use one). Each curl
+//     must answer the status of the `# -> NNN` comment after it (on its line or the next), else
+//     a 2xx.
+//   <!-- readme-check: starts -->
+//     Each command line starts a server (`npm start ...`, `npm run gateway`, `npm run standin ...`):
+//     it runs until its port answers (/healthz, or /config for a stand-in), then is stopped.
+//     Hosts of the examples (`gpu-box:7860`, `gpu-1:50000`, ...) point at a running stand-in,
+//     `redis://cache:6379` at a throwaway redis-server.
+//   <!-- readme-check: skip: <reason> -->
+//     Not run (e.g. Docker or systemd on a GPU box); the reason is printed.
 //
-// It binds the ports npm start uses (5000 and 7860 by default): not for parallel test runs.
+// Ports: the examples' own (5000, 7860, 5001, 7861) are replaced by free ones, so the check
+// runs next to the tests and next to a developer's `npm start`. It also checks that no README
+// tells a fresh machine to run `pnpm ...` (it has only Node.js and npm) and that every
+// `npm run X` it names is a root script.
+//
+//   node scripts/check-readme-examples.mjs [--no-build] [--only README.md]
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const READMES = ["README.md", "apps/gateway/README.md", "packages/sdk/README.md"];
+export const READMES = ["README.md", "apps/gateway/README.md", "packages/sdk/README.md", "packages/client/README.md", "packages/cli/README.md", "deploy/README.md", "apps/standin/README.md"];
 const { values: opts } = parseArgs({
-  options: { port: { type: "string", default: "5000" }, "standin-port": { type: "string", default: "7860" }, "no-build": { type: "boolean", default: false } },
+  options: { "no-build": { type: "boolean", default: false }, "free-ports": { type: "boolean", default: true }, only: { type: "string" } },
 });
+const readmes = opts.only ? READMES.filter((f) => f === opts.only) : READMES;
 
-/** The README blocks to run, grouped by the npm start flags they need. */
-function blocks() {
-  const groups = new Map();
-  for (const file of READMES) {
+/** Every fenced shell block, with how it runs. */
+function parse() {
+  const blocks = [];
+  for (const file of readmes) {
     const text = readFileSync(join(ROOT, file), "utf8");
-    for (const m of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
-      const body = m[1] ?? "";
-      const head = /^# against: npm start(?: -- (.*))?\n/.exec(body);
-      if (!head) continue;
-      const flags = (head[1] ?? "").trim();
-      const line = text.slice(0, m.index).split("\n").length + 1;
-      if (!groups.has(flags)) groups.set(flags, []);
-      groups.get(flags).push({ file, line, body: body.slice(head[0].length) });
+    for (const m of text.matchAll(/^```(sh|bash|shell)\n([\s\S]*?)^```/gm)) {
+      let body = m[2] ?? "";
+      const line = text.slice(0, m.index).split("\n").length;
+      const before = text.slice(0, m.index).trimEnd().split("\n").at(-1) ?? "";
+      const comment = /^<!--\s*readme-check:\s*(.*?)\s*-->$/.exec(before.trim())?.[1];
+      const first = /^# against: (npm start(?: -- .*)?)\n/.exec(body);
+      let mode;
+      let flags = "";
+      let reason = "";
+      if (first) {
+        mode = "against";
+        flags = first[1].replace(/^npm start(?: -- )?/, "").trim();
+        body = body.slice(first[0].length);
+      } else if (comment?.startsWith("against ")) {
+        mode = "against";
+        flags = comment.replace(/^against npm start(?: -- )?/, "").trim();
+      } else if (comment === "starts") mode = "starts";
+      else if (comment?.startsWith("skip:")) {
+        mode = "skip";
+        reason = comment.slice(5).trim();
+      }
+      blocks.push({ file, line, mode, flags, reason, body });
     }
   }
-  return groups;
+  return blocks;
+}
+
+/** Static checks: no `pnpm` a fresh machine lacks; every `npm run X` exists. */
+function staticProblems() {
+  const scripts = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts;
+  const problems = [];
+  for (const file of readmes) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    // deploy/README.md describes the images' build steps, where pnpm is installed: only its
+    // shell blocks count there.
+    const inBlock = new Set();
+    for (const m of text.matchAll(/^```(?:sh|bash|shell)\n([\s\S]*?)^```/gm)) {
+      const first = text.slice(0, m.index).split("\n").length;
+      for (let k = 0; k < (m[1] ?? "").split("\n").length; k++) inBlock.add(first + k);
+    }
+    text.split("\n").forEach((l, i) => {
+      if (file === "deploy/README.md" && !inBlock.has(i)) return;
+      // A command line, a table cell or inline code that starts with pnpm (not the wrapper, not the word).
+      if (/(^|`|\|\s*|&&\s*|;\s*)pnpm\s+(-[a-z]\s+)?[a-z][\w:-]*/.test(l) && !/with-pnpm\.sh/.test(l.slice(0, l.search(/pnpm\s/) + 1))) {
+        problems.push(`${file}:${i + 1}: a pnpm command (a fresh machine has only npm; use an npm run script): ${l.trim().slice(0, 120)}`);
+      }
+      for (const m of l.matchAll(/npm run (?:-s )?(\w[\w:-]*)/g)) {
+        if (!(m[1] in scripts)) problems.push(`${file}:${i + 1}: npm run ${m[1]}: no such script in package.json`);
+      }
+    });
+  }
+  return problems;
 }
 
 /** The curls of a script in order, each with the status its comment expects (undefined: any 2xx). */
@@ -57,9 +113,20 @@ function expectations(body) {
   return out;
 }
 
-async function waitFor(url, ms) {
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms, alive = () => true) {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  while (Date.now() < until && alive()) {
     try {
       if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return true;
     } catch {
@@ -70,65 +137,198 @@ async function waitFor(url, ms) {
   return false;
 }
 
+/** Starts a command line in its own process group; output kept for failures. */
+function background(command, env, cwd) {
+  const child = spawn("bash", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let log = "";
+  child.stdout.on("data", (b) => (log = (log + b).slice(-20_000)));
+  child.stderr.on("data", (b) => (log = (log + b).slice(-20_000)));
+  running.add(child.pid);
+  const exited = new Promise((r) => child.once("exit", r));
+  void exited.then(() => running.delete(child.pid));
+  return {
+    log: () => log,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // gone
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
 const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
 if (!realCurl) {
   console.error("check-readme-examples: curl is not installed");
   process.exit(2);
 }
 
-let failures = 0;
-let warnings = 0;
-let first = true;
-for (const [flags, list] of blocks()) {
-  const work = mkdtempSync(join(tmpdir(), "readme-examples-"));
-  // A curl that also reports its status on stderr, so $(curl ...) captures stay as written.
-  const shim = join(work, "bin");
-  spawnSync("mkdir", ["-p", shim]);
-  writeFileSync(join(shim, "curl"), `#!/usr/bin/env bash\nexec ${realCurl} -w '%{stderr}@@status %{http_code}\\n' "$@"\n`);
-  chmodSync(join(shim, "curl"), 0o755);
+// Servers still running when the check is interrupted (Ctrl-C, a CI timeout) are stopped.
+const running = new Set();
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    process.exit(130);
+  });
+}
 
-  const argv = [join(ROOT, "scripts/start-embedded.mjs"), ...(flags ? flags.split(/\s+/) : []), "--port", opts.port, "--standin-port", opts["standin-port"]];
-  if (opts["no-build"] || !first) argv.push("--no-build");
-  first = false;
-  console.log(`\n== npm start${flags ? " -- " + flags : ""}  (${list.length} block(s))`);
-  const server = spawn(process.execPath, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: false });
-  let log = "";
-  server.stdout.on("data", (b) => (log += b));
-  server.stderr.on("data", (b) => (log += b));
+let failures = 0;
+const fail = (msg) => {
+  failures++;
+  console.log(`  FAIL ${msg}`);
+};
+const blocks = parse();
+console.log(`README check: ${blocks.length} shell block(s) in ${readmes.length} README(s)`);
+for (const p of staticProblems()) fail(p);
+for (const b of blocks.filter((b) => b.mode === undefined)) {
+  fail(`${b.file}:${b.line}: a shell block that is neither run nor skipped with a reason (see scripts/check-readme-examples.mjs)`);
+}
+for (const b of blocks.filter((b) => b.mode === "skip")) console.log(`  skip ${b.file}:${b.line}: ${b.reason}`);
+
+// The examples' ports, each mapped to a free one for this run.
+const portMap = new Map();
+for (const p of ["5000", "5001", "7860", "7861"]) portMap.set(p, String(await freePort()));
+const GW_PORT = portMap.get("5000");
+const UI_PORT = portMap.get("7860");
+const withPorts = (s) => s.replace(/(127\.0\.0\.1:|localhost:|--port |--standin-port |:)(5000|5001|7860|7861)\b/g, (_, pre, p) => `${pre}${portMap.get(p)}`);
+
+// A place inside the repository (npm run finds the root package.json from there).
+const scratch = join(ROOT, ".test-tmp");
+mkdirSync(scratch, { recursive: true });
+const shim = mkdtempSync(join(scratch, "readme-bin-"));
+// A curl that also reports its status on stderr, so $(curl ...) captures stay as written.
+writeFileSync(join(shim, "curl"), `#!/usr/bin/env bash\nexec ${realCurl} -w '%{stderr}@@status %{http_code}\\n' "$@"\n`);
+chmodSync(join(shim, "curl"), 0o755);
+// No speakers on a CI machine: ffplay (when missing) checks that what it was given is audio.
+if (spawnSync("bash", ["-c", "command -v ffplay"]).status !== 0) {
+  writeFileSync(join(shim, "ffplay"), `#!/usr/bin/env bash\n# readme check: stands in for ffplay; the input must decode as audio\nffprobe -v error -show_entries stream=codec_type -of csv=p=0 "\${@: -1}" | grep -q audio\n`);
+  chmodSync(join(shim, "ffplay"), 0o755);
+}
+const baseEnv = { ...process.env, PATH: `${shim}:${process.env.PATH}`, PORT: GW_PORT, STANDIN_PORT: UI_PORT, COSYVOICE_GATEWAY: `http://127.0.0.1:${GW_PORT}` };
+delete baseEnv.INIT_CWD;
+delete baseEnv.npm_config_prefix;
+
+async function npmStart(flags) {
+  const argv = ["npm", "start", "--", ...(flags ? flags.split(/\s+/) : []), "--port", GW_PORT, "--standin-port", UI_PORT];
+  if (opts["no-build"] || npmStart.built) argv.push("--no-build");
+  npmStart.built = true;
+  // A fresh user's data folder: no voices left from an earlier run (the examples clone by name).
+  const server = background(argv.join(" "), { ...baseEnv, DATA_DIR: mkdtempSync(join(scratch, "readme-data-")) }, ROOT);
+  if (!(await waitFor(`http://127.0.0.1:${GW_PORT}/readyz`, 240_000, server.alive))) {
+    await server.stop();
+    throw new Error(`npm start${flags ? " -- " + flags : ""} did not get ready:\n${server.log().slice(-4000)}`);
+  }
+  return server;
+}
+
+// 1. Blocks run against npm start, grouped by flags.
+const groups = new Map();
+for (const b of blocks.filter((b) => b.mode === "against")) {
+  if (!groups.has(b.flags)) groups.set(b.flags, []);
+  groups.get(b.flags).push(b);
+}
+for (const [flags, list] of groups) {
+  const work = mkdtempSync(join(scratch, "readme-examples-"));
+  // A voice to clone for blocks that bring none of their own.
+  spawnSync("espeak-ng", ["-w", join(work, "me.wav"), "Hello, this is my voice. I am reading a few sentences for the prompt."]);
+  console.log(`\n== npm start${flags ? " -- " + flags : ""}  (${list.map((b) => `${b.file}:${b.line}`).join(", ")})`);
+  let server;
   try {
-    if (!(await waitFor(`http://127.0.0.1:${opts.port}/readyz`, 240_000))) throw new Error(`npm start did not get ready:\n${log}`);
-    const script = list.map((b) => b.body).join("\n");
-    const run = spawnSync("bash", ["-o", "pipefail", "-c", script], {
-      cwd: work,
-      env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 300_000,
-    });
+    server = await npmStart(flags);
+    // A web UI the examples name (`--ui http://gpu-box:7860`) is npm start's stand-in.
+    const script = withPorts(list.map((b) => b.body).join("\n")).replace(/http:\/\/(gpu-box|gpu-\d+):\d+/g, `http://127.0.0.1:${UI_PORT}`);
+    const run = spawnSync("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: work, env: baseEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
     const statuses = [...run.stderr.matchAll(/@@status (\d{3})/g)].map((m) => Number(m[1]));
     const expected = expectations(script);
-    if (statuses.length !== expected.length) {
-      failures++;
-      console.log(`  ran ${statuses.length} curl(s), the blocks have ${expected.length}; bash exited ${run.status}\n${run.stderr.replace(/@@status \d{3}\n/g, "")}`);
-    }
+    const stderr = run.stderr.replace(/@@status \d{3}\n/g, "");
+    if (run.status !== 0) fail(`the blocks' shell exited ${run.status ?? run.signal}: ${stderr.slice(-3000)}`);
+    else if (statuses.length !== expected.length) fail(`ran ${statuses.length} curl(s), the blocks have ${expected.length}\n${stderr.slice(-3000)}`);
+    else console.log(`  ok   ${script.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length} line(s) ran, the shell exited 0`);
     expected.forEach((e, i) => {
       const got = statuses[i];
       const ok = got !== undefined && (e.expected === undefined ? got >= 200 && got < 300 : got === e.expected);
-      if (!ok) failures++;
-      console.log(`  ${ok ? "ok  " : "FAIL"} ${String(got ?? "---")} ${e.expected ? `(want ${e.expected})` : "(want 2xx)"}  ${e.command}`);
+      if (ok) console.log(`  ok   ${got} ${e.expected ? `(want ${e.expected})` : "(want 2xx)"}  ${e.command}`);
+      else fail(`${String(got ?? "---")} ${e.expected ? `(want ${e.expected})` : "(want 2xx)"}  ${e.command}`);
     });
-    if (run.status !== 0) {
-      failures++;
-      console.log(`  FAIL the blocks' shell exited ${run.status}: ${run.stderr.replace(/@@status \d{3}\n/g, "").slice(-2000)}`);
-    }
+  } catch (err) {
+    fail(err.message);
   } finally {
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
-    const w = log.split("\n").filter((l) => /Warning/.test(l)).length;
-    warnings += w;
-    console.log(`  server output: ${log.split("\n").length} lines, ${w} warning line(s)`);
+    await server?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
-console.log(`\n${failures === 0 ? "all README examples answered as documented" : `${failures} failure(s)`}; warnings printed by the servers: ${warnings}`);
+
+// 2. Blocks whose lines start servers: each runs until it answers, pointed at one stand-in.
+const starts = blocks.filter((b) => b.mode === "starts");
+if (starts.length > 0) {
+  console.log(`\n== servers (${starts.map((b) => `${b.file}:${b.line}`).join(", ")})`);
+  const uiPort = String(await freePort());
+  const ui = background(`bash scripts/standin.sh --variant cv3-en --model cosyvoice3 --port ${uiPort} --quiet`, baseEnv, ROOT);
+  const extra = [];
+  let redis;
+  try {
+    if (!(await waitFor(`http://127.0.0.1:${uiPort}/config`, 120_000, ui.alive))) throw new Error(`the stand-in did not start:\n${ui.log()}`);
+    const redisPort = String(await freePort());
+    const boxes = new Map();
+    const extraBox = async () => {
+      const port = String(await freePort());
+      const box = background(`bash scripts/standin.sh --variant cv3-en --model cosyvoice3 --port ${port} --quiet`, baseEnv, ROOT);
+      extra.push(box);
+      if (!(await waitFor(`http://127.0.0.1:${port}/config`, 120_000, box.alive))) throw new Error(`a stand-in did not start:\n${box.log()}`);
+      return port;
+    };
+    for (const b of starts) {
+      const commands = b.body.replace(/\\\n\s*/g, " ").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+      for (const raw of commands) {
+        // Each host the example names is a box of its own (a gateway refuses a URL listed twice).
+        for (const h of new Set([...raw.matchAll(/http:\/\/(gpu-box|gpu-\d+):\d+/g)].map((m) => m[1]))) {
+          if (!boxes.has(h)) boxes.set(h, boxes.size === 0 ? uiPort : await extraBox());
+        }
+        const line = withPorts(raw)
+          .replace(/http:\/\/(gpu-box|gpu-\d+):\d+/g, (_, h) => `http://127.0.0.1:${boxes.get(h)}`)
+          .replace(/redis:\/\/cache:6379/g, `redis://127.0.0.1:${redisPort}`)
+          .replace(/\s+#.*$/, "");
+        if (/redis:\/\/127/.test(line) && !redis) {
+          redis = background(`redis-server --port ${redisPort} --bind 127.0.0.1 --save '' --appendonly no`, baseEnv, ROOT);
+        }
+        const standin = /npm run standin|app\.py/.test(line);
+        const port = /--port (\d+)/.exec(line)?.[1] ?? (standin ? "7860" : GW_PORT);
+        const url = `http://127.0.0.1:${port}${standin ? "/config" : "/healthz"}`;
+        const started = Date.now();
+        const server = background(line, { ...baseEnv, DATA_DIR: mkdtempSync(join(scratch, "readme-data-")) }, ROOT);
+        const ok = await waitFor(url, 240_000, server.alive);
+        await server.stop();
+        if (ok) console.log(`  ok   ${url} answered after ${((Date.now() - started) / 1000).toFixed(1)} s  ${raw.slice(0, 100)}`);
+        else fail(`${b.file}:${b.line}: ${raw.slice(0, 100)}: ${url} never answered\n${server.log().slice(-3000)}`);
+      }
+    }
+  } catch (err) {
+    fail(err.message);
+  } finally {
+    await Promise.all([ui.stop(), ...extra.map((b) => b.stop())]);
+    await redis?.stop();
+  }
+}
+
+rmSync(shim, { recursive: true, force: true });
+for (const d of ["readme-data-"]) spawnSync("bash", ["-c", `rm -rf ${JSON.stringify(scratch)}/${d}*`]);
+console.log(`\n${failures === 0 ? "every README block ran as documented" : `${failures} failure(s)`}`);
 process.exit(failures === 0 ? 0 : 1);

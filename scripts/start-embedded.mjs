@@ -30,7 +30,7 @@ const HELP = `npm start -- [flags]   (or: node scripts/start-embedded.mjs [flags
                               its banner says which limits are in force
   --relaxed-limits            (the default) no rate limits to speak of, for local development
   --json-logs                 the gateway's raw JSON log lines instead of one line per request
-  --no-build                  skip building the SDK and the gateway
+  --no-build                  skip building the SDK and the gateway (built only when a source changed)
   -h, --help                  this text
 
 Data (saved voices, audio) lives in .data/gateway (env DATA_DIR), as for the gateway alone.`;
@@ -90,9 +90,9 @@ if (await answers(`${STANDIN_URL}/config`)) fail(`port ${args["standin-port"]} i
 if (await answers(`${GATEWAY_URL}/healthz`)) fail(`port ${args.port} is already serving something; stop it first or pass --port`);
 
 if (args.build && !args["no-build"]) {
-  console.log("start: building the SDK and the gateway ...");
-  // Its output is shown only when it fails.
-  const build = spawnSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-gateway...", "run", "build"], {
+  // Only when a source is newer than its build (scripts/build-if-stale.mjs); its output is shown
+  // only when it fails.
+  const build = spawnSync(process.execPath, [join(ROOT, "scripts/build-if-stale.mjs"), "cosyvoice3-gateway...", "packages/sdk", "apps/gateway"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     encoding: "utf8",

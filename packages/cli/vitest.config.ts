@@ -14,11 +14,17 @@ export default defineProject({
   },
   test: {
     name: "cli",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 90_000,
-    // Each file starts stand-ins and spawns the CLI many times: 2 cores.
-    maxWorkers: 2,
-    sequence: { groupOrder: 7 },
+    // One group for every project but the browser's: files of all projects share three workers, so
+    // no project waits for another's slowest file. The tests mostly wait (stand-in delays,
+    // ffmpeg, sockets); each stand-in comes from the run's fork server (standin-zygote.ts).
+    maxWorkers: 3,
+    sequence: { groupOrder: 1 },
   },
 });

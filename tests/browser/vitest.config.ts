@@ -13,12 +13,16 @@ export default defineProject({
   },
   test: {
     name: "browser",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../../packages/testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../../packages/testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 90_000,
     // Each file starts a stand-in (Python) and a Chromium: one file at a time on a 2-core box.
     maxWorkers: 1,
-    // Projects run one after another; this one comes after the fault suite.
-    sequence: { groupOrder: 5 },
+    // After every other project (group 1): Chromium takes a core of its own.
+    sequence: { groupOrder: 2 },
   },
 });

@@ -13,12 +13,17 @@ export default defineProject({
   },
   test: {
     name: "faults",
+    // Fails a test on any process warning or console output (packages/testkit/src/strict-output.ts).
+    setupFiles: ["../../packages/testkit/src/strict-output.ts"],
+    // One stand-in fork server for the whole run: gradio is imported once, not per stand-in.
+    globalSetup: ["../../packages/testkit/src/standin-zygote.ts"],
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 90_000,
-    // Each file starts its own stand-in (a Python process); two at a time suits a 2-core box.
-    maxWorkers: 2,
-    // Projects run one after another (each starts its own Python stand-ins): 2 cores.
-    sequence: { groupOrder: 4 },
+    // One group for every project but the browser's: files of all projects share three workers, so
+    // no project waits for another's slowest file. The tests mostly wait (stand-in delays,
+    // ffmpeg, sockets); each stand-in comes from the run's fork server (standin-zygote.ts).
+    maxWorkers: 3,
+    sequence: { groupOrder: 1 },
   },
 });

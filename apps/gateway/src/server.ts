@@ -3,6 +3,7 @@
  * the HTTP server, and a graceful stop (stop accepting, let running jobs finish up to a
  * deadline, cancel the rest).
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
@@ -141,6 +142,10 @@ export async function startGateway(
     passthrough.start();
   }
   const shutdown = new AbortController();
+  // Every job in flight (running or waiting for a slot) listens to it, and lets go when it ends
+  // (test/openai-long-streams-leave-no-abort-listeners.test.ts): many listeners here is load,
+  // not a leak, so Node's warning past 10 would be noise.
+  setMaxListeners(0, shutdown.signal);
   const app = createApp(config, {
     backend: pool,
     voices: stores.voices,

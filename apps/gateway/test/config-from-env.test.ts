@@ -135,7 +135,8 @@ describe("main refuses to start on a bad value", () => {
       cwd: join(import.meta.dirname, ".."),
       env: { ...process.env, PORT: "not-a-port", LOG_LEVEL: "silent" },
       encoding: "utf8",
-      timeout: 30_000,
+      // tsx compiles the whole gateway first: far longer than the check itself on a loaded machine.
+      timeout: 55_000,
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("PORT:");

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
@@ -35,7 +35,7 @@ async function start(flags: string[], env: Record<string, string> = {}): Promise
   const [port, standinPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [join(ROOT, "scripts/start-embedded.mjs"), "--no-build", "--port", String(port), "--standin-port", String(standinPort), ...flags], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, ...env },
+    env: { ...process.env, DATA_DIR: join(dataDir, String(port)), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -52,20 +52,28 @@ async function start(flags: string[], env: Record<string, string> = {}): Promise
 const line = (banner: string) => banner.split("\n").find((l) => l.trim().startsWith("rate limits"))?.trim();
 
 describe("npm start's rate limits", () => {
-  let running: Started | undefined;
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-  afterEach(async () => {
-    const c = running?.child;
-    running = undefined;
-    if (c && c.exitCode === null) {
-      const exited = new Promise((r) => c.once("exit", r));
-      c.kill("SIGTERM");
-      await exited;
-    }
+  let relaxed: Started;
+  let production: Started;
+  // Both start side by side (their own ports): the stand-in's start is most of the time.
+  beforeAll(async () => {
+    [relaxed, production] = await Promise.all([start([]), start(["--production-limits"], { RATE_LIMIT_READ: "7" })]);
+  });
+  afterAll(async () => {
+    await Promise.all(
+      [relaxed, production].map(async (r) => {
+        const c = r?.child;
+        if (c && c.exitCode === null) {
+          const exited = new Promise((done) => c.once("exit", done));
+          c.kill("SIGTERM");
+          await exited;
+        }
+      }),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("are relaxed by default, and the banner says so and how to get the gateway's own", async () => {
-    running = await start([]);
+    const running = relaxed;
     expect(line(running.banner)).toBe("rate limits         relaxed for exploring (npm start's default; --production-limits for the gateway's own)");
     const res = await fetch(`${running.url}/voices`);
     expect(res.status).toBe(200);
@@ -73,7 +81,7 @@ describe("npm start's rate limits", () => {
   });
 
   it("with --production-limits are the gateway's own, and the banner prints them", async () => {
-    running = await start(["--production-limits"], { RATE_LIMIT_READ: "7" });
+    const running = production;
     expect(line(running.banner)).toBe("rate limits         20 syntheses, 10 uploads, 7 reads per client per 1 min; past them 429 with Retry-After (OpenAI clients retry 429s silently)");
     const res = await fetch(`${running.url}/voices`);
     expect(res.headers.get("ratelimit-policy")).toMatch(/q=7;/);

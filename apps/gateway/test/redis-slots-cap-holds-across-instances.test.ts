@@ -63,12 +63,18 @@ describe("a cap of 1 over two instances", () => {
       running--;
       release();
     };
+    // Each job is in its place (running, or in the shared line) before the next one asks: a fixed
+    // pause was not enough on a loaded machine, where a Redis round trip can take longer.
+    const placed = async (pred: () => boolean) => {
+      for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(pred()).toBe(true);
+    };
     const first = job("a1", a.slots);
-    await new Promise((r) => setTimeout(r, 30));
+    await placed(() => a.slots.load.running === 1);
     const second = job("b1", b.slots);
-    await new Promise((r) => setTimeout(r, 30));
+    await placed(() => b.slots.load.waiting === 1);
     const third = job("a2", a.slots);
-    await new Promise((r) => setTimeout(r, 30));
+    await placed(() => a.slots.load.waiting === 1);
     // The line (2) is full: a fourth is refused at once wherever it comes from.
     await expect(b.slots.acquire()).rejects.toMatchObject({ code: "busy" });
     await Promise.all([first, second, third]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, handle_file } from "@gradio/client";
-import { parseWav, readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, parseWav, readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 
 const PREFIX = "You are a helpful assistant.<|endofprompt|>";
 
@@ -54,7 +54,7 @@ describe("3 s clone over the real @gradio/client", () => {
     client = await Client.connect(h.url, { events: ["data", "status", "log"] });
   });
   afterAll(async () => {
-    client?.close();
+    await closeGradioClient(client);
     await h?.stop();
   });
 

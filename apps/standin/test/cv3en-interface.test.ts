@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@gradio/client";
-import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { checkConfig, checkInfo, getJson } from "./interface-checks.ts";
 import { CV3EN_PARAMS, type GradioConfig, type GradioInfo } from "./interface-spec.ts";
 
@@ -28,6 +28,6 @@ describe("cv3-en UI", () => {
     expect(steps).toEqual([
       "1. Select prompt audio file.\n2. Enter instruct text (control language, emotion, speed, etc.).\n3. Click Generate Audio button.",
     ]);
-    client.close();
+    await closeGradioClient(client);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Client } from "@gradio/client";
-import { joinQueue, openQueueStream, readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, joinQueue, openQueueStream, readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 
 const SFT = ["First one. Second one. Third one.", "预训练音色", "中文女", "", null, null, "", 0, false, 1];
 
@@ -35,7 +35,7 @@ describe("fault knobs", () => {
     h = await startStandin({ model: "cosyvoice1", failRate: 1 });
     const client = await Client.connect(h.url, { events: ["data", "status", "log"] });
     for (let i = 0; i < 2; i++) expect((await run(client, SFT)).stage).toBe("error");
-    client.close();
+    await closeGradioClient(client);
     const errors = readRecord(h.record).filter((e) => e.event === "error");
     expect(errors.map((e) => e["message"])).toEqual(["injected failure (--fail-rate)", "injected failure (--fail-rate)"]);
     expect(errors.every((e) => Number(e["chunks"]) < 3)).toBe(true);
@@ -45,7 +45,7 @@ describe("fault knobs", () => {
     h = await startStandin({ model: "cosyvoice1", forceWarning: true });
     const client = await Client.connect(h.url, { events: ["data", "status", "log"] });
     const out = await run(client, SFT);
-    client.close();
+    await closeGradioClient(client);
     expect(out.stage).toBe("complete");
     expect(out.warnings).toHaveLength(1);
     const chunks = readRecord(h.record).filter((e) => e.event === "chunk");
@@ -71,7 +71,7 @@ describe("fault knobs", () => {
     h = await startStandin({ model: "cosyvoice1", firstChunkDelayMs: 800 });
     const client = await Client.connect(h.url, { events: ["data", "status", "log"] });
     expect((await run(client, SFT)).stage).toBe("complete");
-    client.close();
+    await closeGradioClient(client);
     const rec = readRecord(h.record);
     const call = rec.find((e) => e.event === "call");
     const first = rec.find((e) => e.event === "chunk");

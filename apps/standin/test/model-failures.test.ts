@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, handle_file } from "@gradio/client";
-import { readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 
 const PREFIX = "You are a helpful assistant.<|endofprompt|>";
 
@@ -37,7 +37,7 @@ describe("official UI, CosyVoice3 model failures", () => {
     client = await Client.connect(h.url, { events: ["data", "status", "log"] });
   });
   afterAll(async () => {
-    client?.close();
+    await closeGradioClient(client);
     await h?.stop();
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@gradio/client";
-import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { checkConfig, checkInfo, getJson } from "./interface-checks.ts";
 import { COSYVOICE1_SPEAKERS, officialParams, type GradioConfig, type GradioInfo } from "./interface-spec.ts";
 
@@ -37,6 +37,6 @@ describe.each([
     expect(steps).toEqual([
       "1. 选择prompt音频文件，或录入prompt音频，注意不超过30s，若同时提供，优先选择prompt音频文件\n2. 输入prompt文本\n3. 点击生成音频按钮",
     ]);
-    client.close();
+    await closeGradioClient(client);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, handle_file } from "@gradio/client";
-import { readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { closeGradioClient, readRecord, startStandin, synthWav, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 
 interface Seen {
   order: string[];
@@ -42,7 +42,7 @@ describe("warnings: official UI carries on after the silence", () => {
     client = await Client.connect(h.url, { events: ["data", "status", "log"] });
   });
   afterAll(async () => {
-    client?.close();
+    await closeGradioClient(client);
     await h?.stop();
   });
 
@@ -79,7 +79,7 @@ describe("warnings: cv3-en returns after the silence", () => {
     client = await Client.connect(h.url, { events: ["data", "status", "log"] });
   });
   afterAll(async () => {
-    client?.close();
+    await closeGradioClient(client);
     await h?.stop();
   });
 

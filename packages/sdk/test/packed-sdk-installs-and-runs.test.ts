@@ -54,7 +54,8 @@ let tarball: string;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "packed-sdk-"));
   [cv3en, official] = await Promise.all([startStandin({ variant: "cv3-en", model: "cosyvoice3" }), startStandin({ variant: "official", model: "cosyvoice1" })]);
-  const out = execFileSync("bash", [join(ROOT, "scripts/with-pnpm.sh"), "--filter", "cosyvoice3-sdk", "pack", "--pack-destination", work], { encoding: "utf8" });
+  // As the README says, with npm only: the root script sets up, then pnpm packs (building first when stale).
+  const out = execFileSync("npm", ["run", "-s", "pack:sdk", "--", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   tarball = out.trim().split("\n").filter((l) => l.endsWith(".tgz")).pop() ?? "";
 }, 180_000);
 
@@ -79,7 +80,7 @@ describe("the packed cosyvoice3-sdk", () => {
     execFileSync("mkdir", ["-p", app]);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "my-app", private: true, type: "module" }));
     // A TypeScript app on Node has Node's types; the SDK brings its own.
-    run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball, "@types/node@20"], { cwd: app, timeout: 170_000 });
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, "@types/node@20"], { cwd: app, timeout: 170_000 });
     expect(JSON.parse(readFileSync(join(app, "node_modules/cosyvoice3-sdk/package.json"), "utf8")).name).toBe("cosyvoice3-sdk");
 
     for (const name of ["prompt.wav", "chinese-speaker.wav"]) writeFileSync(join(app, name), synthWav({ sampleRate: 24_000, seconds: 3 }));

@@ -4,6 +4,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { standinCommand } from "./standin-zygote.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -166,7 +167,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   const port = opts.port ?? (await freePort());
   const record = opts.record ?? join(mkdtempSync(join(tmpdir(), "standin-")), "record.jsonl");
   const python = opts.python ?? process.env["STANDIN_PYTHON"] ?? join(ROOT, "apps/standin/.venv/bin/python");
-  const args = [join(ROOT, "apps/standin/app.py"), "--port", String(port), "--record", record];
+  const args = ["--port", String(port), "--record", record];
   if (serve !== "gradio") args.push("--serve", serve);
   if (serve === "gradio") args.push("--variant", opts.variant ?? "official");
   if (serve !== "asr") args.push("--model", opts.model ?? "cosyvoice3");
@@ -178,7 +179,9 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   if (opts.crashAfterChunks !== undefined) args.push("--crash-after-chunks", String(opts.crashAfterChunks));
   if (opts.extraArgs) args.push(...opts.extraArgs);
 
-  const child = spawn(python, args, {
+  // Through the run's fork server when there is one (standin-zygote.ts), else `python app.py`.
+  const { command, args: argv } = standinCommand(python, args, opts.env);
+  const child = spawn(command, argv, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1", ...opts.env },

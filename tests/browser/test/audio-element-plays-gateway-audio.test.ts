@@ -10,7 +10,6 @@ import { chromiumSkipReason, launchChromium } from "./helpers/browser.ts";
 import { cloneVoice, startStack, synthesize, type Stack, type SynthesisCreated } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
 /** What the page reports about its `<audio>` element. */
 interface AudioState {
@@ -22,7 +21,7 @@ interface AudioState {
   events: string[];
 }
 
-describe.skipIf(skip !== undefined)("<audio> playing GET /audio/:id in Chromium", () => {
+describe.skipIf(skip !== undefined)(`<audio> playing GET /audio/:id in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

@@ -12,7 +12,6 @@ import { chromiumSkipReason, launchChromium } from "./helpers/browser.ts";
 import { cloneVoice, startStack, type Stack } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
 const KEY = "browser-frontend-key-0123456789abcdef";
 
@@ -35,7 +34,7 @@ interface PageResult {
   error?: string;
 }
 
-describe.skipIf(skip !== undefined)("a frontend on another origin, in Chromium", () => {
+describe.skipIf(skip !== undefined)(`a frontend on another origin, in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let allowed: { origin: string; server: Server };

@@ -19,12 +19,11 @@ import { chromiumSkipReason, launchChromium, pngSize } from "./helpers/browser.t
 import { startStack, type Stack } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
 const SPOKEN = "Hello, this is my voice. I am reading this sentence for the playground test.";
 const KEY = "playground-test-key-0123456789ab";
 
-describe.skipIf(skip !== undefined)("the playground in Chromium", () => {
+describe.skipIf(skip !== undefined)(`the playground in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let context: BrowserContext;

@@ -16,9 +16,8 @@ import { chromiumSkipReason, launchChromium } from "./helpers/browser.ts";
 import { startPassthroughStack, type PassthroughStack } from "./helpers/passthrough-stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
-describe.skipIf(skip !== undefined)("the CosyVoice web UI through /cosyvoice/ in Chromium", () => {
+describe.skipIf(skip !== undefined)(`the CosyVoice web UI through /cosyvoice/ in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: PassthroughStack;
   let browser: Browser;
   let page: Page;
@@ -98,7 +97,7 @@ describe.skipIf(skip !== undefined)("the CosyVoice web UI through /cosyvoice/ in
   });
 });
 
-describe.skipIf(skip !== undefined)("with API keys, a browser signs in once", () => {
+describe.skipIf(skip !== undefined)(`with API keys, a browser signs in once${skip ? ` (skipped: ${skip})` : ""}`, () => {
   const KEY = "browser-sign-in-key-0123456789";
   let stack: PassthroughStack;
   let browser: Browser;

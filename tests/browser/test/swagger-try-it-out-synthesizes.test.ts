@@ -10,12 +10,11 @@ import { chromiumSkipReason, launchChromium } from "./helpers/browser.ts";
 import { cloneVoice, startStack, type SavedVoice, type Stack } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
 /** The placeholder the document's examples carry (apps/gateway/src/doors/openapi/examples.ts). */
 const PLACEHOLDER = "v_REPLACE_WITH_YOUR_VOICE_ID";
 
-describe.skipIf(skip !== undefined)("Swagger UI: Try it out on POST /synthesize", () => {
+describe.skipIf(skip !== undefined)(`Swagger UI: Try it out on POST /synthesize${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

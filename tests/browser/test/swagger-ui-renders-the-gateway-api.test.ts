@@ -3,7 +3,7 @@
  * renders as a block, and "Try it out" + "Execute" on `GET /voices` really calls the gateway and
  * shows its answer, as a frontend developer reading the docs would use it.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -12,14 +12,16 @@ import { chromiumSkipReason, launchChromium, pngSize } from "./helpers/browser.t
 import { cloneVoice, startStack, type SavedVoice, type Stack } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
-describe.skipIf(skip !== undefined)("Swagger UI at /docs in Chromium", () => {
+describe.skipIf(skip !== undefined)(`Swagger UI at /docs in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
   let voice: SavedVoice;
-  const shots = mkdtempSync(join(tmpdir(), "browser-shots-"));
+  // KEEP_SCREENSHOTS=1 leaves the PNGs in $TMPDIR/browser-shots-kept for a person to look at.
+  const keep = process.env["KEEP_SCREENSHOTS"] === "1";
+  const shots = keep ? join(tmpdir(), "browser-shots-kept") : mkdtempSync(join(tmpdir(), "browser-shots-"));
+  if (keep) mkdirSync(shots, { recursive: true });
 
   beforeAll(async () => {
     stack = await startStack();
@@ -32,9 +34,7 @@ describe.skipIf(skip !== undefined)("Swagger UI at /docs in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
-    // KEEP_SCREENSHOTS=1 leaves the PNGs behind for a person to look at.
-    if (process.env["KEEP_SCREENSHOTS"] !== "1") rmSync(shots, { recursive: true, force: true });
-    else console.warn(`screenshots kept in ${shots}`);
+    if (!keep) rmSync(shots, { recursive: true, force: true });
   });
 
   it("renders one operation block for every operation of /openapi.json", async () => {

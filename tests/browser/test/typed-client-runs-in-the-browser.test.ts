@@ -14,7 +14,6 @@ import { chromiumSkipReason, launchChromium } from "./helpers/browser.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
 
 const skip = chromiumSkipReason();
-if (skip) console.warn(skip);
 
 const CLIENT = resolve(import.meta.dirname, "../../../packages/client");
 const OPENAPI_FETCH = join(CLIENT, "node_modules/openapi-fetch/dist/index.mjs");
@@ -26,7 +25,7 @@ function transpiled(file: string): string {
   }).outputText;
 }
 
-describe.skipIf(skip !== undefined)("cosyvoice3-client in Chromium", () => {
+describe.skipIf(skip !== undefined)(`cosyvoice3-client in Chromium${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

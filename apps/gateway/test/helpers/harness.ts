@@ -55,6 +55,8 @@ export async function startTestGateway(opts: {
   cache?: SynthesisCache;
   /** Where `/metrics` counts. @default a registry of the app's own */
   metrics?: GatewayMetrics;
+  /** The gateway's shutdown signal (the server's own aborts on SIGTERM); every job listens to it. */
+  shutdown?: AbortSignal;
   /** Stores other than the disk ones under dataDir (e.g. Redis); the test closes them. */
   stores?: { voices: VoiceStore; audio: AudioStore; rateLimitStore?: (name: string) => Store };
 }): Promise<TestGateway> {
@@ -80,7 +82,7 @@ export async function startTestGateway(opts: {
     pool = BackendPool.single(opts.backend, slots, logger);
   }
   const rateLimitStore = opts.stores?.rateLimitStore;
-  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  const app = createApp(config, { backend: pool, voices, audio, logger, clock, ...(rateLimitStore ? { rateLimitStore } : {}), ...(opts.cache ? { cache: opts.cache } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.shutdown ? { shutdown: opts.shutdown } : {}) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });

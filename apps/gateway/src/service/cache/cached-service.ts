@@ -204,14 +204,18 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     const signal = opts.signal ? AbortSignal.any([opts.signal, over.signal]) : over.signal;
     const unused = () => upstream.abort(new CallerGoneError("Answered without this job"));
 
+    // Set once `mine` is handed to a reader; until then (a hit, a shared job, a failed lookup)
+    // it never runs, and the finally below lets its scope go.
+    let handedOut = false;
+    const follow = () => upstream.abort(opts.signal?.reason);
     async function* run(): AsyncGenerator<AudioChunk> {
       try {
         const k = await keyFor(input, "aac", opts.signal);
         if (!k) {
           metrics.cache("bypass");
-          const follow = () => upstream.abort(opts.signal?.reason);
           opts.signal?.addEventListener("abort", follow, { once: true });
           if (opts.signal?.aborted) follow();
+          handedOut = true;
           yield* mine;
           settle.resolve(await mine.clip);
           return;
@@ -228,6 +232,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
         const job = cache.join<AudioChunk>(k.key, {
           start: (jobSignal) => {
             jobSignal.addEventListener("abort", () => upstream.abort(jobSignal.reason), { once: true });
+            handedOut = true;
             return mine;
           },
           onDone: async (chunks) => {
@@ -256,6 +261,8 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
         settle.reject(err);
         throw err;
       } finally {
+        opts.signal?.removeEventListener("abort", follow);
+        if (!handedOut) unused();
         over.abort(new CallerGoneError("The stream is over"));
         settle.reject(new CallerGoneError("The stream was closed before its end"));
       }

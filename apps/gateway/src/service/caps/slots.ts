@@ -80,7 +80,10 @@ export class Slots {
           signal?.removeEventListener("abort", onAbort);
           resolve(release);
         },
-        fail: reject,
+        fail: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.push(waiter);

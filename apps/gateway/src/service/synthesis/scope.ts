@@ -29,25 +29,27 @@ export interface JobScope {
 }
 
 /**
- * @example
- * const scope = jobScope({ signal: clientSignal, timeoutMs: 60_000, shutdown });
- * try { await work(scope.signal); } catch (err) { throw scope.explain(err); } finally { scope.close(); }
- */
-/**
  * The reason a finished call's scope aborts with, made once: whatever still listens only needs
  * to stop, and an error per request (its stack captured) cost measurably on the hot path.
  */
 const CALL_ENDED = new CallerGoneError("The call ended");
 
+/**
+ * @example
+ * const scope = jobScope({ signal: clientSignal, timeoutMs: 60_000, shutdown });
+ * try { await work(scope.signal); } catch (err) { throw scope.explain(err); } finally { scope.close(); }
+ */
 export function jobScope(opts: JobScopeOptions): JobScope {
   const controller = new AbortController();
+  // Whatever ends the scope first also lets go of the timer and of the caller's and the
+  // shutdown's signals: a job that never ran (its stream answered from the cache) must not keep
+  // a listener on the gateway-wide shutdown signal until its deadline.
   const abort = (reason: GatewayError) => {
+    clearTimeout(timer);
+    unlisten();
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const timer = setTimeout(() => {
-    abort(new DeadlineExceededError(opts.timeoutMs));
-    unlisten();
-  }, opts.timeoutMs);
+  const timer = setTimeout(() => abort(new DeadlineExceededError(opts.timeoutMs)), opts.timeoutMs);
   const unlisten = () => {
     opts.signal?.removeEventListener("abort", onCaller);
     opts.shutdown?.removeEventListener("abort", onShutdown);
@@ -66,8 +68,6 @@ export function jobScope(opts: JobScopeOptions): JobScope {
     timeoutMs: opts.timeoutMs,
     explain: (err) => (controller.signal.aborted ? controller.signal.reason : err),
     close() {
-      clearTimeout(timer);
-      unlisten();
       abort(CALL_ENDED);
     },
   };
