@@ -6,10 +6,12 @@
 // are, logs one line per request, and stops both on Ctrl-C / SIGTERM with exit code 0.
 //
 //   npm start -- --variant official --model cosyvoice1 --port 5001 --standin-port 7861
+//   npm start -- --backend fastapi      (CosyVoice's official FastAPI server instead of a web UI)
 //
 // Run `npm start -- --help` for every flag; each has an environment variable too.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,7 +20,11 @@ import { parseArgs } from "node:util";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HELP = `npm start -- [flags]   (or: node scripts/start-embedded.mjs [flags])
 
-  --variant cv3-en|official   the stand-in web UI (env STANDIN_VARIANT; default cv3-en: the
+  --backend gradio|fastapi|grpc|openai
+                              the kind of stand-in server (env STANDIN_BACKEND; default gradio:
+                              a web UI; fastapi: CosyVoice's official FastAPI server; grpc: its
+                              gRPC server; openai: a vLLM-Omni-shaped /v1/audio/speech)
+  --variant cv3-en|official   the stand-in web UI (gradio only) (env STANDIN_VARIANT; default cv3-en: the
                               Fun-CosyVoice3 UI with clone, cross-lingual and instruct)
   --model cosyvoice3|cosyvoice2|cosyvoice1
                               the model the UI runs (env COSYVOICE_MODEL; default cosyvoice3;
@@ -44,6 +50,7 @@ let args;
 try {
   ({ values: args } = parseArgs({
     options: {
+      backend: { type: "string", default: process.env.STANDIN_BACKEND ?? "gradio" },
       variant: { type: "string", default: process.env.STANDIN_VARIANT ?? "cv3-en" },
       model: { type: "string", default: process.env.COSYVOICE_MODEL ?? "cosyvoice3" },
       port: { type: "string", default: process.env.PORT ?? "5000" },
@@ -64,9 +71,11 @@ if (args.help) {
   console.log(HELP);
   process.exit(0);
 }
+if (!["gradio", "fastapi", "grpc", "openai"].includes(args.backend)) fail(`--backend must be gradio, fastapi, grpc or openai, not ${JSON.stringify(args.backend)}`);
+const gradio = args.backend === "gradio";
 if (!["cv3-en", "official"].includes(args.variant)) fail(`--variant must be cv3-en or official, not ${JSON.stringify(args.variant)}`);
 if (!["cosyvoice3", "cosyvoice2", "cosyvoice1"].includes(args.model)) fail(`--model must be cosyvoice3, cosyvoice2 or cosyvoice1, not ${JSON.stringify(args.model)}`);
-if (args.variant === "cv3-en" && args.model !== "cosyvoice3") fail(`the cv3-en UI runs CosyVoice3 only; for ${args.model} use --variant official`);
+if (gradio && args.variant === "cv3-en" && args.model !== "cosyvoice3") fail(`the cv3-en UI runs CosyVoice3 only; for ${args.model} use --variant official`);
 for (const name of ["port", "standin-port"]) {
   const n = Number(args[name]);
   if (!Number.isInteger(n) || n < 1 || n > 65_535) fail(`--${name} must be a port number, not ${JSON.stringify(args[name])}`);
@@ -74,6 +83,13 @@ for (const name of ["port", "standin-port"]) {
 if (args.port === args["standin-port"]) fail("--port and --standin-port must differ");
 
 const STANDIN_URL = `http://127.0.0.1:${args["standin-port"]}`;
+// How the gateway names the box (its kind by scheme) and how this script sees it answer.
+const BACKEND = {
+  gradio: { url: `gradio+${STANDIN_URL}`, ready: "/config" },
+  fastapi: { url: `fastapi+${STANDIN_URL}`, ready: "/openapi.json" },
+  grpc: { url: `grpc://127.0.0.1:${args["standin-port"]}`, ready: undefined },
+  openai: { url: `openai+${STANDIN_URL}/v1`, ready: "/health" },
+}[args.backend];
 const GATEWAY_URL = `http://127.0.0.1:${args.port}`;
 const python = process.env.STANDIN_PYTHON ?? join(ROOT, "apps/standin/.venv/bin/python");
 
@@ -86,7 +102,7 @@ async function answers(url, headers = {}) {
 }
 
 if (!existsSync(python)) fail(`no Python for the stand-in at ${python}; run \`npm run setup\` first`);
-if (await answers(`${STANDIN_URL}/config`)) fail(`port ${args["standin-port"]} is already serving something; stop it first or pass --standin-port`);
+if (await answers(`${STANDIN_URL}${BACKEND.ready ?? "/"}`)) fail(`port ${args["standin-port"]} is already serving something; stop it first or pass --standin-port`);
 if (await answers(`${GATEWAY_URL}/healthz`)) fail(`port ${args.port} is already serving something; stop it first or pass --port`);
 
 if (args.build && !args["no-build"]) {
@@ -190,9 +206,17 @@ setInterval(() => {
   if (process.ppid !== parent) stopAll(0);
 }, 1000).unref();
 
-const standinArgs = [join(ROOT, "apps/standin/app.py"), "--variant", args.variant, "--model", args.model, "--port", args["standin-port"], "--quiet"];
+const standinArgs = [join(ROOT, "apps/standin/app.py"), ...(gradio ? ["--variant", args.variant] : ["--serve", args.backend]), "--model", args.model, "--port", args["standin-port"], "--quiet"];
 run("stand-in", python, standinArgs, { GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" }, (line) => `stand-in: ${line}`);
-for (let i = 0; !(await answers(`${STANDIN_URL}/config`)); i++) {
+/** The stand-in answers as its kind does (gRPC speaks no HTTP/1.1: a TCP connect). */
+const tcpOpen = (port) =>
+  new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port: Number(port) });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+const standinUp = () => (BACKEND.ready ? answers(`${STANDIN_URL}${BACKEND.ready}`) : tcpOpen(args["standin-port"]));
+for (let i = 0; !(await standinUp()); i++) {
   if (stopping) await new Promise(() => {});
   if (i > 600) {
     console.error("start: the stand-in did not answer within 60 s");
@@ -209,7 +233,7 @@ if (args["relaxed-limits"] && args["production-limits"]) fail("--relaxed-limits 
 const relaxed = args["production-limits"] ? {} : { RATE_LIMIT_SYNTHESIZE: "1000000", RATE_LIMIT_UPLOAD: "1000000", RATE_LIMIT_READ: "1000000" };
 // No DATA_DIR here: the gateway's own default (.data/gateway where the command was run, see
 // INIT_CWD in its main.ts) is the one folder whether it starts alone or through npm start.
-const gatewayEnv = { COSYVOICE_URL: STANDIN_URL, COSYVOICE_MODEL: args.model, PORT: args.port, INIT_CWD: process.env.INIT_CWD ?? ROOT, ...relaxed };
+const gatewayEnv = { COSYVOICE_URL: BACKEND.url, COSYVOICE_MODEL: args.model, PORT: args.port, INIT_CWD: process.env.INIT_CWD ?? ROOT, ...relaxed };
 run(
   "gateway",
   process.execPath,
@@ -229,7 +253,15 @@ for (let i = 0; !(await answers(`${GATEWAY_URL}/healthz`)); i++) {
 }
 // The playground (a page for trying voices) is printed once the gateway serves one.
 const playground = (await answers(`${GATEWAY_URL}/playground`, { "x-start-probe": "1" })) ? `${GATEWAY_URL}/playground` : undefined;
-const modes = { "cv3-en": "clone, cross-lingual, instruct", official: args.model === "cosyvoice1" ? "pretrained, clone, cross-lingual, instruct" : "clone, cross-lingual" }[args.variant];
+const modes = gradio
+  ? { "cv3-en": "clone, cross-lingual, instruct", official: args.model === "cosyvoice1" ? "pretrained, clone, cross-lingual, instruct" : "clone, cross-lingual" }[args.variant]
+  : args.backend === "openai"
+    ? "clone"
+    : args.model === "cosyvoice1"
+      ? "pretrained, clone, cross-lingual, instruct"
+      : args.backend === "grpc"
+        ? "clone, cross-lingual"
+        : "clone, cross-lingual, instruct (instruct2)";
 /** The banner's rate-limit line: the limits the gateway read from the same environment. */
 async function limitsLine() {
   const { loadConfig } = await import(pathToFileURL(join(ROOT, "apps/gateway/dist/index.js")).href);
@@ -246,7 +278,7 @@ console.log(
     `  Swagger UI          ${GATEWAY_URL}/docs`,
     playground ? `  playground          ${playground}` : null,
     `  capabilities        ${GATEWAY_URL}/capabilities`,
-    `  stand-in web UI     ${STANDIN_URL}   (${args.variant}, ${args.model}: ${modes})`,
+    gradio ? `  stand-in web UI     ${STANDIN_URL}   (${args.variant}, ${args.model}: ${modes})` : `  stand-in ${args.backend.padEnd(10)} ${BACKEND.url}   (${args.model}: ${modes})`,
     `  rate limits         ${await limitsLine()}`,
     "",
     "  Ctrl-C stops both.",

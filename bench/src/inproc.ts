@@ -12,8 +12,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  connectingBackend,
+  backendFor,
   createApp,
+  parseBackendAddress,
   defaultConfig,
   DiskAudioStore,
   WriteBehindAudioStore,
@@ -92,6 +93,7 @@ export interface InProcessGateway {
 
 /**
  * @example const gw = await startInProcessGateway(standin.url, "cosyvoice1", { concurrency: 2, queueSize: 64 });
+ * @example const gw = await startInProcessGateway(`fastapi+${standin.url}`, "cosyvoice1");
  */
 export async function startInProcessGateway(
   backendUrl: string,
@@ -108,7 +110,8 @@ export async function startInProcessGateway(
     ...overrides,
   });
   const als = new AsyncLocalStorage<Trace>();
-  const inner = connectingBackend(backendUrl, { client: { model, timeoutMs: config.upstreamTimeoutMs, maxRetries: 0 } });
+  // Any kind: `fastapi+http://...` names the official FastAPI server; a bare URL is probed.
+  const inner = backendFor(parseBackendAddress(backendUrl), { model, timeoutMs: config.upstreamTimeoutMs, maxRetries: 0 });
   const backend = timedBackend(inner, als);
   const voices = await DiskVoiceStore.open(join(dataDir, "voices"));
   const disk = await DiskAudioStore.open(join(dataDir, "audio"), { ttlMs: config.audioTtlMs, maxBytes: config.audioMaxBytes });

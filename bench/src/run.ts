@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { audioServing } from "./figures/audio-serving.ts";
 import { firstByte } from "./figures/first-byte.ts";
 import { gatewayOverhead } from "./figures/gateway-overhead.ts";
+import { kindFigures } from "./figures/kinds.ts";
 import { memory } from "./figures/memory.ts";
 import { openaiFirstByte } from "./figures/openai-first-byte.ts";
 import { passthroughFigures } from "./figures/passthrough.ts";
@@ -61,6 +62,7 @@ if (only !== undefined) {
     passthrough_added_vs_nginx_ratio: async () => (await passthroughFigures(quick ? 100 : 400, 3, 32, log)).config,
     cache_hit_audio_rps_vs_nginx_ratio: () => cacheHitAudio(quick ? 4 : 8, 32, log),
     gateways_2_vs_1_cache_hit_rps: () => gatewaysTwoVsOne(quick ? 4 : 8, 64, log),
+    kinds: () => kindFigures(quick ? 4 : 20, 300, log),
   };
   for (const name of only.split(",").map((n) => n.trim())) {
     const run = single[name];
@@ -88,6 +90,8 @@ const pool = await step("8. pool of two stand-ins vs one", () => poolScaling(qui
 const ofb = await step("9. first MP3 byte through /v1/audio/speech vs the SDK's first chunk", () => openaiFirstByte(quick ? 4 : 20, 300, log));
 const audioHit = await step("10. /v1/audio/speech cache hits vs nginx serving the same bytes", () => cacheHitAudio(quick ? 4 : 8, 32, log));
 const twoGateways = await step("11. cache hits through nginx: two gateways on one Redis vs one", () => gatewaysTwoVsOne(quick ? 4 : 8, 64, log));
+const kinds = await step("10. each kind of box: first byte vs the box's first chunk; FastAPI whole synthesis vs direct", () => kindFigures(quick ? 4 : 20, 300, log));
+const fastapiFb = kinds.firstByte.find((k) => k.kind === "cosyvoice-fastapi");
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -114,6 +118,8 @@ const latest = {
   passthrough_added_vs_nginx_ratio: pt.config.addedVsNginxRatio ?? null,
   cache_hit_audio_rps_vs_nginx_ratio: audioHit.ratio ?? null,
   gateways_2_vs_1_cache_hit_rps: twoGateways.ratio,
+  fastapi_first_byte_added_ms: fastapiFb?.paired.p50 ?? null,
+  fastapi_synthesis_vs_direct_ratio: kinds.fastapiSynthesisRatio,
   // Baselines and the detail behind each.
   baselines: {
     sdk_bare_p50_ms: sdk.bare.p50,
@@ -144,8 +150,11 @@ const latest = {
     cache_hit_audio_nginx_rps: audioHit.nginx?.rps ?? null,
     gateways_1_cache_hit_rps: twoGateways.one.rps,
     gateways_2_cache_hit_rps: twoGateways.two.rps,
+    fastapi_first_chunk_direct_p50_ms: fastapiFb?.direct.p50 ?? null,
+    fastapi_direct_synthesis_p50_ms: kinds.fastapiDirect.p50,
+    fastapi_gateway_synthesis_p50_ms: kinds.fastapiViaGateway.p50,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, cacheHitAudio: audioHit, gatewaysTwoVsOne: twoGateways },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds, cacheHitAudio: audioHit, gatewaysTwoVsOne: twoGateways },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -169,6 +178,9 @@ const latest = {
       "autocannon, 32 connections, alternating 1 s rounds: a repeated POST /v1/audio/speech (mp3, the stand-in stopped: every answer a cache hit) per second over nginx (1 worker, sendfile) serving the same mp3 bytes from a file; the median of per-round ratios; detail gives each process's CPU share (2 cores: autocannon takes a large part)",
     gateways_2_vs_1_cache_hit_rps:
       "cache-hit POST /v1/audio/speech per second through deploy/scale-out/nginx.conf in front of two gateway processes on one Redis, over the same nginx in front of one of them; 64 connections, alternating 1 s rounds; on 2 cores autocannon and nginx share the machine with the gateways (detail.gatewaysTwoVsOne.note)",
+    fastapi_first_byte_added_ms:
+      "paired p50: client's first PCM byte of POST /synthesize (stream, format pcm) minus the moment the FastAPI driver inside the gateway yielded the box's first chunk; baseline: the stand-in's first chunk called directly (detail.kinds lists the Gradio kind the same way)",
+    fastapi_synthesis_vs_direct_ratio: "p50(POST /synthesize through the in-process gateway, 201 with the clip stored) / p50(POST /inference_sft on the FastAPI stand-in read to its end), interleaved",
     pool_scaling_ratio_2: "jobs per second (8 in flight, CONCURRENCY=2, a distinct seed each) through one gateway over two stand-ins with a 2,000 ms delay before each chunk, over the same with one stand-in",
   },
   durationS: Math.round((Date.now() - started) / 1000),

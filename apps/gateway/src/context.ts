@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "./backends/backend.ts";
+import type { SynthesisBackend } from "./backends/port.ts";
 import type { GatewayConfig } from "./platform/config.ts";
 import type { Encoders } from "./service/encode/encoders.ts";
 import type { Scope } from "./platform/auth/index.ts";

@@ -1,5 +1,9 @@
 export { createApp } from "./app.ts";
-export { connectingBackend, type SynthesisBackend, type CosyVoiceLike, type ConnectingBackendOptions } from "./backends/backend.ts";
+export { connectingBackend, gradioInfo, type CosyVoiceLike, type ConnectingBackendOptions } from "./backends/gradio/driver.ts";
+export type { BackendChunk, BackendKind, BoxCallOptions, BoxInfo, Codec, DriverOptions, SynthesisBackend } from "./backends/port.ts";
+export { backendAddress, parseBackendAddress, type BackendAddress } from "./backends/address.ts";
+export { backendFor, detectKind } from "./backends/detect.ts";
+export { DRIVERS, type Driver, type DriverFactory } from "./backends/drivers.ts";
 export { BackendPool, backendPoolFor, type BackendPoolOptions, type BackendState, type BackendStatus, type BackendView, type Lease, type PoolMember, type PoolRequestOptions } from "./backends/pool/index.ts";
 export { loadConfig, defaultConfig, ConfigError, GatewayConfigSchema, type GatewayConfig } from "./platform/config.ts";
 export type { GatewayDeps, Clock } from "./context.ts";

@@ -8,8 +8,9 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { createApp } from "./app.ts";
 import { clientErrorHandler } from "./platform/http/client-error.ts";
-import type { SynthesisBackend } from "./backends/backend.ts";
+import type { SynthesisBackend } from "./backends/port.ts";
 import type { GatewayConfig } from "./platform/config.ts";
+import { backendAddress } from "./backends/address.ts";
 import { BackendPool, backendPoolFor } from "./backends/pool/index.ts";
 import { Slots } from "./service/caps/slots.ts";
 import { openStores } from "./platform/stores/open.ts";
@@ -119,7 +120,7 @@ export async function startGateway(
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
-        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => b.url) } : config, logger, { redis: stores.redis });
+        : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => backendAddress(b.url, b.kind)) } : config, logger, { redis: stores.redis });
   pool.start();
   if (routes) {
     const urls = new Map(Object.entries(pool.endpoints()).map(([name, url]) => [url.replace(/\/+$/, ""), name]));

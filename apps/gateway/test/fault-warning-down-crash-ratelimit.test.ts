@@ -2,7 +2,7 @@
 // client over its quota gets 429 with the headers, all through the real SDK.
 import { freePort, synthWav } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend } from "../src/backends/backend.ts";
+import { connectingBackend } from "../src/backends/gradio/driver.ts";
 import { SDK_READY, SDK_SKIP_REASON, startFullStack, type FullStack } from "./helpers/full-stack.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
 

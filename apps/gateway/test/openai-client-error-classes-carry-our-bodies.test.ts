@@ -5,7 +5,8 @@
 import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend, type SynthesisBackend } from "../src/backends/backend.ts";
+import { connectingBackend } from "../src/backends/gradio/driver.ts";
+import type { SynthesisBackend } from "../src/backends/port.ts";
 import type { GatewayConfig } from "../src/platform/config.ts";
 import { SDK_READY, SDK_SKIP_REASON } from "./helpers/full-stack.ts";
 import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";

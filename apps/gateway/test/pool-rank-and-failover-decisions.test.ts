@@ -1,11 +1,12 @@
 // The pool's choices as pure functions: which box a job tries (load, turns, cool-off, down,
 // capability) and what follows a failure (fail over only when nothing of the job ran).
-import { ConnectionError, TimeoutError, UnsupportedBackendError, UpstreamError } from "cosyvoice3-sdk";
+import { ConnectionError, QueueFullError, TimeoutError, UnsupportedBackendError, UpstreamError, UpstreamWarningError } from "cosyvoice3-sdk";
 import { describe, expect, it } from "vitest";
 import { canRun, decideAfterFailure, needsOf, rank, verdictOn, type RankedBox } from "../src/backends/pool/index.ts";
 import { downReason } from "../src/backends/pool/health.ts";
 import { safeToResend } from "../src/backends/pool/failover.ts";
-import { PROBLEM_KINDS, toHttpProblem } from "../src/doors/problems.ts";
+import { faultOf } from "../src/backends/faults.ts";
+import { downSlug, PROBLEM_KINDS, toHttpProblem } from "../src/doors/problems.ts";
 
 const box = (over: Partial<RankedBox> = {}): RankedBox => ({ state: "up", coolUntil: 0, outstanding: 0, ...over });
 const NOW = 1_000_000;
@@ -56,35 +57,35 @@ describe("rank", () => {
 });
 
 describe("decideAfterFailure", () => {
-  const facts = { code: "connection", safeToResend: true, sawProgress: false, callerGaveUp: false };
+  const facts = { fault: faultOf(new ConnectionError("refused", { accepted: false })), sawProgress: false, callerGaveUp: false };
 
-  it("fails over when the SDK says nothing was accepted, no progress was seen and the caller waits", () => {
+  it("fails over when the error says nothing was accepted, no progress was seen and the caller waits", () => {
     expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0, afterAcceptance: false });
   });
 
   it("runs a job once more elsewhere when the box accepted it and then failed it itself, before any audio went out", () => {
-    const accepted = { code: "upstream", safeToResend: false, sawProgress: true, callerGaveUp: false, boxFault: true, yielded: false };
+    const accepted = { fault: faultOf(new UpstreamError("job failed on the box")), sawProgress: true, callerGaveUp: false, yielded: false };
     expect(decideAfterFailure(accepted)).toMatchObject({ failOver: true, afterAcceptance: true });
     // Once only, never after audio went to the caller, never for the input's fault, never once the caller left.
     expect(decideAfterFailure({ ...accepted, resentAfterAcceptance: true }).failOver).toBe(false);
     expect(decideAfterFailure({ ...accepted, yielded: true }).failOver).toBe(false);
-    expect(decideAfterFailure({ ...accepted, boxFault: false }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, fault: faultOf(new UpstreamWarningError("empty")) }).failOver).toBe(false);
     expect(decideAfterFailure({ ...accepted, callerGaveUp: true }).failOver).toBe(false);
   });
 
   it.each([
-    ["the box may have run it", { safeToResend: false }],
-    ["progress was seen", { sawProgress: true }],
+    ["the box may have run it and its audio already went to the caller", { fault: faultOf(new ConnectionError("reset")), yielded: true }],
+    ["progress was seen and the input was at fault", { sawProgress: true, fault: faultOf(new UpstreamWarningError("empty")) }],
     ["the caller gave up", { callerGaveUp: true }],
   ])("never fails over when %s", (_why, over) => {
     expect(decideAfterFailure({ ...facts, ...over }).failOver).toBe(false);
   });
 
   it("a full UI queue cools the box off without marking it down; a gone box is marked down either way", () => {
-    expect(verdictOn("queue_full")).toEqual({ markDown: false, coolDownMs: 5_000 });
-    expect(verdictOn("unsupported_backend").markDown).toBe(true);
-    expect(verdictOn("upstream_warning")).toEqual({ markDown: false, coolDownMs: 0 });
-    expect(decideAfterFailure({ ...facts, safeToResend: false }).markDown).toBe(true);
+    expect(verdictOn(faultOf(new QueueFullError(1000)))).toEqual({ markDown: false, coolDownMs: 5_000 });
+    expect(verdictOn(faultOf(new UnsupportedBackendError("x", {}))).markDown).toBe(true);
+    expect(verdictOn(faultOf(new UpstreamWarningError("empty")))).toEqual({ markDown: false, coolDownMs: 0 });
+    expect(decideAfterFailure({ ...facts, fault: faultOf(new ConnectionError("reset")) }).markDown).toBe(true);
   });
 
   it("asks the SDK's error whether it was accepted", () => {
@@ -97,10 +98,10 @@ describe("decideAfterFailure", () => {
 });
 
 describe("a down box's reason", () => {
-  it("is the problem slug the same failure gets at the HTTP edge", () => {
+  it("is named at /readyz by the problem slug the same failure gets at the HTTP edge", () => {
     for (const err of [new ConnectionError("x"), new UpstreamError("x"), new UnsupportedBackendError("x", {}), new TimeoutError(1000)]) {
-      expect(downReason(err)).toBe(PROBLEM_KINDS[toHttpProblem(err).code].slug);
+      expect(downSlug(downReason(err))).toBe(PROBLEM_KINDS[toHttpProblem(err).code].slug);
     }
-    expect(downReason(new Error("anything"))).toBe("backend-error");
+    expect(downSlug(downReason(new Error("anything")))).toBe("backend-error");
   });
 });

@@ -4,7 +4,7 @@
 import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend } from "../src/backends/backend.ts";
+import { connectingBackend } from "../src/backends/gradio/driver.ts";
 import { BackendPool } from "../src/backends/pool/index.ts";
 import { Slots } from "../src/service/caps/slots.ts";
 import { isAdts } from "./helpers/clip.ts";

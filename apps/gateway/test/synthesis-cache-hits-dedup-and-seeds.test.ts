@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { readRecord, startStandin, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend } from "../src/backends/backend.ts";
+import { connectingBackend } from "../src/backends/gradio/driver.ts";
 import { SynthesisCache } from "../src/service/cache/index.ts";
 import { createMetrics, type GatewayMetrics } from "../src/platform/metrics/index.ts";
 import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";

@@ -49,7 +49,7 @@ describe("synthesis service", () => {
     expect(live.id).toMatch(/^a_[\w-]{22}$/);
     let chunks = 0;
     for await (const chunk of live) {
-      expect(chunk.mimeType).toBe("audio/aac");
+      expect(chunk.codec).toEqual({ kind: "adts" });
       expect(await s.audio.stat(live.id)).toBeUndefined();
       chunks++;
     }

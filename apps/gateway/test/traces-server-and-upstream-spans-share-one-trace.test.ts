@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectingBackend } from "../src/backends/backend.ts";
+import { connectingBackend } from "../src/backends/gradio/driver.ts";
 import { startTracing, tracedFetch, traceLogFields, type Tracing } from "../src/platform/tracing/index.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 

@@ -83,13 +83,13 @@ describe("each SDK error maps to one problem (table keyed by code)", () => {
 });
 
 describe("readyz when the backend is fine", () => {
-  it("reports the variant and model", async () => {
+  it("reports the kind, variant and model", async () => {
     const res = await gw.api("/readyz");
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
       status: "ready",
-      backend: { variant: "official", model: "cosyvoice1", gradioVersion: "5.4.0", sampleRate: 22_050, modes: ["pretrained", "clone", "crossLingual", "instruct"], speakers: 2 },
-      backends: [{ name: "backend-1", state: "up", running: 0, waiting: 0, checkedAt: expect.any(String) }],
+      backend: { kind: "gradio", variant: "official", model: "cosyvoice1", gradioVersion: "5.4.0", sampleRate: 22_050, modes: ["pretrained", "clone", "crossLingual", "instruct"], speakers: 2 },
+      backends: [{ name: "backend-1", kind: "gradio", state: "up", running: 0, waiting: 0, checkedAt: expect.any(String) }],
     });
   });
 });

@@ -51,8 +51,8 @@ describe("chooseVoice", () => {
 });
 
 describe("instructionsRefusal", () => {
-  const cv3en = { variant: "cv3-en", model: "cosyvoice3", modes: ["clone", "crossLingual", "instruct"] } as const;
-  const officialCv1 = { variant: "official", model: "cosyvoice1", modes: ["pretrained", "clone", "crossLingual", "instruct"] } as const;
+  const cv3en = { variant: "cv3-en", model: "cosyvoice3", modes: ["clone", "crossLingual", "instruct"], instructNeeds: "promptAudio" } as const;
+  const officialCv1 = { variant: "official", model: "cosyvoice1", modes: ["pretrained", "clone", "crossLingual", "instruct"], instructNeeds: "voice" } as const;
   const officialCv3 = { variant: "official", model: "cosyvoice3", modes: ["clone", "crossLingual"] } as const;
   const builtin = voices[0]!;
   const cloned = voices[2]!;

@@ -46,6 +46,18 @@ export class CosyVoiceError extends Error {
    * states its own answer; read it through {@link isSafeToResend}.
    */
   readonly resendable: boolean = false;
+  /**
+   * True when the failure says the box itself failed the job (unreachable, a hidden error, an
+   * unusable answer, its own deadline), not the input or the caller: a circuit breaker counts it.
+   */
+  readonly boxFault: boolean = false;
+  /**
+   * True when the box is gone or is not what it was taken for (refused, reset, unrecognised):
+   * a pool marks it down and a client connects afresh next time.
+   */
+  readonly boxDown: boolean = false;
+  /** True when the box refused for want of room (its own queue is full): pass it over a while. */
+  readonly boxBusy: boolean = false;
   constructor(message: string, options: CosyVoiceErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.accepted = options.accepted ?? true;
@@ -114,6 +126,8 @@ export class UnsupportedBackendError extends CosyVoiceError {
   override readonly code = "unsupported_backend" as const;
   /** Another UI (a CosyVoice one) may take the job. */
   override readonly resendable = true;
+  override readonly boxFault = true;
+  override readonly boxDown = true;
   /** What was found: gradio version, endpoint names, parameter labels. */
   readonly found: Record<string, unknown>;
   constructor(message: string, found: Record<string, unknown>, options: { cause?: unknown } = {}) {
@@ -145,6 +159,7 @@ export class QueueFullError extends CosyVoiceError {
   override readonly code = "queue_full" as const;
   override readonly retryable = true;
   override readonly resendable = true;
+  override readonly boxBusy = true;
   /** A suggested wait before retrying. @unit milliseconds */
   readonly retryAfterMs: number;
   constructor(retryAfterMs: number, options: { cause?: unknown } = {}) {
@@ -159,6 +174,7 @@ export class TimeoutError extends CosyVoiceError {
   override name = "TimeoutError";
   override readonly code = "timeout" as const;
   override readonly retryable = true;
+  override readonly boxFault = true;
   /** @unit milliseconds */
   readonly timeoutMs: number;
   constructor(timeoutMs: number, options?: CosyVoiceErrorOptions) {
@@ -182,6 +198,8 @@ export class ConnectionError extends CosyVoiceError {
   override readonly code = "connection" as const;
   override readonly retryable = true;
   override readonly resendable = true;
+  override readonly boxFault = true;
+  override readonly boxDown = true;
   /** Pass `accepted: false` when it failed before the UI gave the job an id. */
   constructor(message: string, options?: CosyVoiceErrorOptions) {
     super(message, options);
@@ -195,6 +213,7 @@ export class ConnectionError extends CosyVoiceError {
 export class UpstreamError extends CosyVoiceError {
   override name = "UpstreamError";
   override readonly code = "upstream" as const;
+  override readonly boxFault = true;
   readonly detail: string | undefined;
   constructor(message: string, detail?: string, options?: CosyVoiceErrorOptions) {
     super(message, options);

@@ -196,7 +196,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<StandinHa
   const exited = new Promise<void>((res) => child.once("exit", () => res()));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  // STANDIN_START_TIMEOUT_MS lifts the default on a loaded machine (many sessions on few cores).
+  const deadline = Date.now() + (opts.startTimeoutMs ?? (Number(process.env["STANDIN_START_TIMEOUT_MS"]) || 60_000));
   let gradioVersion = "";
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stand-in exited with ${child.exitCode}:\n${out}`);

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { MAX_TEXT_CHARS } from "cosyvoice3-sdk";
 import { parseYaml } from "./yaml.ts";
 import { z } from "zod";
+import { addressProblem } from "../backends/address.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -22,7 +23,7 @@ const backendUrlList = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((u) => u.trim()).filter((u) => u !== ""))
   .refine((urls) => urls.length > 0, "at least one URL is required")
-  .refine((urls) => urls.every((u) => httpUrl.safeParse(u).success), "every URL must be http(s)://host[:port][/path]")
+  .refine((urls) => urls.every((u) => addressProblem(u) === undefined), "every URL must be http(s)://host[:port][/path], a kind-named one (gradio+http://, fastapi+http://, openai+http://.../v1) or grpc://host:port")
   .refine((urls) => new Set(urls).size === urls.length, "a URL is listed twice");
 
 /** A comma-separated list (or a YAML list), trimmed, empty items dropped. */
@@ -52,7 +53,7 @@ const fromEnv = <T extends z.ZodType>(variable: string, schema: T, description: 
  * sets it and its embedded (single box) default. {@link GatewayConfig} is its output type.
  */
 export const GatewayConfigSchema = z.object({
-  cosyvoiceUrls: fromEnv("COSYVOICE_URL", backendUrlList.default(["http://127.0.0.1:7860"]), "The CosyVoice UI, or several separated by commas (a pool)"),
+  cosyvoiceUrls: fromEnv("COSYVOICE_URL", backendUrlList.default(["http://127.0.0.1:7860"]), "The CosyVoice backends, separated by commas (a pool): a Gradio UI, the official FastAPI or gRPC server, or an OpenAI-compatible speech server; the kind is probed, or named by the scheme (gradio+http://, fastapi+http://, grpc://host:port, openai+http://host/v1)"),
   model: fromEnv("COSYVOICE_MODEL", z.enum(["cosyvoice3", "cosyvoice2", "cosyvoice1"]).default("cosyvoice3"), "The model family loaded in the UI"),
   port: fromEnv("PORT", int(0, 65_535).default(5000), "Port to listen on"),
   host: fromEnv("HOST", z.string().min(1).default("0.0.0.0"), "Address to listen on"),

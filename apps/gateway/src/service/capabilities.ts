@@ -3,7 +3,8 @@
  * cross-lingual language tags, the instruct controls and the built-in speakers. Pure: backend
  * descriptions in, the `GET /capabilities` body out.
  */
-import { DIALECTS, INSTRUCT_PHRASES, MAX_TEXT_CHARS, MODES, SeedSchema, SpeedSchema, type BackendInfo, type Mode } from "cosyvoice3-sdk";
+import { DIALECTS, INSTRUCT_PHRASES, MAX_TEXT_CHARS, MODES, SeedSchema, SpeedSchema, type Mode } from "cosyvoice3-sdk";
+import type { BoxInfo } from "../backends/port.ts";
 import { z } from "zod";
 import { AUDIO_FORMATS } from "./encode/formats.ts";
 import { SYNTHESIS_OFFERS } from "../platform/http/negotiate.ts";
@@ -72,17 +73,17 @@ export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 /**
  * The capabilities of a set of backends (the union of their modes; the first one's speakers,
  * as voices follow the first ready backend).
- * @example capabilitiesOf([{ variant: "cv3-en", model: "cosyvoice3", modes: ["clone", "crossLingual", "instruct"], speakers: [], gradioVersion: "5.4.0" }], { maxTextChars: 2000 }).instruct?.voice // "cloned"
+ * @example capabilitiesOf([gradioInfo({ variant: "cv3-en", model: "cosyvoice3", modes: ["clone", "crossLingual", "instruct"], speakers: [], gradioVersion: "5.4.0" })], { maxTextChars: 2000 }).instruct?.voice // "cloned"
  */
-export function capabilitiesOf(infos: readonly BackendInfo[], limits: { maxTextChars: number }): Capabilities {
+export function capabilitiesOf(infos: readonly Pick<BoxInfo, "variant" | "model" | "modes" | "speakers" | "instructNeeds" | "gradioVersion" | "sampleRate">[], limits: { maxTextChars: number }): Capabilities {
   const [first] = infos;
   if (!first) throw new Error("capabilitiesOf needs at least one backend");
   const available = new Set(infos.flatMap((i) => i.modes));
   const modes = MODES.filter((m) => available.has(m));
   const speakers = first.speakers.filter((s) => s !== "");
-  // CosyVoice 1 instruct models take a built-in speaker and free text; CosyVoice2/3 (cv3-en's
-  // instruct2) take prompt audio and the CosyVoice3 controls (see the SDK's variant table).
-  const cv1 = first.model === "cosyvoice1";
+  // CosyVoice 1 instruct models take a built-in speaker and free text; CosyVoice2/3 (instruct2)
+  // take prompt audio and the CosyVoice3 controls: each box says which (`instructNeeds`).
+  const cv1 = first.instructNeeds === "voice" || (first.instructNeeds === undefined && first.model === "cosyvoice1");
   const modeVoices: Partial<Record<Mode, ("builtin" | "cloned")[]>> = {};
   for (const m of modes) modeVoices[m] = m === "pretrained" || (m === "instruct" && cv1) ? ["builtin"] : ["cloned"];
   return {

@@ -19,7 +19,8 @@ export type GatewayErrorCode =
   | "aborted"
   | "upstream"
   | "encoders_busy"
-  | "encode_failed";
+  | "encode_failed"
+  | "unsupported_mode";
 
 /** One problem with an input field: `path` names it (`["instruct"]`), `code` says what is wrong. */
 export interface InputIssue {
@@ -39,6 +40,15 @@ export class GatewayError extends Error {
   readonly issues: readonly InputIssue[] | undefined;
   /** A suggested wait before retrying, when retrying later may help. @unit milliseconds */
   readonly retryAfterMs: number | undefined;
+  /**
+   * Whether a box may have taken the job. False for everything refused or cancelled before any
+   * answer could be used (a resend runs it once). Read with the other two through `faultOf`.
+   */
+  readonly accepted: boolean = false;
+  /** The same request can succeed when sent again (later, or to another box or instance). */
+  readonly resendable: boolean = false;
+  /** The box failed the job (not the input, not the caller): a circuit breaker counts it. */
+  readonly boxFault: boolean = false;
   constructor(code: GatewayErrorCode, message: string, opts: { cause?: unknown; issues?: InputIssue[]; retryAfterMs?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
@@ -53,6 +63,7 @@ export class GatewayError extends Error {
  */
 export class CapacityError extends GatewayError {
   override name = "CapacityError";
+  override readonly resendable = true;
   declare readonly retryAfterMs: number;
   constructor(retryAfterMs: number, why: string) {
     super("busy", `${why}; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`, { retryAfterMs });
@@ -65,6 +76,7 @@ export class CapacityError extends GatewayError {
  */
 export class StoreUnavailableError extends GatewayError {
   override name = "StoreUnavailableError";
+  override readonly resendable = true;
   declare readonly retryAfterMs: number;
   constructor(what: string, opts: { cause?: unknown } = {}) {
     super("store_unavailable", `The shared store did not answer (${what}); retry shortly`, { ...opts, retryAfterMs: 1_000 });
@@ -129,6 +141,7 @@ export class SynthesisInputError extends GatewayError {
  */
 export class DeadlineExceededError extends GatewayError {
   override name = "DeadlineExceededError";
+  override readonly accepted = true;
   /** @unit milliseconds */
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
@@ -143,6 +156,8 @@ export class DeadlineExceededError extends GatewayError {
  */
 export class ShuttingDownError extends GatewayError {
   override name = "ShuttingDownError";
+  /** Cancelled before its answer could be used: a resend (to another instance) runs it once. */
+  override readonly resendable = true;
   constructor() {
     super("shutting_down", "The gateway is shutting down; the job was cancelled");
   }
@@ -154,6 +169,7 @@ export class ShuttingDownError extends GatewayError {
  */
 export class CallerGoneError extends GatewayError {
   override name = "CallerGoneError";
+  override readonly accepted = true;
   constructor(why = "The client disconnected") {
     super("aborted", why);
   }
@@ -165,6 +181,8 @@ export class CallerGoneError extends GatewayError {
  */
 export class NoAudioError extends GatewayError {
   override name = "NoAudioError";
+  override readonly accepted = true;
+  override readonly boxFault = true;
   constructor() {
     super("upstream", "The backend produced no audio");
   }

@@ -6,14 +6,14 @@
 import {
   AbortError,
   ConnectionError,
-  type AudioChunk,
   type BackendInfo,
   type CosyVoiceError,
   type RequestOptions,
   type SynthesisRequest,
   type SynthesisResult,
 } from "cosyvoice3-sdk";
-import type { SynthesisBackend } from "../../src/backends/backend.ts";
+import type { BackendChunk, BoxInfo, SynthesisBackend } from "../../src/backends/port.ts";
+import { gradioInfo } from "../../src/backends/gradio/driver.ts";
 import { makeWav } from "./wav.ts";
 
 export interface FakeCall {
@@ -61,11 +61,11 @@ export class FakeBackend implements SynthesisBackend {
     });
   }
 
-  async info(): Promise<BackendInfo> {
+  async info(): Promise<BoxInfo> {
     this.check();
-    return this.info_;
+    return gradioInfo(this.info_);
   }
-  async probe(): Promise<BackendInfo> {
+  async probe(): Promise<BoxInfo> {
     return this.info();
   }
   async listVoices(): Promise<string[]> {
@@ -89,7 +89,7 @@ export class FakeBackend implements SynthesisBackend {
     }
   }
 
-  async *stream(request: SynthesisRequest, options: RequestOptions = {}): AsyncGenerator<AudioChunk> {
+  async *stream(request: SynthesisRequest, options: RequestOptions = {}): AsyncGenerator<BackendChunk> {
     const call: FakeCall = { kind: "stream", request };
     this.calls.push(call);
     try {
@@ -97,7 +97,7 @@ export class FakeBackend implements SynthesisBackend {
       for (let index = 0; index < this.chunks; index++) {
         await this.wait(this.delayMs, options.signal);
         if (this.fail && (this.failAfterChunks ?? 0) <= index) throw this.fail;
-        yield { index, data: new Uint8Array(1000 + index).fill(0xf0 + index), mimeType: "audio/aac", durationMs: 500 };
+        yield { index, data: new Uint8Array(1000 + index).fill(0xf0 + index), codec: { kind: "adts" }, durationMs: 500 };
       }
       call.outcome = "done";
     } catch (err) {

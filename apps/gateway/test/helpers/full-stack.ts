@@ -4,7 +4,7 @@
  */
 import { startStandin, type StandinHandle, type StandinOptions } from "@cosyvoice3/testkit";
 import { CosyVoice } from "cosyvoice3-sdk";
-import { connectingBackend } from "../../src/backends/backend.ts";
+import { connectingBackend } from "../../src/backends/gradio/driver.ts";
 import type { GatewayConfig } from "../../src/platform/config.ts";
 import { startTestGateway, type TestGateway } from "./harness.ts";
 

@@ -13,7 +13,7 @@ import { createApp } from "../../src/app.ts";
 import type { SynthesisCache } from "../../src/service/cache/index.ts";
 import type { JobSlots } from "../../src/service/caps/index.ts";
 import type { GatewayMetrics } from "../../src/platform/metrics/index.ts";
-import type { SynthesisBackend } from "../../src/backends/backend.ts";
+import type { SynthesisBackend } from "../../src/backends/port.ts";
 import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
 import type { Clock } from "../../src/context.ts";
 import { BackendPool } from "../../src/backends/pool/index.ts";

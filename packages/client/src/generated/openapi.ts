@@ -437,6 +437,11 @@ export interface components {
                 /** @description `backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log) */
                 name: string;
                 /**
+                 * @description The kind of server it is (named by its address's scheme, or found by its first check)
+                 * @enum {string}
+                 */
+                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+                /**
                  * @description `unknown` until its first check or job
                  * @enum {string}
                  */
@@ -460,9 +465,13 @@ export interface components {
             }[];
             /** @description The first ready backend: its voices and modes are the ones the gateway offers */
             backend: {
+                /** @enum {string} */
+                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+                /** @description The web UI variant (Gradio), else the kind */
                 variant: string;
                 model: string;
-                gradioVersion: string;
+                /** @description Gradio boxes only */
+                gradioVersion?: string;
                 /** @description Sample rate, in hertz */
                 sampleRate?: number;
                 modes: ("pretrained" | "clone" | "crossLingual" | "instruct")[];

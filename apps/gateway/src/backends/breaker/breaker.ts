@@ -7,20 +7,17 @@
  */
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import type { Logger } from "pino";
-
-/** SDK error codes that mean the box itself failed the job (not its input, not the caller). */
-const BOX_FAULT_CODES = new Set(["connection", "upstream", "unsupported_backend", "timeout"]);
+import { faultOf } from "../faults.ts";
 
 /**
- * Whether a failed job counts against its backend: the SDK's code says the box failed (it is
- * unreachable, raised a hidden error, answered unusably, or took longer than the SDK's
- * deadline). `upstream_warning` and `validation` are the input's fault; `aborted` is the
- * caller's; `queue_full` is capacity, handled by the pool's cool-down.
+ * Whether a failed job counts against its backend, as the error declares (`boxFault`): the box
+ * is unreachable, raised a hidden error, answered unusably, or took longer than its client's
+ * deadline. Input faults (a warning, validation) and the caller's abort are not; a full queue
+ * is capacity, handled by the pool's cool-down.
  * @example isBoxFault(new UpstreamError("job failed")) // true
  */
 export function isBoxFault(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && BOX_FAULT_CODES.has(code);
+  return faultOf(err).boxFault;
 }
 
 /** The breaker's state as `/readyz` and metrics show it. */

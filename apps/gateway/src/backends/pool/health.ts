@@ -4,29 +4,21 @@
  * single-flight per box; job outcomes update the same state, so a readiness answer needs no
  * network call of its own.
  */
-import type { BackendInfo } from "cosyvoice3-sdk";
+
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "../backend.ts";
+import type { BoxInfo, SynthesisBackend } from "../port.ts";
 import { codeOf } from "./failover.ts";
 
 /** What the pool knows of one backend: `unknown` until its first check or job. */
 export type BackendState = "unknown" | "up" | "down";
 
 /**
- * Why a box is down, named as the problem slug the same failure gets at the HTTP edge (kept in
- * step with `problems.ts` by a test; the pool itself knows no HTTP).
- */
-const DOWN_REASONS: Record<string, string> = {
-  connection: "backend-unreachable",
-  unsupported_backend: "backend-unsupported",
-  timeout: "deadline-exceeded",
-};
-
-/**
- * @example downReason(new ConnectionError("refused")) // "backend-unreachable"
+ * Why a box is down: the stable `code` of the failure (`connection`, `unsupported_backend`,
+ * `timeout`, ...); the doors name it in their own terms (the problem slug at `/readyz`).
+ * @example downReason(new ConnectionError("refused")) // "connection"
  */
 export function downReason(err: unknown): string {
-  return DOWN_REASONS[codeOf(err)] ?? "backend-error";
+  return codeOf(err) || "error";
 }
 
 /** Readiness rechecks of a down box allowed back to back, before one per period. */
@@ -41,7 +33,7 @@ export class Health {
   error: string | undefined;
   /** The last failure itself (readiness reports it). */
   lastError: unknown;
-  info: BackendInfo | undefined;
+  info: BoxInfo | undefined;
   private checking: Promise<void> | undefined;
   /** Readiness rechecks of a down box still allowed now (a token bucket). */
   private recheckTokens = RECHECK_BURST;

@@ -4,7 +4,9 @@
  * `lease.ts` (a slot that moves with its job).
  */
 import type { Logger } from "pino";
-import { connectingBackend } from "../backend.ts";
+import { parseBackendAddress } from "../address.ts";
+import { backendFor } from "../detect.ts";
+import { DRIVERS } from "../drivers.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import type { Redis } from "ioredis";
 import { BackendBreaker, SharedBreaker } from "../breaker/index.ts";
@@ -27,7 +29,8 @@ export interface PoolExtras {
 }
 
 /**
- * The pool a configuration describes: one SDK backend per URL of `COSYVOICE_URL`, named
+ * The pool a configuration describes: one driver per address of `COSYVOICE_URL` (its kind named
+ * by the scheme or found by probing), named
  * `backend-1`, `backend-2`, ... in that order, each with `CONCURRENCY` slots and a wait list of
  * `QUEUE_SIZE` (held in Redis over every instance with `STORE=redis`), a circuit breaker unless
  * `BREAKER_FAILURES=0`, traced fetches when tracing is on, checked every
@@ -62,14 +65,17 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
     healthCheckIntervalMs: config.healthCheckIntervalMs,
     members: config.cosyvoiceUrls.map((url, i) => {
       const name = `backend-${i + 1}`;
+      const address = parseBackendAddress(url);
+      const named = address.kind !== undefined ? DRIVERS[address.kind] : undefined;
       return {
         name,
-        url,
+        url: address.url,
+        ...(address.kind !== undefined ? { kind: address.kind } : {}),
+        ...(named ? { codec: named.codec } : {}),
         slots: slotsFor(name),
-        ...(config.breaker.failures > 0 ? { breaker: breakerFor(name, url) } : {}),
-        backend: connectingBackend(url, {
-          client: { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch },
-        }),
+        ...(config.breaker.failures > 0 ? { breaker: breakerFor(name, address.url) } : {}),
+        // The kind the address names (`fastapi+http://`, `grpc://`, ...), else the one a probe finds.
+        backend: backendFor(address, { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch }),
       };
     }),
   });

@@ -30,7 +30,7 @@ export class Member {
       coolUntil: this.coolUntil,
       outstanding: (running + waiting) / this.spec.slots.concurrency,
       blocked: this.spec.breaker ? !this.spec.breaker.admits() : false,
-      ...(info ? { can: { modes: info.modes, speakers: info.speakers } } : {}),
+      ...(info ? { can: { modes: info.modes, speakers: info.speakers, instructNeeds: info.instructNeeds, speed: info.speed } } : {}),
     };
   }
 }

@@ -6,12 +6,14 @@
  * (`failover.ts`). A job the box accepted is never sent twice. One loop runs every job: a whole
  * clip is a stream of one item.
  */
-import type { AudioChunk, BackendInfo, RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
+import type { RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
+import type { BackendChunk, BoxInfo } from "../port.ts";
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "../backend.ts";
-import { BreakerOpenError, isBoxFault } from "../breaker/index.ts";
+import type { SynthesisBackend } from "../port.ts";
+import { BreakerOpenError } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
-import { codeOf, decideAfterFailure, safeToResend, verdictOn } from "./failover.ts";
+import { faultOf } from "../faults.ts";
+import { codeOf, decideAfterFailure, verdictOn } from "./failover.ts";
 import { PoolLease, type Lease } from "./lease.ts";
 import { Member } from "./member.ts";
 import { needsOf, rank, type JobNeeds } from "./rank.ts";
@@ -73,6 +75,7 @@ export class BackendPool implements SynthesisBackend {
   status(): BackendStatus[] {
     return this.members.map((m) => ({
       name: m.name,
+      ...((m.health.info?.kind ?? m.spec.kind) !== undefined ? { kind: m.health.info?.kind ?? m.spec.kind } : {}),
       state: m.health.state,
       ...m.slots.load,
       ...(m.health.checkedAt !== undefined ? { checkedAt: new Date(m.health.checkedAt).toISOString() } : {}),
@@ -102,9 +105,11 @@ export class BackendPool implements SynthesisBackend {
     return this.members.map((m, i) => {
       const info = m.health.info;
       const status = this.status()[i] as BackendStatus;
+      const codec = info?.codec ?? m.spec.codec;
       return {
         ...status,
         concurrency: m.slots.concurrency,
+        ...(codec !== undefined ? { codec } : {}),
         ...(info
           ? { variant: info.variant, model: info.model, modes: [...info.modes], speakers: [...info.speakers], ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}) }
           : {}),
@@ -204,7 +209,7 @@ export class BackendPool implements SynthesisBackend {
     return result;
   }
 
-  stream(request: SynthesisRequest, options: PoolRequestOptions = {}): AsyncGenerator<AudioChunk> {
+  stream(request: SynthesisRequest, options: PoolRequestOptions = {}): AsyncGenerator<BackendChunk> {
     return this.run(request, options, (b, o) => b.stream(request, o));
   }
 
@@ -270,15 +275,7 @@ export class BackendPool implements SynthesisBackend {
         } catch (err) {
           ticket?.done(err);
           report(options.signal?.aborted === true ? "aborted" : "error");
-          const decision = decideAfterFailure({
-            code: codeOf(err),
-            safeToResend: safeToResend(err),
-            sawProgress,
-            callerGaveUp: options.signal?.aborted === true,
-            boxFault: isBoxFault(err),
-            yielded,
-            resentAfterAcceptance,
-          });
+          const decision = decideAfterFailure({ fault: faultOf(err), sawProgress, callerGaveUp: options.signal?.aborted === true, yielded, resentAfterAcceptance });
           if (decision.markDown) m.health.markDown(err, decision.failOver ? "job refused" : "job failed");
           if (decision.coolDownMs > 0) m.coolUntil = this.now() + decision.coolDownMs;
           const next = decision.failOver ? this.ranked(tried, false, needs).find((x) => x.slots.hasRoom) : undefined;
@@ -309,14 +306,14 @@ export class BackendPool implements SynthesisBackend {
         return await fn(m.spec.backend);
       } catch (err) {
         last = err;
-        if (verdictOn(codeOf(err)).markDown) m.health.markDown(err, "request failed");
+        if (verdictOn(faultOf(err)).markDown) m.health.markDown(err, "request failed");
       }
     }
     throw last;
   }
 
   /** The first ready backend's description. */
-  info(): Promise<BackendInfo> {
+  info(): Promise<BoxInfo> {
     return this.firstAnswer((b) => b.info());
   }
 
@@ -324,7 +321,7 @@ export class BackendPool implements SynthesisBackend {
    * Checks every backend now; resolves with the first ready one's description, or rejects with
    * the first backend's failure when none is ready.
    */
-  async probe(): Promise<BackendInfo> {
+  async probe(): Promise<BoxInfo> {
     await this.checkAll();
     const up = this.readyInfo();
     if (up) return up.info;
@@ -347,7 +344,7 @@ export class BackendPool implements SynthesisBackend {
    * call once it has connected (a job that ran there has). Undefined for an unknown name or a
    * member that cannot say.
    */
-  async infoOf(name: string): Promise<BackendInfo | undefined> {
+  async infoOf(name: string): Promise<BoxInfo | undefined> {
     const m = this.members.find((x) => x.name === name);
     if (!m) return undefined;
     if (m.health.info) return m.health.info;
@@ -370,7 +367,7 @@ export class BackendPool implements SynthesisBackend {
   }
 
   /** The first ready backend's description, as last checked. */
-  readyInfo(): { name: string; info: BackendInfo } | undefined {
+  readyInfo(): { name: string; info: BoxInfo } | undefined {
     const m = this.members.find((x) => x.health.state === "up" && x.health.info);
     return m?.health.info ? { name: m.name, info: m.health.info } : undefined;
   }

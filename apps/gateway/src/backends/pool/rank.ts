@@ -4,10 +4,15 @@
  */
 import type { Mode, SynthesisRequest } from "cosyvoice3-sdk";
 
-/** What a job needs of a box: its mode, and the built-in speaker when it names one. */
+/**
+ * What a job needs of a box: its mode, the built-in speaker when it names one, the instruct form
+ * (with a speaker, or with prompt audio: instruct2), and `speed` when it is not 1.
+ */
 export interface JobNeeds {
   mode: Mode;
   speaker?: string;
+  instructWith?: "voice" | "promptAudio";
+  speed?: true;
 }
 
 /**
@@ -15,7 +20,13 @@ export interface JobNeeds {
  */
 export function needsOf(request: SynthesisRequest): JobNeeds {
   const speaker = "voice" in request && typeof request.voice === "string" ? request.voice : undefined;
-  return speaker !== undefined ? { mode: request.mode, speaker } : { mode: request.mode };
+  const instructWith = request.mode !== "instruct" ? undefined : speaker !== undefined ? "voice" : "promptAudio";
+  return {
+    mode: request.mode,
+    ...(speaker !== undefined ? { speaker } : {}),
+    ...(instructWith !== undefined ? { instructWith } : {}),
+    ...(request.speed !== undefined && request.speed !== 1 ? { speed: true as const } : {}),
+  };
 }
 
 /** What ranking sees of one box. */
@@ -27,8 +38,8 @@ export interface RankedBox {
   outstanding: number;
   /** Its circuit breaker takes no job now (open, or its probe running): never chosen. */
   blocked?: boolean;
-  /** Its modes and speakers, once known (a box not yet seen may do anything). */
-  can?: { modes: readonly Mode[]; speakers: readonly string[] } | undefined;
+  /** Its modes and speakers (and instruct form, speed), once known (a box not yet seen may do anything). */
+  can?: { modes: readonly Mode[]; speakers: readonly string[]; instructNeeds?: "voice" | "promptAudio" | undefined; speed?: boolean | undefined } | undefined;
 }
 
 /**
@@ -38,7 +49,13 @@ export interface RankedBox {
  */
 export function canRun(box: RankedBox, needs: JobNeeds | undefined): boolean {
   if (!needs || !box.can) return true;
-  return box.can.modes.includes(needs.mode) && (needs.speaker === undefined || box.can.speakers.includes(needs.speaker));
+  const { can } = box;
+  return (
+    can.modes.includes(needs.mode) &&
+    (needs.speaker === undefined || can.speakers.includes(needs.speaker)) &&
+    (needs.instructWith === undefined || can.instructNeeds === undefined || can.instructNeeds === needs.instructWith) &&
+    (needs.speed === undefined || can.speed !== false)
+  );
 }
 
 /** Options of {@link rank}. */

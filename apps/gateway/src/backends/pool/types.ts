@@ -1,7 +1,7 @@
 /** The pool's public shapes: what it reports of each backend and the options it takes. */
-import type { BackendInfo, Mode, RequestOptions } from "cosyvoice3-sdk";
+import type { Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
-import type { SynthesisBackend } from "../backend.ts";
+import type { BoxInfo, SynthesisBackend } from "../port.ts";
 import type { BreakerState, PoolBreaker } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
 import type { BackendState } from "./health.ts";
@@ -11,6 +11,8 @@ import type { JobNeeds } from "./rank.ts";
 /** One backend of the pool as `/readyz` reports it (never its URL: that stays in the log). */
 export interface BackendStatus {
   name: string;
+  /** The kind of server, once named or checked. */
+  kind?: BoxInfo["kind"];
   state: BackendState;
   running: number;
   waiting: number;
@@ -27,8 +29,10 @@ export interface BackendView extends BackendStatus {
   /** Its slots: jobs that may run at once. */
   concurrency: number;
   /** What it is, once checked or used (absent before). */
-  variant?: BackendInfo["variant"];
-  model?: BackendInfo["model"];
+  variant?: BoxInfo["variant"];
+  /** The codec of its streamed chunks (known from its kind before it is checked, when named). */
+  codec?: BoxInfo["codec"];
+  model?: BoxInfo["model"];
   modes?: Mode[];
   speakers?: string[];
   /** @unit hertz */
@@ -46,6 +50,9 @@ export interface PoolMember {
   breaker?: PoolBreaker;
   /** Logged, never sent to clients. */
   url?: string;
+  /** Its kind and codec when the address named them (else learned from its first check). */
+  kind?: BoxInfo["kind"];
+  codec?: BoxInfo["codec"];
 }
 
 /** Options of {@link BackendPool}. */
@@ -87,7 +94,7 @@ export interface AcquireOptions {
 
 /** What `/readyz` needs: the first ready box, every box's status, and the failure when none is ready. */
 export interface Readiness {
-  ready: { name: string; info: BackendInfo } | undefined;
+  ready: { name: string; info: BoxInfo } | undefined;
   backends: BackendStatus[];
   /** The first box's last failure, when none is ready. */
   lastError?: unknown;

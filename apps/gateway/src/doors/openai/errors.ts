@@ -9,7 +9,8 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { classifyError } from "../../platform/middleware/problem-handler.ts";
-import { HttpProblem, PROBLEM_KINDS, type ProblemCode } from "../problems.ts";
+import { faultOf, safeToResend } from "../../backends/faults.ts";
+import { HttpProblem, PROBLEM_KINDS } from "../problems.ts";
 
 /** The body of every `/v1` error. All four keys are always present. */
 export interface OpenAIErrorBody {
@@ -38,22 +39,24 @@ const BY_STATUS: Record<number, { status: number; type: string }> = {
 const SERVER = { type: "server_error" };
 
 /**
- * Problems after which sending the same request again cannot run a GPU job twice: nothing was
- * started (every slot, encoder or quota was taken; the gateway is not ready or stopping before
- * the job). Every other 5xx may have run the job (a deadline, a backend failing mid-job), and
- * the official clients, which retry 5xx by themselves, are told not to.
+ * Sending the same request again cannot run a GPU job twice when the failure says nothing was
+ * accepted and the request is not at fault (every slot, encoder or quota was taken; the gateway
+ * is not ready or stopping before the job): the error class declares it (`faultOf`), or, for a
+ * refusal at the door with no error class behind it, the problem table does. Every other 5xx may
+ * have run the job (a deadline, a backend failing mid-job), and the official clients, which
+ * retry 5xx by themselves, are told not to.
  */
-const SAFE_TO_RESEND = new Set<ProblemCode>(["busy", "encoders_busy", "queue_full", "not_ready", "store_unavailable", "rate_limited", "shutting_down"]);
+/** A refusal for want of room or readiness, not a failure worth an error line in the log. */
+const merelyRefused = (problem: HttpProblem): boolean => PROBLEM_KINDS[problem.code].resendable === true || (safeToResend(problem.cause) && !faultOf(problem.cause).boxFault);
 
 /**
  * True when the failure left no job behind that a resend would repeat.
  * @example shouldRetry(new HttpProblem("busy")) // true
  */
 export function shouldRetry(problem: HttpProblem): boolean {
-  if (SAFE_TO_RESEND.has(problem.code)) return true;
-  // The SDK says when the UI certainly accepted nothing (e.g. refused to connect).
-  const cause = problem.cause as { accepted?: unknown } | undefined;
-  return cause?.accepted === false && PROBLEM_KINDS[problem.code].status >= 500;
+  if (PROBLEM_KINDS[problem.code].resendable === true) return true;
+  // A 4xx the request caused (e.g. a mode no box has) stays the request's to fix.
+  return PROBLEM_KINDS[problem.code].status >= 500 && safeToResend(problem.cause);
 }
 
 /** The request field a problem is about, as OpenAI names it (`/speed` -> `speed`). */
@@ -115,7 +118,7 @@ export function openAIErrors(options: OpenAIErrorsOptions) {
     res.locals.problemCode = problem.code;
     const { status, body, headers } = toOpenAIError(problem);
     const log = { requestId: res.locals.requestId, code: problem.code, status, err: problem.cause ?? problem };
-    if (status >= 500 && !SAFE_TO_RESEND.has(problem.code)) options.logger.error(log, "request failed");
+    if (status >= 500 && !merelyRefused(problem)) options.logger.error(log, "request failed");
     else options.logger.debug(log, "request refused");
     if (res.headersSent) {
       if (res.getHeader("content-type") === "text/event-stream" && !res.writableEnded && !res.destroyed) {

@@ -3,7 +3,7 @@
  * one job streamed (through the synthesis service: owners, voice resolution, caps, deadline
  * and clip storage come from there), a voice saved. The routes only translate OpenAI's protocol.
  */
-import type { BackendInfo } from "cosyvoice3-sdk";
+import type { BoxInfo } from "../../backends/port.ts";
 import type { RouteContext } from "../../context.ts";
 import type { Caller } from "../../service/owners.ts";
 import type { SniffedAudio } from "../../service/sniff-audio.ts";
@@ -35,7 +35,7 @@ export interface SpeechService {
   /** The voices the caller may use: built-in speakers, then their saved voices. */
   voices(caller: Caller, signal?: AbortSignal): Promise<SpeechVoice[]>;
   /** What the backend is and can do (modes, sample rate once known). */
-  info(): Promise<BackendInfo>;
+  info(): Promise<BoxInfo>;
   /** Streams one job's AAC (ADTS) chunks as the backend yields them; the clip is stored at its end. */
   stream(job: SpeechJob, options: { signal: AbortSignal }): SynthesisStream;
   /** Saves a voice from checked prompt audio, for the caller. */

@@ -7,11 +7,12 @@
  */
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { InstructSchema, TextSchema, type AudioChunk, type BackendInfo } from "cosyvoice3-sdk";
+import { InstructSchema, TextSchema } from "cosyvoice3-sdk";
+import type { BackendChunk, BoxInfo } from "../../backends/port.ts";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
-import { encodedStream, expectedRate } from "../../service/encode/encoded-stream.ts";
-import type { AudioFormat } from "../../service/encode/formats.ts";
+import { encodedStream, expectedRate, poolSourceFormat } from "../../service/encode/encoded-stream.ts";
+import type { AudioFormat, SourceFormat } from "../../service/encode/formats.ts";
 import { CapacityError, NoAudioError } from "../../service/errors.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { clientSignal } from "../../platform/middleware/client-signal.ts";
@@ -35,7 +36,7 @@ interface SpeechPlan {
   pieces: string[];
   format: AudioFormat;
   sse: boolean;
-  info: BackendInfo;
+  info: BoxInfo;
   inputChars: number;
 }
 
@@ -107,7 +108,7 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
    * slot taken waits and tries again (nothing ran; the client is already listening), within the
    * deadline one job has.
    */
-  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<AudioChunk> {
+  async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<BackendChunk> {
     for (const [i, text] of p.pieces.entries()) {
       const waitUntil = Date.now() + config.upstreamTimeoutMs;
       for (;;) {
@@ -134,13 +135,20 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     const p = await planSpeech(req.body, callerOf(res), ctx, speech, signal);
     // Last, after everything that can refuse cheaply, and before any GPU work: a refusal here
     // (every encoder busy) is safe to retry.
-    const ticket = encoders.reserve("aac", p.format);
+    const from = poolSourceFormat(ctx.deps.backend.backends());
+    const ticket = encoders.reserve(from ?? "aac", p.format);
     res.once("close", () => ticket.release());
 
     let firstId: string | undefined;
     // The encoder starts on the first next(), while the backend is still working on the first
-    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it arrives.
-    const out = encodedStream(chunksOf(p, signal, (id) => (firstId = id)), ticket, p.format, { expected: expectedRate(p.info), signal });
+    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it
+    // arrives (AAC); PCM asked of PCM boxes passes through as the boxes sent it.
+    const reserve = (f: SourceFormat) => {
+      const t = encoders.reserve(f, p.format);
+      res.once("close", () => t.release());
+      return t;
+    };
+    const out = encodedStream(chunksOf(p, signal, (id) => (firstId = id)), ticket, p.format, { expected: expectedRate(p.info), signal, from, reserve });
     const encoded = out[Symbol.asyncIterator]();
     let finished = false;
     try {

@@ -2,7 +2,7 @@
  * Which of the caller's voices an OpenAI `voice` means, and whether its `instructions` can be
  * followed with it. Pure: the lists come from the synthesis service and the configuration.
  */
-import type { BackendInfo, VariantName } from "cosyvoice3-sdk";
+import type { BoxInfo } from "../../backends/port.ts";
 import type { SpeechVoice } from "./speech-service.ts";
 
 /** OpenAI's `voice`: a name, or `{ "id": ... }` for a custom voice. */
@@ -62,23 +62,24 @@ export function usableVoicesText(voices: readonly SpeechVoice[], aliases: Readon
   return names.length > max ? `${names.slice(0, max).join(", ")} and ${names.length - max} more (GET /v1/audio/voices)` : names.join(", ");
 }
 
-/** The kind of voice each UI's instruct mode works with (design note: instruct vs instruct2). */
-const INSTRUCT_VOICE: Record<VariantName, { kind: SpeechVoice["kind"]; why: string }> = {
+/** The kind of voice a box's instruct form works with (design note: instruct vs instruct2). */
+const INSTRUCT_VOICE: Record<NonNullable<BoxInfo["instructNeeds"]>, { kind: SpeechVoice["kind"]; why: string }> = {
   // CosyVoice 1's inference_instruct: a built-in speaker plus the instruction.
-  official: { kind: "builtin", why: "the official web UI follows instructions only with a built-in speaker of a CosyVoice 1 model" },
-  // cv3-en's inference_instruct2: the voice's prompt audio plus the instruction.
-  "cv3-en": { kind: "cloned", why: "the cv3-en web UI follows instructions with a saved voice's prompt audio" },
+  voice: { kind: "builtin", why: "this backend follows instructions only with a built-in speaker (a CosyVoice 1 instruct model)" },
+  // CosyVoice2/3's inference_instruct2: the voice's prompt audio plus the instruction.
+  promptAudio: { kind: "cloned", why: "this backend follows instructions with a saved voice's prompt audio (instruct2)" },
 };
 
 /**
  * Why `instructions` cannot be followed with this backend and voice, or undefined when they can.
  * @example instructionsRefusal(info, voice) // "this backend (official web UI, cosyvoice3) cannot follow instructions: ..."
  */
-export function instructionsRefusal(info: Pick<BackendInfo, "variant" | "model" | "modes">, voice: SpeechVoice): string | undefined {
-  const needs = INSTRUCT_VOICE[info.variant];
-  if (!info.modes.includes("instruct")) {
-    return `this backend (${info.variant} web UI, ${info.model}) cannot follow instructions: ${needs.why}; send the request without instructions`;
+export function instructionsRefusal(info: Pick<BoxInfo, "variant" | "model" | "modes" | "instructNeeds">, voice: SpeechVoice): string | undefined {
+  if (!info.modes.includes("instruct") || info.instructNeeds === undefined) {
+    const why = info.variant === "official" ? "the official web UI follows instructions only with a built-in speaker of a CosyVoice 1 model" : "it has no instruct mode";
+    return `this backend (${info.variant}${info.variant === "official" || info.variant === "cv3-en" ? " web UI" : ""}, ${info.model}) cannot follow instructions: ${why}; send the request without instructions`;
   }
+  const needs = INSTRUCT_VOICE[info.instructNeeds];
   if (voice.kind !== needs.kind) {
     return `voice ${voice.id} cannot take instructions: ${needs.why}`;
   }

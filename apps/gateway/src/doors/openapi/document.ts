@@ -35,7 +35,7 @@ import {
   VOICE_EXAMPLE,
   VOICE_LIST_EXAMPLE,
 } from "./examples.ts";
-import { PROBLEM_KINDS, problemType, type ProblemCode } from "../problems.ts";
+import { PROBLEM_KINDS, problemType, type ProblemCode, type ProblemStep } from "../problems.ts";
 import {
   CreateVoiceFormSchema,
   HealthSchema,
@@ -75,41 +75,27 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): SchemaObject {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-/** The problems each operation can answer with (besides 500 `internal`, which any may). */
-const OPERATION_PROBLEMS: Record<string, ProblemCode[]> = {
+/**
+ * The steps each operation goes through: its documented problems are the kinds that arise in
+ * them (each kind says where in the problem table), besides 500 `internal`, which any may.
+ */
+const OPERATION_STEPS: Record<string, readonly ProblemStep[]> = {
   // Built-in speakers come from the backend (connected on first use): its failures show here.
-  listVoices: ["unauthorized", "auth_unavailable", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
-  createVoice: ["invalid_request", "unauthorized", "forbidden", "auth_unavailable", "payload_too_large", "unsupported_media_type", "not_audio", "invalid_audio", "rate_limited", "store_unavailable"],
-  getVoice: ["invalid_request", "unauthorized", "auth_unavailable", "voice_not_found", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
-  deleteVoice: ["invalid_request", "unauthorized", "forbidden", "auth_unavailable", "voice_not_found", "voice_read_only", "rate_limited", "connection", "unsupported_backend", "timeout", "store_unavailable"],
-  synthesize: [
-    "invalid_request",
-    "malformed_json",
-    "unauthorized",
-    "forbidden",
-    "auth_unavailable",
-    "voice_not_found",
-    "not_acceptable",
-    "payload_too_large",
-    "unsupported_media_type",
-    "voice_mode_mismatch",
-    "unsupported_mode",
-    "upstream_warning",
-    "rate_limited",
-    "connection",
-    "upstream",
-    "unsupported_backend",
-    "busy",
-    "breaker_open",
-    "queue_full",
-    "store_unavailable",
-    "shutting_down",
-    "deadline_exceeded",
-  ],
-  getAudio: ["invalid_request", "unauthorized", "auth_unavailable", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
-  headAudio: ["invalid_request", "unauthorized", "auth_unavailable", "audio_not_found", "range_not_satisfiable", "rate_limited", "store_unavailable"],
-  ready: ["not_ready"],
-  capabilities: ["not_ready"],
+  listVoices: ["auth", "quota", "store", "backend-speakers"],
+  createVoice: ["auth", "scoped", "quota", "store", "params", "body", "upload"],
+  getVoice: ["auth", "quota", "store", "params", "voice-id", "backend-speakers"],
+  deleteVoice: ["auth", "scoped", "quota", "store", "params", "voice-id", "voice-delete", "backend-speakers"],
+  synthesize: ["auth", "scoped", "quota", "store", "params", "json", "body", "negotiation", "voice-id", "synthesis"],
+  getAudio: ["auth", "quota", "store", "params", "audio-id"],
+  headAudio: ["auth", "quota", "store", "params", "audio-id"],
+  ready: ["readiness"],
+  capabilities: ["readiness"],
+};
+
+/** The problem kinds an operation can answer with, in the table's order. */
+const problemsOf = (operationId: string): ProblemCode[] => {
+  const steps = OPERATION_STEPS[operationId] ?? [];
+  return (Object.keys(PROBLEM_KINDS) as ProblemCode[]).filter((c) => PROBLEM_KINDS[c].during?.some((s) => steps.includes(s)));
 };
 
 const header = (description: string, schema: SchemaObject = { type: "string" }) => ({ description, schema });
@@ -121,7 +107,7 @@ const RETRY_AFTER = (what: string) => header(what, { type: "integer", minimum: R
 
 /** The problem responses of an operation, one per status, each listing its problem types. */
 function problems(operationId: string, instance: string): ResponsesObject {
-  const codes = [...(OPERATION_PROBLEMS[operationId] ?? []), "internal" as const];
+  const codes = [...problemsOf(operationId), "internal" as const];
   const byStatus = new Map<number, ProblemCode[]>();
   for (const c of codes) byStatus.set(PROBLEM_KINDS[c].status, [...(byStatus.get(PROBLEM_KINDS[c].status) ?? []), c]);
   const out: ResponsesObject = {};

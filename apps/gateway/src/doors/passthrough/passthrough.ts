@@ -511,6 +511,11 @@ export class Passthrough {
     }
     if (out.problem && !res.headersSent && !res.destroyed) {
       if (out.problem.code === "payload_too_large") res.setHeader("Connection", "close");
+      // The title names the route's service (the article's /asr is no CosyVoice box).
+      if (out.problem.code === "connection") {
+        const { detail, cause } = out.problem;
+        throw new HttpProblem("connection", { ...(detail !== undefined ? { detail } : {}), cause, title: `The ${route.name} backend is unreachable` });
+      }
       throw out.problem;
     }
   }

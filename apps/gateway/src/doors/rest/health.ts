@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from "express";
 import type { RouteContext } from "../../context.ts";
-import { HttpProblem, PROBLEM_KINDS, toHttpProblem } from "../problems.ts";
+import { downSlug, HttpProblem, PROBLEM_KINDS, toHttpProblem } from "../problems.ts";
 
 /**
  * `GET /healthz`: the process lives (no backend call). `GET /readyz`: each backend's state as
@@ -20,7 +20,10 @@ export function healthRoutes(ctx: RouteContext): Router {
     res.set("Cache-Control", "no-store");
     // Without the shared store nothing can be served: its 503 problem says so (Redis away).
     await ctx.deps.sharedStore?.ping();
-    const { ready, backends, lastError } = await pool.readiness();
+    const readiness = await pool.readiness();
+    const { ready, lastError } = readiness;
+    // The pool says why a box is down by the error's code; here it is named as its problem type.
+    const backends = readiness.backends.map((b) => (b.error !== undefined ? { ...b, error: downSlug(b.error) } : b));
     if (!ready) {
       const detail =
         backends.length === 1
@@ -32,9 +35,10 @@ export function healthRoutes(ctx: RouteContext): Router {
     res.json({
       status: "ready",
       backend: {
+        kind: info.kind,
         variant: info.variant,
         model: info.model,
-        gradioVersion: info.gradioVersion,
+        ...(info.gradioVersion !== undefined ? { gradioVersion: info.gradioVersion } : {}),
         ...(info.sampleRate !== undefined ? { sampleRate: info.sampleRate } : {}),
         modes: info.modes,
         speakers: info.speakers.filter((s) => s !== "").length,

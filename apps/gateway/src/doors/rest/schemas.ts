@@ -178,6 +178,7 @@ export const HealthSchema = z.object({ status: z.literal("ok") });
 export const BackendStatusSchema = z
   .object({
     name: z.string().describe("`backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log)"),
+    kind: z.enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"]).optional().describe("The kind of server it is (named by its address's scheme, or found by its first check)"),
     state: z.enum(["unknown", "up", "down"]).describe("`unknown` until its first check or job"),
     running: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs running on it through this gateway instance"),
     waiting: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs waiting for one of its slots"),
@@ -191,9 +192,10 @@ export const ReadySchema = z.object({
   status: z.literal("ready"),
   backends: z.array(BackendStatusSchema).describe("Every configured backend, checked just now"),
   backend: z.object({
-    variant: z.string(),
+    kind: z.enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"]).optional(),
+    variant: z.string().describe("The web UI variant (Gradio), else the kind"),
     model: z.string(),
-    gradioVersion: z.string(),
+    gradioVersion: z.string().optional().describe("Gradio boxes only"),
     sampleRate: hertz().optional(),
     modes: z.array(ModeSchema),
     speakers: z.number().int().min(SPEAKERS.min).max(SPEAKERS.max).describe("Number of built-in speakers"),

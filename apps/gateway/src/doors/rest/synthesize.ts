@@ -10,8 +10,8 @@ import { HttpProblem } from "../problems.ts";
 import { parseOrThrow, SynthesizeBodySchema, type SynthesisCreated } from "./schemas.ts";
 import type { StoredClip, SynthesisStream } from "../../service/synthesis/service.ts";
 import { clipConverter } from "../../service/encode/converted-clips.ts";
-import { encodedStream, expectedRate, type EncodedStream } from "../../service/encode/encoded-stream.ts";
-import type { AudioFormat } from "../../service/encode/formats.ts";
+import { encodedStream, expectedRate, poolSourceFormat, type EncodedStream } from "../../service/encode/encoded-stream.ts";
+import type { AudioFormat, SourceFormat } from "../../service/encode/formats.ts";
 
 /** The 201 body of a stored clip. */
 function created(clip: StoredClip): SynthesisCreated {
@@ -95,19 +95,28 @@ export function synthesizeRoutes(ctx: RouteContext): Router {
     if (offer.stream) {
       // The body's format is explicit, so it wins over the one Accept picked.
       const format = asked ?? offer.audioFormat ?? "aac";
-      if (format === "aac") {
+      const from = poolSourceFormat(backend.backends());
+      if (format === "aac" && from === "aac") {
         await writeStream(synthesis.stream(input, { signal }), res);
         return;
       }
       // Reserved before the job starts: every encoder busy is a 503 that ran nothing.
-      const ticket = encoders.reserve("aac", format);
+      const ticket = encoders.reserve(from ?? "aac", format);
       res.once("close", () => ticket.release());
+      const reserve = (f: SourceFormat) => {
+        const t = encoders.reserve(f, format);
+        res.once("close", () => t.release());
+        return t;
+      };
       const s = synthesis.stream(input, { signal });
-      const info = await backend.info().catch(() => undefined);
+      // The rate matters for priming an AAC encoder only; a pool not yet known is not asked here
+      // (asking would connect to its boxes before the job, and mark a refusing one down outside
+      // the job's own failover).
+      const info = from === "aac" ? await backend.info().catch(() => undefined) : undefined;
       const expected = info ? expectedRate(info) : expectedRate({ model: config.model });
       // A client that stops reading (but stays) is given one job's time to go on.
       const drainSignal = () => AbortSignal.any([signal, AbortSignal.timeout(config.upstreamTimeoutMs)]);
-      await writeStream(s, res, format, { stream: encodedStream(s, ticket, format, { expected, signal }), drainSignal });
+      await writeStream(s, res, format, { stream: encodedStream(s, ticket, format, { expected, signal, from, reserve }), drainSignal });
       return;
     }
     const clip = await synthesis.synthesize(input, { signal });

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { parseYaml } from "../yaml.ts";
 import type { z } from "zod";
+import type { BackendKind } from "../../backends/port.ts";
 import { isOcelotFile, translateOcelot, type FileIssue, type FileNote } from "./ocelot.ts";
 import { RouteSchema, RoutesFileSchema, type BalancerName, type RateLimitSpec, type RouteFileEntry, type RouteInput } from "./schema.ts";
 
@@ -18,6 +19,8 @@ export interface RouteBackend {
   name: string;
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:7860`. */
   url: string;
+  /** The kind of server, when the file names it (else the REST API's pool probes). */
+  kind?: BackendKind;
 }
 
 /** A route as the passthrough uses it: every default applied, paths normalised. */
@@ -84,7 +87,8 @@ function compile(entries: RouteFileEntry[], issues: FileIssue[], at: (i: number)
       const url = (typeof b === "string" ? b : b.url).replace(/\/+$/, "");
       if (urls.has(url)) issues.push({ path: `${at(i)}.backends[${j}]`, message: `${url} is listed twice` });
       urls.add(url);
-      return { name: (typeof b === "string" ? undefined : b.name) ?? `${name}-${j + 1}`, url };
+      const kind = typeof b === "string" ? undefined : b.kind;
+      return { name: (typeof b === "string" ? undefined : b.name) ?? `${name}-${j + 1}`, url, ...(kind !== undefined ? { kind } : {}) };
     });
     return {
       name,

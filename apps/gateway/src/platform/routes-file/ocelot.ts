@@ -5,6 +5,7 @@
  * weaken security or send requests somewhere the file did not mean. A key outside the
  * vocabulary (a typo) refuses the file too. Nothing is silently ignored.
  */
+import type { BackendKind } from "../../backends/port.ts";
 import type { RouteInput } from "./schema.ts";
 
 /** A problem with the file, at a path such as `Routes[0].RateLimitOptions.Period`. */
@@ -125,7 +126,18 @@ const AUTH_KEYS: Record<string, Handling> = {
   AllowAnonymous: use,
 };
 
-const HOST_KEYS: Record<string, Handling> = { Host: use, Port: use };
+// `Kind` is ours (Ocelot has none): the kind of server, as in our format's backend `kind`.
+const HOST_KEYS: Record<string, Handling> = { Host: use, Port: use, Kind: use };
+
+/** The kinds a host's `Kind` may name, short names included. */
+const HOST_KINDS: Record<string, BackendKind> = {
+  gradio: "gradio",
+  fastapi: "cosyvoice-fastapi",
+  "cosyvoice-fastapi": "cosyvoice-fastapi",
+  grpc: "cosyvoice-grpc",
+  "cosyvoice-grpc": "cosyvoice-grpc",
+  openai: "openai",
+};
 
 const BALANCERS: Record<string, RouteInput["balancer"]> = {
   RoundRobin: "round-robin",
@@ -326,7 +338,7 @@ function translateRoute(r: Reader, route: Obj, at: string, g: GlobalDefaults, na
     r.issues.push({ path: `${at}.DownstreamScheme`, message: `${scheme} is not supported (http or https)` });
   }
   const hosts = route["DownstreamHostAndPorts"];
-  const backends: string[] = [];
+  const backends: (string | { url: string; kind: BackendKind })[] = [];
   if (!Array.isArray(hosts) || hosts.length === 0) {
     r.issues.push({ path: `${at}.DownstreamHostAndPorts`, message: "must list at least one {Host, Port}" });
   } else {
@@ -339,7 +351,11 @@ function translateRoute(r: Reader, route: Obj, at: string, g: GlobalDefaults, na
       const port = r.number(o["Port"], `${hp}.Port`, 1, 65_535);
       if (host === undefined || host === "") return void r.issues.push({ path: `${hp}.Host`, message: "is required" });
       if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(host)) return void r.issues.push({ path: `${hp}.Host`, message: "must be a host name or address" });
-      backends.push(`${scheme}://${host}${port !== undefined && Number.isInteger(port) ? `:${port}` : ""}`);
+      const url = `${scheme}://${host}${port !== undefined && Number.isInteger(port) ? `:${port}` : ""}`;
+      const kindName = r.string(o["Kind"], `${hp}.Kind`);
+      const kind = kindName === undefined ? undefined : HOST_KINDS[kindName.toLowerCase()];
+      if (kindName !== undefined && kind === undefined) r.issues.push({ path: `${hp}.Kind`, message: `must be one of ${Object.keys(HOST_KINDS).join(", ")}` });
+      backends.push(kind !== undefined ? { url, kind } : url);
     });
   }
 

@@ -19,12 +19,18 @@ const BackendUrl = z
   .refine((u) => !/[?#]/.test(u), "no query or fragment")
   .meta({ description: "Base URL of one backend, e.g. `http://gpu-1:7860`." });
 
-/** One backend of a route: its URL, or the URL and a name for logs. */
+/** The kind of server a backend is, when the route's REST use should not probe for it. */
+export const BackendKindSchema = z
+  .enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"])
+  .meta({ description: "The kind of server (for the REST API's pool): a Gradio UI, CosyVoice's FastAPI or gRPC server, or an OpenAI-compatible speech server; absent: probed." });
+
+/** One backend of a route: its URL, or the URL and a name for logs (and its kind). */
 export const BackendSchema = z.union([
   BackendUrl,
   z.strictObject({
     url: BackendUrl,
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional().meta({ description: "Shown in logs; defaults to `<route>-<n>`." }),
+    kind: BackendKindSchema.optional(),
   }),
 ]);
 

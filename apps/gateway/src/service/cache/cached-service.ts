@@ -6,7 +6,8 @@
  * wraps it.
  */
 import { trace } from "@opentelemetry/api";
-import type { AudioChunk } from "cosyvoice3-sdk";
+import type { BackendChunk } from "../../backends/port.ts";
+import { pcmToWav, WAV_HEADER_BYTES } from "../encode/wav.ts";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import { CallerGoneError } from "../errors.ts";
@@ -66,10 +67,10 @@ const clipCodec: FlightCodec<SharedClip> = {
 };
 
 /** A streamed chunk over Redis. */
-const chunkCodec: FlightCodec<AudioChunk> = {
+const chunkCodec: FlightCodec<BackendChunk> = {
   encode: ({ data, ...meta }) => frame(meta, data),
   decode: (bytes) => {
-    const { head, body } = unframe<Omit<AudioChunk, "data">>(bytes);
+    const { head, body } = unframe<Omit<BackendChunk, "data">>(bytes);
     return { ...head, data: body };
   },
 };
@@ -192,6 +193,14 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     throw new Error("unreachable: a shared job ended without its clip");
   }
 
+  /** A stream's chunks as one stored body: WAV around a PCM box's samples, else the ADTS frames. */
+  function streamedAudio(chunks: readonly BackendChunk[], sampleRate: number | undefined): { mimeType: string; sampleRate: number | undefined; audio: Buffer } {
+    const codec = chunks[0]?.codec;
+    const audio = Buffer.concat(chunks.map((c) => c.data));
+    if (codec?.kind === "pcm_s16le") return { mimeType: "audio/wav", sampleRate: codec.sampleRate, audio: pcmToWav(audio, codec.sampleRate) };
+    return { mimeType: "audio/aac", sampleRate, audio };
+  }
+
   function stream(input: SynthesisInput, opts: SynthesisOptions = {}): SynthesisStream {
     // The service's own stream, made now for its id; it runs only if this caller leads the job.
     const upstream = new AbortController();
@@ -208,7 +217,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     // it never runs, and the finally below lets its scope go.
     let handedOut = false;
     const follow = () => upstream.abort(opts.signal?.reason);
-    async function* run(): AsyncGenerator<AudioChunk> {
+    async function* run(): AsyncGenerator<BackendChunk> {
       try {
         const k = await keyFor(input, "aac", opts.signal);
         if (!k) {
@@ -225,11 +234,14 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           metrics.cache("hit");
           unused();
           const stored = await own(id, input.owner, hit, k);
-          yield { index: 0, data: hit.audio, mimeType: "audio/aac", durationMs: hit.durationMs };
+          // A PCM box's stream is kept as WAV: its samples go out again as PCM.
+          yield hit.mimeType === "audio/wav" && hit.sampleRate !== undefined
+            ? { index: 0, data: hit.audio.subarray(WAV_HEADER_BYTES), codec: { kind: "pcm_s16le", sampleRate: hit.sampleRate, channels: 1 }, durationMs: hit.durationMs }
+            : { index: 0, data: hit.audio, codec: { kind: "adts" }, durationMs: hit.durationMs };
           settle.resolve(stored);
           return;
         }
-        const job = cache.join<AudioChunk>(k.key, {
+        const job = cache.join<BackendChunk>(k.key, {
           start: (jobSignal) => {
             jobSignal.addEventListener("abort", () => upstream.abort(jobSignal.reason), { once: true });
             handedOut = true;
@@ -237,14 +249,16 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           },
           onDone: async (chunks) => {
             const stored = await mine.clip.catch(() => undefined);
-            if (stored) await cache.save(k.key, { mimeType: "audio/aac", sampleRate: stored.sampleRate, durationMs: stored.durationMs, chunks: chunks.length, audio: Buffer.concat(chunks.map((c) => c.data)) });
+            if (stored) await cache.save(k.key, { ...streamedAudio(chunks, stored.sampleRate), durationMs: stored.durationMs, chunks: chunks.length });
           },
         }, chunkCodec);
         metrics.cache(job.shared ? "shared" : "miss");
         if (job.shared) unused();
         const parts: Uint8Array[] = [];
+        const seen: BackendChunk[] = [];
         let durationMs = 0;
         for await (const chunk of job.follow(opts.signal)) {
+          seen.push(chunk);
           parts.push(chunk.data);
           durationMs += chunk.durationMs;
           yield chunk;
@@ -256,7 +270,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           return;
         }
         const sampleRate = deps.pool.backends().find((b) => b.sampleRate !== undefined)?.sampleRate;
-        settle.resolve(await own(id, input.owner, { mimeType: "audio/aac", sampleRate, durationMs: Math.round(durationMs), chunks: parts.length, audio: Buffer.concat(parts) }, k));
+        settle.resolve(await own(id, input.owner, { ...streamedAudio(seen, sampleRate), durationMs: Math.round(durationMs), chunks: parts.length }, k));
       } catch (err) {
         settle.reject(err);
         throw err;
@@ -268,7 +282,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
       }
     }
 
-    let started: AsyncGenerator<AudioChunk> | undefined;
+    let started: AsyncGenerator<BackendChunk> | undefined;
     return {
       id,
       clip,

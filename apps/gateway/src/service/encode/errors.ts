@@ -10,6 +10,7 @@ import { GatewayError } from "../errors.ts";
  */
 export class EncodersBusyError extends GatewayError {
   override name = "EncodersBusyError";
+  override readonly resendable = true;
   declare readonly retryAfterMs: number;
   constructor(max: number, retryAfterMs = 1_000) {
     super("encoders_busy", `All ${max} audio encoders are in use; retry shortly`, { retryAfterMs });
@@ -23,6 +24,7 @@ export class EncodersBusyError extends GatewayError {
  */
 export class EncodeError extends GatewayError {
   override name = "EncodeError";
+  override readonly accepted = true;
   readonly ffmpeg: string;
   constructor(why: string, ffmpeg = "", opts: { cause?: unknown } = {}) {
     super("encode_failed", `The audio could not be encoded (${why})`, opts);

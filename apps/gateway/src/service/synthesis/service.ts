@@ -5,7 +5,9 @@
  * caller's own (client gone), the deadline and the gateway's shutdown, each aborting with a
  * domain error as its reason. Doors only translate their protocol.
  */
-import type { AudioChunk, Instruct, Mode, Progress } from "cosyvoice3-sdk";
+import type { Instruct, Mode, Progress } from "cosyvoice3-sdk";
+import type { BackendChunk } from "../../backends/port.ts";
+import { pcmToWav } from "../encode/wav.ts";
 import type { Logger } from "pino";
 import { newId } from "../../platform/ids.ts";
 import { CallerGoneError, NoAudioError } from "../errors.ts";
@@ -63,11 +65,12 @@ export interface StoredClip {
 }
 
 /**
- * A streamed synthesis: iterate it for AAC (ADTS) chunks as the backend makes them. The clip id
+ * A streamed synthesis: iterate it for chunks as the box makes them (AAC in ADTS frames from a
+ * Gradio box, raw PCM from the others; each chunk says). The clip id
  * is known before the first chunk; the clip is stored when the last chunk has been read (before
  * the iterator reports done). Breaking out of the loop (or `return()`) cancels the job.
  */
-export interface SynthesisStream extends AsyncIterable<AudioChunk> {
+export interface SynthesisStream extends AsyncIterable<BackendChunk> {
   readonly id: string;
   /**
    * Aborts when the stream's job is over for any reason (deadline, caller, shutdown, its end):
@@ -166,25 +169,29 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
 
     // The deadline runs from the call, like the whole clip's.
     const scope = jobScope({ signal: opts.signal, timeoutMs: opts.timeoutMs ?? deps.timeoutMs, shutdown: deps.shutdown });
-    async function* run(): AsyncGenerator<AudioChunk> {
+    async function* run(): AsyncGenerator<BackendChunk> {
       let lease: Lease | undefined;
       try {
         const prepared = await prepare(input, scope.signal);
         lease = prepared.lease;
         const parts: Uint8Array[] = [];
         let durationMs = 0;
+        let codec: BackendChunk["codec"] | undefined;
         for await (const chunk of pool.stream(prepared.request, poolOptions(scope.signal, lease, scope.timeoutMs, opts))) {
+          codec ??= chunk.codec;
           parts.push(chunk.data);
           durationMs += chunk.durationMs;
           yield chunk;
         }
-        if (parts.length === 0) throw new NoAudioError();
-        // The rate the box that made it (the lease followed any failover) put in its frames;
+        if (parts.length === 0 || codec === undefined) throw new NoAudioError();
+        // PCM is kept as WAV (the box's samples, bit for bit); AAC as the box's ADTS frames, at
+        // the rate the box that made it (the lease followed any failover) put in its frames,
         // else what that box says of itself.
-        const sampleRate = adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate;
+        const pcm = codec.kind === "pcm_s16le" ? codec : undefined;
+        const sampleRate = pcm ? pcm.sampleRate : (adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate);
         const meta = await audio.put(
-          { id, owner: input.owner, mimeType: "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
-          Buffer.concat(parts),
+          { id, owner: input.owner, mimeType: pcm ? "audio/wav" : "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
+          pcm ? pcmToWav(Buffer.concat(parts), pcm.sampleRate) : Buffer.concat(parts),
         );
         settle.resolve({
           id,
@@ -210,7 +217,7 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
       }
     }
 
-    let started: AsyncGenerator<AudioChunk> | undefined;
+    let started: AsyncGenerator<BackendChunk> | undefined;
     return {
       id,
       clip,

@@ -4,7 +4,7 @@
  * and the cache's answer, which the cache notes on the active span.
  */
 import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
-import type { AudioChunk } from "cosyvoice3-sdk";
+import type { BackendChunk } from "../../backends/port.ts";
 import type { StoredClip, SynthesisInput, SynthesisService, SynthesisStream } from "./service.ts";
 import { tracer } from "../../platform/tracing/spans.ts";
 
@@ -56,7 +56,7 @@ export function withSpans(inner: SynthesisService): SynthesisService {
         id: s.id,
         clip: s.clip,
         signal: s.signal,
-        [Symbol.asyncIterator](): AsyncIterator<AudioChunk> {
+        [Symbol.asyncIterator](): AsyncIterator<BackendChunk> {
           const it = s[Symbol.asyncIterator]();
           let open = true;
           const end = () => {

@@ -1,6 +1,6 @@
 /**
- * What the gateway needs from a CosyVoice backend. The SDK's `CosyVoice` client satisfies it
- * through {@link connectingBackend}; tests may inject their own.
+ * The `gradio` driver: a CosyVoice web UI (the official one or the cv3-en one), through the SDK's
+ * `CosyVoice` client. Its chunks are AAC (ADTS) segments; tests may inject their own connect.
  */
 import {
   CosyVoice,
@@ -11,17 +11,40 @@ import {
   type SynthesisRequest,
   type SynthesisResult,
 } from "cosyvoice3-sdk";
+import { faultOf } from "../faults.ts";
+import type { BackendChunk, BoxInfo, DriverOptions, SynthesisBackend } from "../port.ts";
 
-/** The synthesis surface the routes use. */
-export interface SynthesisBackend {
-  /** What the backend is (variant, model, modes, speakers); connects first when needed. */
-  info(): Promise<BackendInfo>;
-  /** Checks now that the backend answers and is a recognised UI (readiness). */
-  probe(): Promise<BackendInfo>;
-  listVoices(): Promise<string[]>;
-  synthesize(request: SynthesisRequest, options?: RequestOptions): Promise<SynthesisResult>;
-  stream(request: SynthesisRequest, options?: RequestOptions): AsyncIterable<AudioChunk>;
-  close(): Promise<void>;
+/**
+ * The driver's factory: the SDK client, connected on first use.
+ * @example const box = gradioBackend("http://gpu-1:7860", { model: "cosyvoice3", timeoutMs: 60_000 });
+ */
+export function gradioBackend(url: string, options: DriverOptions): SynthesisBackend {
+  return connectingBackend(url, {
+    client: {
+      model: options.model,
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries ?? 0,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
+  });
+}
+
+/**
+ * The port's description of a Gradio UI, from the SDK's recognition of it: instruct takes a
+ * built-in speaker on the official UI (CosyVoice1) and prompt audio on the cv3-en UI.
+ * @example gradioInfo(client.backend).codec // "adts"
+ */
+export function gradioInfo(info: BackendInfo): BoxInfo {
+  const instruct = info.modes.includes("instruct") ? { instructNeeds: info.variant === "official" ? ("voice" as const) : ("promptAudio" as const) } : {};
+  return { ...info, kind: "gradio", codec: "adts", speed: true, ...instruct };
+}
+
+/** SDK chunks as the port's: AAC in ADTS frames. */
+async function* adtsChunks(chunks: AsyncIterable<AudioChunk>): AsyncGenerator<BackendChunk> {
+  for await (const c of chunks) {
+    yield { index: c.index, data: c.data, codec: { kind: "adts" }, durationMs: c.durationMs, ...(c.sampleRate !== undefined ? { sampleRate: c.sampleRate } : {}) };
+  }
 }
 
 /** The part of the SDK client the gateway calls (so a test can inject a stub connect). */
@@ -39,8 +62,6 @@ export interface ConnectingBackendOptions {
   /** @default CosyVoice.connect */
   connect?: (url: string, options: ClientOptions) => Promise<CosyVoiceLike>;
 }
-
-const RECONNECT_CODES = new Set(["connection", "unsupported_backend"]);
 
 /**
  * A backend that connects the SDK client on first use rather than at start-up, so the gateway
@@ -78,13 +99,13 @@ export function connectingBackend(url: string, options: ConnectingBackendOptions
     try {
       return await fn(c);
     } catch (err) {
-      if (RECONNECT_CODES.has((err as { code?: string }).code ?? "")) forget(p);
+      if (faultOf(err).boxDown) forget(p);
       throw err;
     }
   }
 
   return {
-    info: () => client().then((c) => c.backend),
+    info: () => client().then((c) => gradioInfo(c.backend)),
     async probe() {
       // A fresh connect proves the backend answers now; the cached client is kept because
       // closing it would cut the jobs running on it.
@@ -104,7 +125,7 @@ export function connectingBackend(url: string, options: ConnectingBackendOptions
         await fresh.close().catch(() => undefined);
       }
       unreachableSinceProbe = false;
-      return fresh.backend;
+      return gradioInfo(fresh.backend);
     },
     listVoices: () => use((c) => c.listVoices()),
     synthesize: (request, opts) => use((c) => c.synthesize(request, opts)),
@@ -112,9 +133,9 @@ export function connectingBackend(url: string, options: ConnectingBackendOptions
       const p = client();
       const c = await p;
       try {
-        yield* c.stream(request, opts);
+        yield* adtsChunks(c.stream(request, opts));
       } catch (err) {
-        if (RECONNECT_CODES.has((err as { code?: string }).code ?? "")) forget(p);
+        if (faultOf(err).boxDown) forget(p);
         throw err;
       }
     },

@@ -1,0 +1,126 @@
+/**
+ * The `cosyvoice-grpc` driver: CosyVoice's official gRPC server, `cosyvoice.CosyVoice/Inference`
+ * (server-streaming), through @grpc/grpc-js on the wire contract in `cosyvoice.proto`. Each
+ * `Response.tts_audio` is int16 PCM at the model's rate. Cancelling cancels the call.
+ */
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { AbortError, ConnectionError, TimeoutError, UpstreamError, type ModelFamily, type SynthesisResult } from "cosyvoice3-sdk";
+import { BoxCannotError } from "../errors.ts";
+import { promptBytes } from "../http-pcm.ts";
+import { MODEL_RATE, type BackendChunk, type BoxCallOptions, type BoxInfo, type DriverOptions, type SynthesisBackend } from "../port.ts";
+import { pcmToWav } from "../../service/encode/wav.ts";
+import { grpcCall, grpcModes } from "./request.ts";
+
+/** The .proto beside this module (in the sources; the build copies it beside the JS). */
+const PROTO = join(dirname(fileURLToPath(import.meta.url)), "cosyvoice.proto");
+
+interface InferenceClient extends grpc.Client {
+  Inference(req: object, opts?: grpc.CallOptions): grpc.ClientReadableStream<{ tts_audio: Buffer }>;
+}
+
+let loaded: (new (address: string, creds: grpc.ChannelCredentials) => InferenceClient) | undefined;
+function clientClass() {
+  if (!loaded) {
+    const def = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true, oneofs: true });
+    loaded = (grpc.loadPackageDefinition(def) as unknown as { cosyvoice: { CosyVoice: typeof loaded } }).cosyvoice.CosyVoice;
+  }
+  return loaded as NonNullable<typeof loaded>;
+}
+
+/** Any audio file as raw 16 kHz mono int16 (ffmpeg), what the server's prompt_audio is. */
+function to16kPcm(data: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", "pipe:0", "-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1"], { stdio: ["pipe", "pipe", "pipe"], ...(signal ? { signal } : {}) });
+    const out: Buffer[] = [];
+    let err = "";
+    p.stdout.on("data", (b: Buffer) => out.push(b));
+    p.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new BoxCannotError("gRPC", "prompt audio", `it could not be converted to 16 kHz PCM (${err.trim().slice(0, 200)})`))));
+    p.stdin.on("error", () => undefined);
+    p.stdin.end(data);
+  });
+}
+
+/** What a failed call means, in the SDK's error classes (each declares accepted/boxFault/resendable). */
+function errorOf(e: grpc.ServiceError, sawData: boolean, timeoutMs: number): Error {
+  if (e.code === grpc.status.UNAVAILABLE && !sawData) return new ConnectionError(`Could not reach the CosyVoice gRPC server (${e.details})`, { cause: e, accepted: false });
+  if (e.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(timeoutMs, { accepted: true, cause: e });
+  if (e.code === grpc.status.CANCELLED) return new AbortError({ accepted: true, cause: e });
+  return new UpstreamError(`The CosyVoice gRPC server failed the call (${grpc.status[e.code]})`, e.details, { cause: e, accepted: true });
+}
+
+/**
+ * @example const box = grpcBackend("grpc://gpu-1:50000", { model: "cosyvoice1", timeoutMs: 60_000 });
+ */
+export function grpcBackend(url: string, options: DriverOptions): SynthesisBackend {
+  const address = url.replace(/^grpc:\/\//i, "").replace(/\/+$/, "");
+  const model: ModelFamily = options.model;
+  const rate = MODEL_RATE[model];
+  const can = grpcModes(model);
+  const info: BoxInfo = { kind: "cosyvoice-grpc", variant: "cosyvoice-grpc", model, sampleRate: rate, modes: can.modes, speakers: can.speakers, codec: "pcm_s16le", speed: false, ...(model === "cosyvoice1" ? { instructNeeds: "voice" as const } : {}) };
+  let client: InferenceClient | undefined;
+  const get = () => (client ??= new (clientClass())(address, grpc.credentials.createInsecure()));
+
+  async function* stream(request: Parameters<SynthesisBackend["stream"]>[0], opts: BoxCallOptions = {}): AsyncGenerator<BackendChunk> {
+    const call = grpcCall(request, model);
+    const fields: Record<string, unknown> = { ...call.fields };
+    if (call.needsPrompt) {
+      const audio = "promptAudio" in request ? promptBytes(request.promptAudio) : undefined;
+      if (!audio) throw new BoxCannotError("gRPC", `${request.mode} mode`, "the prompt audio must be bytes");
+      fields["prompt_audio"] = await to16kPcm(audio.data, opts.signal);
+    }
+    const timeoutMs = opts.timeoutMs ?? options.timeoutMs;
+    const rpc = get().Inference({ [call.payload]: fields }, { deadline: Date.now() + timeoutMs });
+    const onAbort = () => rpc.cancel();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    let index = 0;
+    let done = false;
+    try {
+      for await (const r of rpc as AsyncIterable<{ tts_audio: Buffer }>) {
+        const pcm = r.tts_audio;
+        if (pcm.byteLength === 0) continue;
+        const durationMs = (pcm.byteLength / 2 / rate) * 1000;
+        opts.onProgress?.({ stage: "chunk", index, durationMs });
+        yield { index: index++, data: pcm, codec: { kind: "pcm_s16le", sampleRate: rate, channels: 1 }, durationMs, sampleRate: rate };
+      }
+      done = true;
+    } catch (err) {
+      if (opts.signal?.aborted) throw new AbortError({ accepted: true, cause: err });
+      throw errorOf(err as grpc.ServiceError, index > 0, timeoutMs);
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      // Left early (the consumer stopped): cancel the call, so the server stops the model.
+      if (!done) rpc.cancel();
+    }
+  }
+
+  return {
+    info: async () => info,
+    async probe() {
+      // gRPC answers no HTTP probe: the channel connecting within a bound is the check.
+      const c = get();
+      await new Promise<void>((resolve, reject) =>
+        c.waitForReady(Date.now() + Math.min(options.timeoutMs, 5_000), (err) => (err ? reject(new ConnectionError(`Could not reach the CosyVoice gRPC server at ${address}`, { cause: err, accepted: false })) : resolve())),
+      );
+      return info;
+    },
+    listVoices: async () => [...can.speakers],
+    async synthesize(request, opts): Promise<SynthesisResult> {
+      const parts: Uint8Array[] = [];
+      for await (const c of stream(request, opts)) parts.push(c.data);
+      const pcm = Buffer.concat(parts);
+      return { audio: pcmToWav(pcm, rate), mimeType: "audio/wav", sampleRate: rate, durationMs: Math.round((pcm.byteLength / 2 / rate) * 1000), chunks: parts.length };
+    },
+    stream,
+    async close() {
+      client?.close();
+      client = undefined;
+    },
+  };
+}
