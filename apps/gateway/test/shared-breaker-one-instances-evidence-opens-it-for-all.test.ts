@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startRedis, type RedisHandle } from "@cosyvoice3/testkit";
+import { UpstreamError, UpstreamWarningError } from "cosyvoice3-sdk";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,8 +15,8 @@ import { SharedBreaker } from "../src/backends/breaker/index.ts";
 let redis: RedisHandle;
 const connections: Redis[] = [];
 let breakers: SharedBreaker[] = [];
-const boxFault = Object.assign(new Error("job failed on the box"), { code: "upstream" });
-const inputFault = Object.assign(new Error("the UI warned about the input"), { code: "upstream_warning" });
+const boxFault = new UpstreamError("job failed on the box");
+const inputFault = new UpstreamWarningError("the UI warned about the input");
 
 beforeAll(async () => {
   redis = await startRedis();
