@@ -15,6 +15,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_debs+=(espeak-ng)
 command -v ffmpeg >/dev/null 2>&1 || need_debs+=(ffmpeg)
 # redis-server: the gateway's Redis-store tests start their own throwaway instance.
 command -v redis-server >/dev/null 2>&1 || need_debs+=(redis-server)
+# nginx: the scale-out tests put it in front of several gateways; the bench compares against it.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_debs+=(nginx)
 # chromium: the browser tests (tests/browser) drive Debian's Chromium; as non-root they skip without it.
 [ "$(id -u)" != "0" ] || command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 # Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip); pyenv builds do not.
@@ -25,6 +27,8 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+    # Debian starts the system nginx on port 80; tests and the bench run their own instances.
+    case " ${need_debs[*]} " in *" nginx "*) service nginx stop >/dev/null 2>&1 || true ;; esac
   else
     log "missing system packages: ${need_debs[*]}"
     log "install them first, e.g.: sudo apt-get install -y ${need_debs[*]}"

@@ -237,7 +237,8 @@ const gatewayEnv = { COSYVOICE_URL: BACKEND.url, COSYVOICE_MODEL: args.model, PO
 run(
   "gateway",
   process.execPath,
-  [join(ROOT, "apps/gateway/dist/main.js")],
+  // As the package's start script and the image launch it: young generation capped (RSS).
+  ["--max-semi-space-size=4", join(ROOT, "apps/gateway/dist/main.js")],
   gatewayEnv,
   args["json-logs"] ? (line) => line : humanLine,
 );

@@ -6,6 +6,8 @@ declare module "autocannon" {
     duration?: number;
     pipelining?: number;
     headers?: Record<string, string>;
+    method?: "GET" | "POST";
+    body?: string;
   }
   interface Histogram {
     average: number;
@@ -24,5 +26,6 @@ declare module "autocannon" {
     "2xx": number;
   }
   function autocannon(opts: Options): Promise<Result>;
+  export type { Options };
   export default autocannon;
 }

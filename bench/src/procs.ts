@@ -60,7 +60,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function startGatewayProcess(env: Record<string, string>): Promise<Served> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "bench-gw-"));
-  const child = spawn(process.execPath, [join(ROOT, "apps/gateway/dist/main.js")], {
+  // Launched as the start script and the image launch it (young generation capped: RSS).
+  const child = spawn(process.execPath, ["--max-semi-space-size=4", join(ROOT, "apps/gateway/dist/main.js")], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: {
@@ -75,6 +76,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       // Figures that repeat one request measure the backend path: the synthesis cache would answer
       // them instead (the cache figure turns it on).
       CACHE_MAX_BYTES: "0",
+      // Node flags of the gateway process, to compare launch settings (e.g. --max-semi-space-size).
+      ...(process.env["BENCH_GATEWAY_NODE_OPTIONS"] ? { NODE_OPTIONS: process.env["BENCH_GATEWAY_NODE_OPTIONS"] } : {}),
       ...env,
     },
   });

@@ -17,6 +17,10 @@ interface Latest {
   pool_scaling_ratio_2: number;
   job_wall_vs_segments_ratio_1_box?: number;
   job_wall_vs_segments_ratio_2_boxes?: number;
+  gateway_added_vs_roundtrip_ratio?: number;
+  passthrough_added_vs_nginx_ratio?: number | null;
+  cache_hit_audio_rps_vs_nginx_ratio?: number | null;
+  gateways_2_vs_1_cache_hit_rps?: number;
   baselines: Record<string, number | null>;
   detail: {
     gateway: { concurrency: number; gateway: { p50: number; p99: number }; direct: { p50: number; p99: number }; paired: { p50: number; p99: number }; unpairedAddedP50: number; unpairedAddedP99: number }[];
@@ -70,6 +74,16 @@ export function table(r: Latest): string {
       ["10,000-char job wall / its segments' synthesis sum, two boxes", String(r.job_wall_vs_segments_ratio_2_boxes), `segments' sum ${b["job_segments_sum_ms_2_boxes"]} ms`, "<= 0.6", ok(r.job_wall_vs_segments_ratio_2_boxes <= 0.6)],
     );
   }
+  const na = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : String(v));
+  const met = (v: number | null | undefined, pass: (x: number) => boolean) => (v === null || v === undefined ? "n/a" : ok(pass(v)));
+  rows.push(
+    ["Gateway's own time / bare /healthz round trip, c=1 (p50 ratio)", na(r.gateway_added_vs_roundtrip_ratio), `own ${r.gateway_added_ms_p50} ms, round trip ${b["healthz_round_trip_p50_ms_c1"]} ms`, "<= 1.5", met(r.gateway_added_vs_roundtrip_ratio, (x) => x <= 1.5)],
+    ["RSS at start / warmed-up baseline (MB)", `${b["rss_mb_start"] ?? "n/a"} / ${r.rss_mb_baseline}`, "", "<= 100", ok(r.rss_mb_baseline <= 100)],
+    ["RSS, 200 in flight - baseline (MB)", String(Math.round((r.rss_mb_200_inflight - r.rss_mb_baseline) * 10) / 10), `baseline ${r.rss_mb_baseline} MB`, "<= 25", ok(r.rss_mb_200_inflight <= r.rss_mb_baseline + 25)],
+    ["Passthrough added / nginx proxy_pass added (p50 ratio)", na(r.passthrough_added_vs_nginx_ratio), `passthrough ${r.passthrough_added_ms_p50} ms, nginx ${b["nginx_proxy_added_p50_ms"] ?? "n/a"} ms`, "<= 1.5", met(r.passthrough_added_vs_nginx_ratio, (x) => x <= 1.5)],
+    ["/v1/audio/speech cache hits rps / nginx (same bytes)", na(r.cache_hit_audio_rps_vs_nginx_ratio), `hits ${b["cache_hit_audio_rps"]} req/s, nginx ${b["cache_hit_audio_nginx_rps"] ?? "n/a"} req/s`, ">= 0.5", met(r.cache_hit_audio_rps_vs_nginx_ratio, (x) => x >= 0.5)],
+    ["Two gateways / one behind nginx, cache-hit rps", na(r.gateways_2_vs_1_cache_hit_rps), `one ${b["gateways_1_cache_hit_rps"]} req/s, two ${b["gateways_2_cache_hit_rps"]} req/s (2 cores)`, ">= 1.6", met(r.gateways_2_vs_1_cache_hit_rps, (x) => x >= 1.6)],
+  );
   const head = ["Figure", "Measured", "Baseline (same run)", "Aim", "Met"];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");

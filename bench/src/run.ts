@@ -17,6 +17,7 @@ import { openaiFirstByte } from "./figures/openai-first-byte.ts";
 import { passthroughFigures } from "./figures/passthrough.ts";
 import { cacheHit, poolScaling } from "./figures/ops.ts";
 import { jobsFigure } from "./figures/jobs.ts";
+import { cacheHitAudio, gatewaysTwoVsOne } from "./figures/scale.ts";
 import { sdkOverhead } from "./figures/sdk-overhead.ts";
 import { ROOT } from "./procs.ts";
 import { round } from "./stats.ts";
@@ -53,6 +54,15 @@ if (only !== undefined) {
   const single: Record<string, () => Promise<unknown>> = {
     openai_first_byte_added_ms: () => openaiFirstByte(quick ? 4 : 20, 300, log),
     first_byte_added_ms: () => firstByte(quick ? 4 : 20, 300, log),
+    // Issue 19's figures, one at a time (each with its baseline of the same run).
+    gateway_added_vs_roundtrip_ratio: async () => {
+      const [c1] = await gatewayOverhead([{ concurrency: 1, requests: quick ? 10 : 30 }], log);
+      return { ratio: round(c1!.paired.p50 / c1!.ownBreakdown.healthzRoundTrip.p50, 3), ownP50: c1!.paired.p50, healthzRoundTripP50: c1!.ownBreakdown.healthzRoundTrip.p50, detail: c1 };
+    },
+    rss_mb_baseline: () => memory(quick ? 1_000 : 5_000, log),
+    passthrough_added_vs_nginx_ratio: async () => (await passthroughFigures(quick ? 100 : 400, 3, 32, log)).config,
+    cache_hit_audio_rps_vs_nginx_ratio: () => cacheHitAudio(quick ? 4 : 8, 32, log),
+    gateways_2_vs_1_cache_hit_rps: () => gatewaysTwoVsOne(quick ? 4 : 8, 64, log),
     kinds: () => kindFigures(quick ? 4 : 20, 300, log),
     job_wall_vs_segments_ratio: () => jobsFigure(quick ? 2_000 : 10_000, 150, log),
   };
@@ -80,9 +90,11 @@ const pt = await step("6. passthrough: /cosyvoice/config vs direct, a UI asset v
 const cache = await step("7. cache hits vs nginx", () => cacheHit(quick ? 100 : 500, quick ? 3 : 8, 32, log));
 const pool = await step("8. pool of two stand-ins vs one", () => poolScaling(quick ? 8 : 16, 2000, log));
 const ofb = await step("9. first MP3 byte through /v1/audio/speech vs the SDK's first chunk", () => openaiFirstByte(quick ? 4 : 20, 300, log));
-const kinds = await step("10. each kind of box: first byte vs the box's first chunk; FastAPI whole synthesis vs direct", () => kindFigures(quick ? 4 : 20, 300, log));
+const audioHit = await step("10. /v1/audio/speech cache hits vs nginx serving the same bytes", () => cacheHitAudio(quick ? 4 : 8, 32, log));
+const twoGateways = await step("11. cache hits through nginx: two gateways on one Redis vs one", () => gatewaysTwoVsOne(quick ? 4 : 8, 64, log));
+const kinds = await step("12. each kind of box: first byte vs the box's first chunk; FastAPI whole synthesis vs direct", () => kindFigures(quick ? 4 : 20, 300, log));
 const fastapiFb = kinds.firstByte.find((k) => k.kind === "cosyvoice-fastapi");
-const jobs = await step("11. a 10,000-character job: wall time over its segments' synthesis times, one box and two", () => jobsFigure(quick ? 2_000 : 10_000, 150, log));
+const jobs = await step("13. a 10,000-character job: wall time over its segments' synthesis times, one box and two", () => jobsFigure(quick ? 2_000 : 10_000, 150, log));
 
 const c1 = gateway.find((g) => g.concurrency === 1)!;
 const latest = {
@@ -104,6 +116,11 @@ const latest = {
   cache_hit_p50_ms: cache.hit.p50,
   cache_hit_rps_vs_nginx_ratio: cache.ratio === undefined ? null : round(cache.ratio, 3),
   pool_scaling_ratio_2: pool.ratio,
+  // Issue 19: the gateway's own cost against baselines of the same run.
+  gateway_added_vs_roundtrip_ratio: round(c1.paired.p50 / c1.ownBreakdown.healthzRoundTrip.p50, 3),
+  passthrough_added_vs_nginx_ratio: pt.config.addedVsNginxRatio ?? null,
+  cache_hit_audio_rps_vs_nginx_ratio: audioHit.ratio ?? null,
+  gateways_2_vs_1_cache_hit_rps: twoGateways.ratio,
   fastapi_first_byte_added_ms: fastapiFb?.paired.p50 ?? null,
   fastapi_synthesis_vs_direct_ratio: kinds.fastapiSynthesisRatio,
   job_wall_vs_segments_ratio_1_box: jobs.one.ratio,
@@ -132,11 +149,19 @@ const latest = {
     pool_two_jobs_per_s: pool.two,
     job_segments_sum_ms_1_box: jobs.one.segmentsSumMs,
     job_segments_sum_ms_2_boxes: jobs.two.segmentsSumMs,
+    healthz_round_trip_p50_ms_c1: c1.ownBreakdown.healthzRoundTrip.p50,
+    rss_mb_start: mem.startMb,
+    nginx_proxy_config_p50_ms: pt.config.viaNginx?.p50 ?? null,
+    nginx_proxy_added_p50_ms: pt.config.nginxAddedP50Ms ?? null,
+    cache_hit_audio_rps: audioHit.gateway.rps,
+    cache_hit_audio_nginx_rps: audioHit.nginx?.rps ?? null,
+    gateways_1_cache_hit_rps: twoGateways.one.rps,
+    gateways_2_cache_hit_rps: twoGateways.two.rps,
     fastapi_first_chunk_direct_p50_ms: fastapiFb?.direct.p50 ?? null,
     fastapi_direct_synthesis_p50_ms: kinds.fastapiDirect.p50,
     fastapi_gateway_synthesis_p50_ms: kinds.fastapiViaGateway.p50,
   },
-  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds, jobs },
+  detail: { sdk, gateway, audio, firstByte: fb, memory: mem, passthrough: pt, cache, pool, openaiFirstByte: ofb, kinds, jobs, cacheHitAudio: audioHit, gatewaysTwoVsOne: twoGateways },
   methods: {
     sdk_overhead_ratio:
       "p50(SDK synthesize) / p50(bare @gradio/client predict + playlist-file with a fresh session per call); the shared-session arm is faster because gradio 5.4 answers many of its calls with an earlier job's cached audio (detail.sdk.bareSharedSession.staleAudioRuns)",
@@ -153,6 +178,13 @@ const latest = {
       "a static asset of the UI through the gateway vs through nginx proxy_pass (one worker, keep-alive upstream), same stand-in, 32 connections, median of per-round ratios over alternating 1 s rounds",
     cache_hit_p50_ms: "client latency of POST /synthesize with a seed, repeated sequentially after the first (the stand-in stopped, so every answer is a cache hit)",
     cache_hit_rps_vs_nginx_ratio: "autocannon, 32 connections: cache-hit POST /synthesize per second over nginx serving the clip's bytes (GET)",
+    gateway_added_vs_roundtrip_ratio: "gateway_added_ms_p50 (c=1, paired) / p50 of a bare GET /healthz round trip to the same in-process gateway, measured right after it",
+    rss_mb_baseline_start: "baselines.rss_mb_start: RSS of the built gateway 2 s after /healthz first answered, before any request",
+    passthrough_added_vs_nginx_ratio: "passthrough_added_ms_p50 / (p50 of GET /cosyvoice/config through nginx proxy_pass - p50 direct), the three paths rotating one request at a time",
+    cache_hit_audio_rps_vs_nginx_ratio:
+      "autocannon, 32 connections, alternating 1 s rounds: a repeated POST /v1/audio/speech (mp3, the stand-in stopped: every answer a cache hit) per second over nginx (1 worker, sendfile) serving the same mp3 bytes from a file; the median of per-round ratios; detail gives each process's CPU share (2 cores: autocannon takes a large part)",
+    gateways_2_vs_1_cache_hit_rps:
+      "cache-hit POST /v1/audio/speech per second through deploy/scale-out/nginx.conf in front of two gateway processes on one Redis, over the same nginx in front of one of them; 64 connections, alternating 1 s rounds; on 2 cores autocannon and nginx share the machine with the gateways (detail.gatewaysTwoVsOne.note)",
     fastapi_first_byte_added_ms:
       "paired p50: client's first PCM byte of POST /synthesize (stream, format pcm) minus the moment the FastAPI driver inside the gateway yielded the box's first chunk; baseline: the stand-in's first chunk called directly (detail.kinds lists the Gradio kind the same way)",
     fastapi_synthesis_vs_direct_ratio: "p50(POST /synthesize through the in-process gateway, 201 with the clip stored) / p50(POST /inference_sft on the FastAPI stand-in read to its end), interleaved",

@@ -21,7 +21,8 @@ import { Encoders } from "./service/encode/encoders.ts";
 import { openAIRoutes } from "./doors/openai/router.ts";
 import { createMetrics, httpMetrics, metricsRoute, refusalMetrics } from "./platform/metrics/index.ts";
 import { BackendPool } from "./backends/pool/index.ts";
-import { traceRequests, tracingEnabled } from "./platform/tracing/index.ts";
+import { traceRequests } from "./platform/tracing/spans.ts";
+import { tracingEnabled } from "./platform/tracing/state.ts";
 import { withSpans } from "./service/synthesis/spans.ts";
 import { Slots } from "./service/caps/slots.ts";
 import { createSynthesisService } from "./service/synthesis/service.ts";
@@ -96,6 +97,7 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       clock: deps.clock ?? { now: Date.now },
       encoders: deps.encoders ?? new Encoders({ max: config.maxEncoders, ffmpegPath: config.ffmpegPath, logger }),
       ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
+      ...(deps.sharedStore ? { sharedStore: deps.sharedStore } : {}),
     },
     guards: {
       auth: authenticate({ keys, keysConfigured: config.apiKeys.length + config.adminKeys.length > 0, ...(jwt ? { jwt } : {}) }),

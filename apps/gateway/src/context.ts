@@ -58,12 +58,14 @@ export interface GatewayDeps {
    * it `/jobs` is not served.
    */
   jobs?: (parts: { synthesis: SynthesisService; pool: BackendPool; encoders: Encoders; voices: VoiceStore; audio: AudioStore; logger: Logger }) => JobService;
+  /** The shared store (Redis) `/readyz` asks first: its failure (a `store_unavailable` error) is the answer. */
+  sharedStore?: { ping(): Promise<void> };
 }
 
 /** What each route group gets: config, parts, and the shared guards. */
 export interface RouteContext {
   config: GatewayConfig;
-  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "consents" | "asr" | "jobs">> & {
+  deps: Required<Omit<GatewayDeps, "shutdown" | "backend" | "slots" | "rateLimitStore" | "metrics" | "cache" | "passthrough" | "consents" | "asr" | "jobs" | "sharedStore">> & {
     consents: ConsentStore;
     /** Transcribes voices saved without a transcript, and consent recordings. */
     asr?: AsrClient;
@@ -71,6 +73,7 @@ export interface RouteContext {
     /** The synthesis pipeline every door calls. */
     synthesis: SynthesisService;
     shutdown?: AbortSignal;
+    sharedStore?: { ping(): Promise<void> };
   };
   guards: {
     auth: RequestHandler;

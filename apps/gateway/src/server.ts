@@ -159,6 +159,7 @@ export async function startGateway(
     ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     ...(cache ? { cache } : {}),
     ...(passthrough ? { passthrough } : {}),
+    ...(stores.ping ? { sharedStore: { ping: stores.ping } } : {}),
     logger,
     shutdown: shutdown.signal,
   });

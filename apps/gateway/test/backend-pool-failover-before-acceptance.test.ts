@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAdts } from "./helpers/clip.ts";
 import { SDK_READY, SDK_SKIP_REASON } from "./helpers/full-stack.ts";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
-import { failovers, startPoolGateway, synthCalls, type PoolGateway } from "./helpers/pool-stack.ts";
+import { failovers, resends, startPoolGateway, synthCalls, type PoolGateway } from "./helpers/pool-stack.ts";
 
 const skip = SDK_READY ? "" : ` (skipped: ${SDK_SKIP_REASON})`;
 
@@ -117,7 +117,7 @@ describe.skipIf(!SDK_READY)(`failover before acceptance${skip}`, () => {
       expect(failovers(stack.logLines).every((f) => f.code === "queue_full" && f.to === "backend-2")).toBe(true);
     });
   });
-  describe("backend-1 dies mid-job (it had accepted the job)", () => {
+  describe("backend-1 dies mid-job (it had accepted the job, no audio had reached the caller)", () => {
     let crashing: StandinHandle;
     let stack: PoolGateway;
     let voice: string;
@@ -131,13 +131,14 @@ describe.skipIf(!SDK_READY)(`failover before acceptance${skip}`, () => {
       await crashing?.stop();
     });
 
-    it("is a 502 and the job is not sent again to backend-2", async () => {
+    it("a whole clip (no audio reached the caller yet) runs once more on backend-2: 201", async () => {
       const before = synthCalls(good.record);
       const res = await stack.gw.api("/synthesize", jsonPost({ text: "First part. Second part. Third part.", voice }));
-      expect(res.status).toBe(502);
+      expect(res.status).toBe(201);
       expect(synthCalls(crashing.record)).toBe(1);
-      expect(synthCalls(good.record)).toBe(before);
+      expect(synthCalls(good.record)).toBe(before + 1);
       expect(failovers(stack.logLines)).toEqual([]);
+      expect(resends(stack.logLines)).toEqual([{ from: "backend-1", to: "backend-2", code: "connection" }]);
       expect(stack.pool.status()[0]?.state).toBe("down");
     });
   });

@@ -60,12 +60,22 @@ describe("decideAfterFailure", () => {
   const facts = { fault: faultOf(new ConnectionError("refused", { accepted: false })), sawProgress: false, callerGaveUp: false };
 
   it("fails over when the error says nothing was accepted, no progress was seen and the caller waits", () => {
-    expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0 });
+    expect(decideAfterFailure(facts)).toEqual({ failOver: true, markDown: true, coolDownMs: 0, afterAcceptance: false });
+  });
+
+  it("runs a job once more elsewhere when the box accepted it and then failed it itself, before any audio went out", () => {
+    const accepted = { fault: faultOf(new UpstreamError("job failed on the box")), sawProgress: true, callerGaveUp: false, yielded: false };
+    expect(decideAfterFailure(accepted)).toMatchObject({ failOver: true, afterAcceptance: true });
+    // Once only, never after audio went to the caller, never for the input's fault, never once the caller left.
+    expect(decideAfterFailure({ ...accepted, resentAfterAcceptance: true }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, yielded: true }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, fault: faultOf(new UpstreamWarningError("empty")) }).failOver).toBe(false);
+    expect(decideAfterFailure({ ...accepted, callerGaveUp: true }).failOver).toBe(false);
   });
 
   it.each([
-    ["the box may have run it", { fault: faultOf(new ConnectionError("reset")) }],
-    ["progress was seen", { sawProgress: true }],
+    ["the box may have run it and its audio already went to the caller", { fault: faultOf(new ConnectionError("reset")), yielded: true }],
+    ["progress was seen and the input was at fault", { sawProgress: true, fault: faultOf(new UpstreamWarningError("empty")) }],
     ["the caller gave up", { callerGaveUp: true }],
   ])("never fails over when %s", (_why, over) => {
     expect(decideAfterFailure({ ...facts, ...over }).failOver).toBe(false);

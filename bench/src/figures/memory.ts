@@ -17,6 +17,8 @@ import { pool, round } from "../stats.ts";
 import { SPEAKER, TEXT } from "./sdk-overhead.ts";
 
 export interface Memory {
+  /** 2 s after /healthz first answered, before any request. @unit MiB */
+  startMb: number;
   baselineMb: number;
   inflight200Mb: number;
   inflight200HeldOpen: number;
@@ -74,6 +76,9 @@ export async function memory(total: number, log: (s: string) => void): Promise<M
   const gw = await startGatewayProcess({ ...env, QUEUE_SIZE: "200" });
   const capped = await startGatewayProcess(env);
   try {
+    await settle(2_000);
+    const startMb = gw.rssMb();
+    log(`  at start ${round(startMb, 1)} MB`);
     const clip = (await (await synth(gw)).json()) as { url: string };
     const statuses: Record<string, number> = {};
     const count = (s: number) => void (statuses[s] = (statuses[s] ?? 0) + 1);
@@ -116,6 +121,7 @@ export async function memory(total: number, log: (s: string) => void): Promise<M
     const after5000Mb = gw.rssMb();
     log(`  after ${total}: ${round(after5000Mb, 1)} MB (peak ${round(after5000PeakMb, 1)} MB)`);
     return {
+      startMb: round(startMb, 1),
       baselineMb: round(baselineMb, 1),
       inflight200Mb: round(held.rssMb, 1),
       inflight200HeldOpen: 200,

@@ -1,8 +1,9 @@
 /**
  * Figures 6 and 7: the passthrough. (6) What `GET /cosyvoice/config` through the gateway's
- * passthrough costs over asking the UI directly: requests alternate between the two paths, one
- * at a time over keep-alive connections, and the p50 of each is compared (Gradio builds its
- * config per request, so both sides carry that work). (7) Requests per second for one static
+ * passthrough costs over asking the UI directly, and over what nginx `proxy_pass` costs on the
+ * same request: the three paths rotate, one request at a time over keep-alive connections, and
+ * the p50 of each is compared (Gradio builds its config per request, so every path carries
+ * that work). (7) Requests per second for one static
  * asset of the UI through the gateway (its own process, built code) versus through nginx
  * `proxy_pass` (one worker, keep-alive upstream, buffering off), both in front of the same
  * stand-in and driven by autocannon with the same connections, in alternating one-second
@@ -18,7 +19,8 @@ import { ensureNginx, startGatewayProcess, startNginxProxy } from "../procs.ts";
 import { round, summarize, type Summary } from "../stats.ts";
 
 export interface PassthroughFigures {
-  config: { requests: number; viaGateway: Summary; direct: Summary; addedP50Ms: number };
+  /** `addedVsNginxRatio`: what the passthrough adds over what nginx proxy_pass adds to the same request, p50s of the same rotation. */
+  config: { requests: number; viaGateway: Summary; direct: Summary; addedP50Ms: number; viaNginx?: Summary; nginxAddedP50Ms?: number; addedVsNginxRatio?: number };
   asset: { path: string; bytes: number; connections: number; durationS: number; gatewayRps: number; nginxRps?: number; ratio?: number; gatewayNon2xx: number; nginxNon2xx?: number; note?: string };
 }
 
@@ -82,47 +84,51 @@ export async function passthroughFigures(requests: number, durationS: number, co
   const routesFile = join(dir, "routes.yaml");
   writeFileSync(routesFile, `routes:\n  - path: /cosyvoice/\n    kind: gradio\n    backends: ["${standin.url}"]\n`);
   const gw = await startGatewayProcess({ COSYVOICE_URL: standin.url, ROUTES_FILE: routesFile });
+  const bin = ensureNginx(log);
+  const ng = bin ? await startNginxProxy(bin, "/cosyvoice/", standin.url) : undefined;
   try {
     const via = `${gw.url}/cosyvoice/config`;
     const direct = `${standin.url}/config`;
-    for (let i = 0; i < 20; i++) await Promise.all([once(via), once(direct)]);
-    const a: number[] = [];
-    const b: number[] = [];
+    const viaNginx = ng ? `${ng.url}/cosyvoice/config` : undefined;
+    // The three paths in a rotating order, one request at a time, so neither runs on a warmer UI.
+    const paths = [via, direct, ...(viaNginx ? [viaNginx] : [])];
+    for (let i = 0; i < 20; i++) for (const p of paths) await once(p);
+    const samples = new Map<string, number[]>(paths.map((p) => [p, []]));
     for (let i = 0; i < requests; i++) {
-      // Alternate the order, so neither side always runs on a warmer UI.
-      if (i % 2 === 0) {
-        a.push(await once(via));
-        b.push(await once(direct));
-      } else {
-        b.push(await once(direct));
-        a.push(await once(via));
+      for (let j = 0; j < paths.length; j++) {
+        const p = paths[(i + j) % paths.length]!;
+        samples.get(p)!.push(await once(p));
       }
     }
-    const viaGateway = summarize(a);
-    const directS = summarize(b);
-    const config = { requests, viaGateway, direct: directS, addedP50Ms: round(viaGateway.p50 - directS.p50, 3) };
-    log(`  GET /cosyvoice/config p50: via gateway ${viaGateway.p50} ms, direct ${directS.p50} ms`);
+    const viaGateway = summarize(samples.get(via)!);
+    const directS = summarize(samples.get(direct)!);
+    const nginxS = viaNginx ? summarize(samples.get(viaNginx)!) : undefined;
+    const addedP50Ms = round(viaGateway.p50 - directS.p50, 3);
+    const nginxAddedP50Ms = nginxS ? round(nginxS.p50 - directS.p50, 3) : undefined;
+    const config = {
+      requests,
+      viaGateway,
+      direct: directS,
+      addedP50Ms,
+      ...(nginxS && nginxAddedP50Ms !== undefined ? { viaNginx: nginxS, nginxAddedP50Ms, addedVsNginxRatio: round(addedP50Ms / Math.max(0.001, nginxAddedP50Ms), 3) } : {}),
+    };
+    log(`  GET /cosyvoice/config p50: via gateway ${viaGateway.p50} ms, via nginx proxy_pass ${nginxS?.p50 ?? "n/a"} ms, direct ${directS.p50} ms`);
 
     const page = await (await fetch(`${standin.url}/`)).text();
     const asset = /\.\/(assets\/index-[^"]+\.css)/.exec(page)?.[1] ?? "theme.css";
     const bytes = (await (await fetch(`${standin.url}/${asset}`)).arrayBuffer()).byteLength;
-    const bin = ensureNginx(log);
-    if (!bin) {
+    if (!bin || !ng) {
       const ours = await rps(`${gw.url}/cosyvoice/${asset}`, connections, durationS);
       return { config, asset: { path: asset, bytes, connections, durationS, gatewayRps: ours.rps, gatewayNon2xx: ours.non2xx, note: "nginx not available" } };
     }
-    const ng = await startNginxProxy(bin, "/cosyvoice/", standin.url);
-    try {
-      const { a: ours, b: theirs, ratio } = await alternating(`${gw.url}/cosyvoice/${asset}`, `${ng.url}/cosyvoice/${asset}`, connections, durationS);
-      log(`  ${asset} (${bytes} bytes): gateway ${ours.rps} req/s, nginx proxy_pass ${theirs.rps} req/s`);
-      return {
-        config,
-        asset: { path: asset, bytes, connections, durationS, gatewayRps: ours.rps, gatewayNon2xx: ours.non2xx, nginxRps: theirs.rps, nginxNon2xx: theirs.non2xx, ratio },
-      };
-    } finally {
-      await ng.stop();
-    }
+    const { a: ours, b: theirs, ratio } = await alternating(`${gw.url}/cosyvoice/${asset}`, `${ng.url}/cosyvoice/${asset}`, connections, durationS);
+    log(`  ${asset} (${bytes} bytes): gateway ${ours.rps} req/s, nginx proxy_pass ${theirs.rps} req/s`);
+    return {
+      config,
+      asset: { path: asset, bytes, connections, durationS, gatewayRps: ours.rps, gatewayNon2xx: ours.non2xx, nginxRps: theirs.rps, nginxNon2xx: theirs.non2xx, ratio },
+    };
   } finally {
+    await ng?.stop();
     await gw.stop();
     await standin.stop();
   }

@@ -8,4 +8,6 @@ export { startRedis } from "./redis.ts";
 export type { RedisOptions, RedisHandle } from "./redis.ts";
 export { openSocket, voiceForm } from "./http.ts";
 export type { VoiceFormFields } from "./http.ts";
+export { startLoadBalancer, localNginxConf, nginxBinary, SCALE_OUT_NGINX_CONF } from "./nginx.ts";
+export type { NginxHandle } from "./nginx.ts";
 export { closeGradioClient } from "./gradio-client.ts";

@@ -13,6 +13,14 @@ export interface RedisOptions {
   binary?: string;
   /** How long to wait for PING to answer. @default 15_000 @unit milliseconds */
   startTimeoutMs?: number;
+  /**
+   * The server's working directory. Given, it is kept on stop, so a server started again on it
+   * (same port) finds its append-only file: how tests restart Redis after an outage.
+   * @default a fresh temp dir, removed on stop
+   */
+  dir?: string;
+  /** Persistence: the append-only file with this fsync policy; off by default (tests rarely need it). */
+  appendFsync?: "always" | "everysec";
 }
 
 /** A running throwaway redis-server. */
@@ -20,6 +28,8 @@ export interface RedisHandle {
   /** `redis://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The server's process id (for /proc figures). */
+  pid: number;
   /** Output the server wrote so far, for failure messages. */
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s), waits for it to exit, removes its directory. */
@@ -46,7 +56,8 @@ function ask(port: number, command: string): Promise<string> {
 
 /**
  * Starts a private redis-server on loopback with persistence off (`--save '' --appendonly no`,
- * its working directory a fresh temp dir), and waits until it answers PING. Tests start their
+ * its working directory a fresh temp dir; see {@link RedisOptions.dir} and `appendFsync`), and
+ * waits until it answers PING. Tests start their
  * own and never assume one is running.
  * @example
  * const redis = await startRedis();
@@ -55,9 +66,10 @@ function ask(port: number, command: string): Promise<string> {
  */
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> {
   const port = opts.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), "redis-"));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "redis-"));
   const binary = opts.binary ?? process.env["REDIS_SERVER"] ?? "redis-server";
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  const persistence = opts.appendFsync ? ["--appendonly", "yes", "--appendfsync", opts.appendFsync] : ["--appendonly", "no"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir];
   const child = spawn(binary, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const keep = (b: Buffer) => {
@@ -79,7 +91,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
       await exited;
       clearTimeout(t);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
@@ -100,5 +112,5 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisHandle> 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `redis://127.0.0.1:${port}`, port, output: () => out, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid!, output: () => out, stop };
 }

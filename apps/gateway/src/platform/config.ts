@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { MAX_TEXT_CHARS } from "cosyvoice3-sdk";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "./yaml.ts";
 import { z } from "zod";
 import { addressProblem } from "../backends/address.ts";
 

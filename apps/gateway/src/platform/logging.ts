@@ -8,7 +8,8 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
-import { PinoPretty } from "pino-pretty";
+import { createRequire } from "node:module";
+import type { PinoPretty as PinoPrettyFn } from "pino-pretty";
 
 /** `LOG_FORMAT`: `auto` is pretty on a TTY, JSON otherwise. */
 export type LogFormat = "auto" | "json" | "pretty";
@@ -164,6 +165,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   };
   if (options.format === "json") return options.destination ? pino(common, options.destination as DestinationStream) : pino(common);
   const destination = options.destination ?? process.stdout;
+  // Loaded only for a person at a terminal: a gateway logging JSON never holds it in memory.
+  const { PinoPretty } = createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPrettyFn };
   const pretty = PinoPretty({
     destination: destination as NodeJS.WritableStream,
     colorize: options.colorize ?? (destination as { isTTY?: boolean }).isTTY === true,

@@ -49,10 +49,19 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
   }
 }
 
-/** The failover lines of the log: from, to and the SDK error code. */
-export function failovers(logLines: string[]): { from: string; to: string; code: string }[] {
+function logged(logLines: string[], msg: string): { from: string; to: string; code: string }[] {
   return logLines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l["msg"] === "job not accepted; failing over to another backend")
+    .filter((l) => l["msg"] === msg)
     .map((l) => ({ from: String(l["from"]), to: String(l["to"]), code: String(l["code"]) }));
+}
+
+/** The failover lines of the log (a job no box had accepted): from, to and the SDK error code. */
+export function failovers(logLines: string[]): { from: string; to: string; code: string }[] {
+  return logged(logLines, "job not accepted; failing over to another backend");
+}
+
+/** The resend lines of the log (a box accepted the job, then failed it before any audio went out): from, to and the code. */
+export function resends(logLines: string[]): { from: string; to: string; code: string }[] {
+  return logged(logLines, "the box failed the job before any audio went out; running it once more on another backend");
 }

@@ -41,6 +41,23 @@ export interface BreakerTicket {
 }
 
 /**
+ * What the pool needs of a box's breaker: this process's own ({@link BackendBreaker}) or one
+ * shared by every instance in Redis (`SharedBreaker`).
+ */
+export interface PoolBreaker {
+  /** `closed`, `open`, or `half-open`. */
+  readonly state: BreakerState;
+  /** True when a job sent now would run. */
+  admits(): boolean;
+  /** How long until a job would be admitted; 0 when one would now. @unit milliseconds */
+  retryAfterMs(now?: number): number;
+  /** Admits one job (only when `admits()` said so, in the same tick); report its end on the ticket. */
+  admit(): BreakerTicket;
+  /** Stops background work, when it has any. */
+  close?(): Promise<void>;
+}
+
+/**
  * @example
  * const breaker = new BackendBreaker({ name: "backend-1", logger });
  * if (breaker.admits()) { const t = breaker.admit(); try { await job(); t.done(); } catch (e) { t.done(e); throw e; } }

@@ -1,2 +1,3 @@
-export { BackendBreaker, isBoxFault, type BackendBreakerOptions, type BreakerState, type BreakerTicket } from "./breaker.ts";
+export { BackendBreaker, isBoxFault, type BackendBreakerOptions, type BreakerState, type BreakerTicket, type PoolBreaker } from "./breaker.ts";
+export { SharedBreaker, type SharedBreakerOptions } from "./shared-breaker.ts";
 export { BreakerOpenError } from "./errors.ts";

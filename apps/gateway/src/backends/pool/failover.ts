@@ -19,6 +19,10 @@ export interface FailureFacts {
   sawProgress: boolean;
   /** The caller's signal aborted (deadline, client gone, shutdown). */
   callerGaveUp: boolean;
+  /** Some of the job's audio already went to the caller. */
+  yielded?: boolean;
+  /** The job already moved once after a box had accepted it. */
+  resentAfterAcceptance?: boolean;
 }
 
 /** What to do after a failure. */
@@ -42,14 +46,19 @@ export function verdictOn(fault: Pick<Fault, "boxDown" | "boxBusy">): { markDown
 }
 
 /**
- * A job moves to another box only when nothing of it ran: the error says nothing was accepted
- * and the request is not at fault, no progress was seen, and the caller still waits. A job a
- * box accepted is never sent twice.
- * @example decideAfterFailure({ fault: faultOf(refused), sawProgress: false, callerGaveUp: false }) // { failOver: true, markDown: true, coolDownMs: 0 }
+ * A job moves to another box when nothing of it ran (the error says nothing was accepted and the
+ * request is not at fault, and no progress was seen), or, once, when a box accepted it and then
+ * failed it itself (a box fault) before any of its audio reached the caller: TTS has no side
+ * effects, so running it again elsewhere harms nothing, and the caller gets audio instead of a
+ * 502. After the first byte the failure is the caller's; a failure the input caused is never
+ * sent again; nor is anything once the caller gave up.
+ * @example decideAfterFailure({ fault: faultOf(refused), sawProgress: false, callerGaveUp: false }) // { failOver: true, markDown: true, coolDownMs: 0, afterAcceptance: false }
+ * @example decideAfterFailure({ fault: faultOf(failedOnTheBox), sawProgress: true, callerGaveUp: false, yielded: false }) // { failOver: true, ..., afterAcceptance: true }
  */
-export function decideAfterFailure(f: FailureFacts): FailureDecision {
-  const safe = !f.fault.accepted && f.fault.resendable;
-  return { failOver: safe && !f.sawProgress && !f.callerGaveUp, ...verdictOn(f.fault) };
+export function decideAfterFailure(f: FailureFacts): FailureDecision & { afterAcceptance: boolean } {
+  const unsent = !f.fault.accepted && f.fault.resendable && !f.sawProgress;
+  const resend = !unsent && f.fault.boxFault && f.yielded !== true && f.resentAfterAcceptance !== true;
+  return { failOver: !f.callerGaveUp && (unsent || resend), afterAcceptance: !f.callerGaveUp && resend, ...verdictOn(f.fault) };
 }
 
 /** The stable `code` of any thrown value ("" when it has none). */

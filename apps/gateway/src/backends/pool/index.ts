@@ -9,10 +9,11 @@ import { backendFor } from "../detect.ts";
 import { DRIVERS } from "../drivers.ts";
 import type { GatewayConfig } from "../../platform/config.ts";
 import type { Redis } from "ioredis";
-import { BackendBreaker } from "../breaker/index.ts";
+import { BackendBreaker, SharedBreaker } from "../breaker/index.ts";
 import { RedisSlots } from "../../service/caps/index.ts";
 import { Slots } from "../../service/caps/slots.ts";
-import { tracedFetch, tracingEnabled } from "../../platform/tracing/index.ts";
+import { tracedFetch } from "../../platform/tracing/fetch.ts";
+import { tracingEnabled } from "../../platform/tracing/state.ts";
 import { BackendPool } from "./pool.ts";
 
 export { BackendPool, type AcquireOptions, type BackendPoolOptions, type BackendStatus, type BackendView, type PoolMember, type PoolObserver, type PoolRequestOptions, type Readiness } from "./pool.ts";
@@ -53,6 +54,12 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
       logger: logger.child({ component: "slots", backend: name }),
     });
   };
+  // With STORE=redis one breaker per box (by its URL) over every instance: one instance's
+  // evidence opens it for all, and one probe serves all.
+  const breakerFor = (name: string, url: string) =>
+    extras.redis
+      ? new SharedBreaker({ redis: extras.redis, key: `${config.redisKeyPrefix}breaker:${url.replace(/\/+$/, "")}:`, name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger })
+      : new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger });
   return new BackendPool({
     logger,
     healthCheckIntervalMs: config.healthCheckIntervalMs,
@@ -66,7 +73,7 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
         ...(address.kind !== undefined ? { kind: address.kind } : {}),
         ...(named ? { codec: named.codec } : {}),
         slots: slotsFor(name),
-        ...(config.breaker.failures > 0 ? { breaker: new BackendBreaker({ name, threshold: config.breaker.failures, halfOpenAfterMs: config.breaker.openMs, logger }) } : {}),
+        ...(config.breaker.failures > 0 ? { breaker: breakerFor(name, address.url) } : {}),
         // The kind the address names (`fastapi+http://`, `grpc://`, ...), else the one a probe finds.
         backend: backendFor(address, { model: config.model, timeoutMs: config.upstreamTimeoutMs, maxRetries: config.upstreamMaxRetries, logger: sdkLogger, ...fetch }),
       };

@@ -231,6 +231,10 @@ export class BackendPool implements SynthesisBackend {
     const lease = given ?? ((await this.acquire(options.signal, { needs })) as MemberLease);
     const { lease: _lease, onProgress, ...rest } = options;
     const tried = new Set<Member>();
+    // Audio already given to the caller (then no other box may take over), and whether the job
+    // already moved once after a box had accepted it.
+    let yielded = false;
+    let resentAfterAcceptance = false;
     try {
       for (;;) {
         const m = lease.member;
@@ -262,6 +266,7 @@ export class BackendPool implements SynthesisBackend {
         try {
           for await (const item of attempt(m.spec.backend, callOptions)) {
             sawProgress = true;
+            yielded = true;
             yield item;
           }
           ticket?.done();
@@ -273,12 +278,16 @@ export class BackendPool implements SynthesisBackend {
         } catch (err) {
           ticket?.done(err);
           report(options.signal?.aborted === true ? "aborted" : "error");
-          const decision = decideAfterFailure({ fault: faultOf(err), sawProgress, callerGaveUp: options.signal?.aborted === true });
+          const decision = decideAfterFailure({ fault: faultOf(err), sawProgress, callerGaveUp: options.signal?.aborted === true, yielded, resentAfterAcceptance });
           if (decision.markDown) m.health.markDown(err, decision.failOver ? "job refused" : "job failed");
           if (decision.coolDownMs > 0) m.coolUntil = this.now() + decision.coolDownMs;
           const next = decision.failOver ? this.ranked(tried, false, needs).find((x) => x.slots.hasRoom) : undefined;
           if (!next) throw err;
-          this.logger.warn({ from: m.name, to: next.name, code: codeOf(err) }, "job not accepted; failing over to another backend");
+          if (decision.afterAcceptance) resentAfterAcceptance = true;
+          this.logger.warn(
+            { from: m.name, to: next.name, code: codeOf(err) },
+            decision.afterAcceptance ? "the box failed the job before any audio went out; running it once more on another backend" : "job not accepted; failing over to another backend",
+          );
           await lease.moveTo(next, options.signal);
         } finally {
           // The consumer stopped reading (a stream left early): the box did nothing wrong.
@@ -357,6 +366,7 @@ export class BackendPool implements SynthesisBackend {
     await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
     // Shared slots stop renewing and listening (what they still hold expires by itself).
     await Promise.all(this.members.map((m) => m.slots.close?.().catch(() => undefined)));
+    await Promise.all(this.members.map((m) => m.spec.breaker?.close?.().catch(() => undefined)));
   }
 
   /** The first ready backend's description, as last checked. */

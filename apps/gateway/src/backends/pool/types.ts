@@ -2,7 +2,7 @@
 import type { Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { BoxInfo, SynthesisBackend } from "../port.ts";
-import type { BackendBreaker, BreakerState } from "../breaker/index.ts";
+import type { BreakerState, PoolBreaker } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
 import type { BackendState } from "./health.ts";
 import type { Lease } from "./lease.ts";
@@ -47,7 +47,7 @@ export interface PoolMember {
   /** Its job slots (this instance's, or held in Redis over every instance). */
   slots: JobSlots;
   /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
-  breaker?: BackendBreaker;
+  breaker?: PoolBreaker;
   /** Logged, never sent to clients. */
   url?: string;
   /** Its kind and codec when the address named them (else learned from its first check). */

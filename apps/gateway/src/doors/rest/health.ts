@@ -6,8 +6,8 @@ import { downSlug, HttpProblem, PROBLEM_KINDS, toHttpProblem } from "../problems
  * `GET /healthz`: the process lives (no backend call). `GET /readyz`: each backend's state as
  * the pool knows it (its periodic check and its jobs keep it current; only a box never seen or
  * down is looked at again, a bounded few times a second however often this is asked, since
- * it needs no key); ready when at least one is up, 503 otherwise, so a load balancer stops
- * sending. Neither needs a key nor counts against a quota.
+ * it needs no key); ready when at least one is up and the shared store (Redis, with
+ * `STORE=redis`) answers, 503 otherwise with the reason, so a load balancer stops sending. Neither needs a key nor counts against a quota.
  * @example app.use(healthRoutes(ctx));
  */
 export function healthRoutes(ctx: RouteContext): Router {
@@ -18,6 +18,8 @@ export function healthRoutes(ctx: RouteContext): Router {
   });
   router.get("/readyz", async (_req: Request, res: Response) => {
     res.set("Cache-Control", "no-store");
+    // Without the shared store nothing can be served: its 503 problem says so (Redis away).
+    await ctx.deps.sharedStore?.ping();
     const readiness = await pool.readiness();
     const { ready, lastError } = readiness;
     // The pool says why a box is down by the error's code; here it is named as its problem type.

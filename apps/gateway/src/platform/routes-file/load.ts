@@ -5,7 +5,7 @@
  * by its path in the file.
  */
 import { createHash } from "node:crypto";
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "../yaml.ts";
 import type { z } from "zod";
 import type { BackendKind } from "../../backends/port.ts";
 import { isOcelotFile, translateOcelot, type FileIssue, type FileNote } from "./ocelot.ts";

@@ -9,7 +9,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GatewayConfig } from "../config.ts";
 import { DiskAudioStore, type AudioStore } from "./audio-store.ts";
-import { openRedisStores } from "./redis.ts";
 import { WriteBehindAudioStore } from "./write-behind-audio-store.ts";
 import { DiskVoiceStore, type VoiceStore } from "./voice-store.ts";
 import { DiskConsentStore, type ConsentStore } from "./consent-store.ts";
@@ -25,6 +24,8 @@ export interface GatewayStores {
   rateLimitStore?: (name: string) => Store;
   /** The Redis connection with `STORE=redis` (the cache and the shared slots use it too). */
   redis?: Redis;
+  /** Resolves when the shared store (Redis) answers; rejects with `store_unavailable`, within a second, when not. */
+  ping?(): Promise<void>;
   /** Stops background work and closes connections. */
   close(): Promise<void>;
 }
@@ -37,6 +38,8 @@ export interface GatewayStores {
 export async function openStores(config: GatewayConfig, logger: Logger, now: () => number = Date.now): Promise<GatewayStores> {
   if (config.store === "redis") {
     if (config.redisUrl === undefined) throw new Error("STORE=redis needs REDIS_URL");
+    // Loaded only here: a disk-store gateway never holds the Redis client in memory.
+    const { openRedisStores } = await import("./redis.ts");
     const shared = await openRedisStores({
       url: config.redisUrl,
       prefix: config.redisKeyPrefix,
@@ -45,7 +48,7 @@ export async function openStores(config: GatewayConfig, logger: Logger, now: () 
       logger: logger.child({ component: "redis" }),
       now,
     });
-    return { kind: "redis", voices: shared.voices, audio: shared.audio, consents: shared.consents, rateLimitStore: shared.rateLimitStore, redis: shared.redis, close: shared.close };
+    return { kind: "redis", voices: shared.voices, audio: shared.audio, consents: shared.consents, rateLimitStore: shared.rateLimitStore, redis: shared.redis, ping: shared.ping, close: shared.close };
   }
   const voices = await DiskVoiceStore.open(join(config.dataDir, "voices"), now);
   const consents = await DiskConsentStore.open(join(config.dataDir, "consents"), now);

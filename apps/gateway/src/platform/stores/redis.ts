@@ -33,7 +33,7 @@ export interface RedisStores {
   consents: RedisConsentStore;
   /** One counter store per quota name, for `createApp`'s `rateLimitStore`. */
   rateLimitStore(name: string): Store;
-  /** Resolves when Redis answers PING. */
+  /** Resolves when Redis answers PING; rejects with `store_unavailable` when it does not within a second. */
   ping(): Promise<void>;
   /** Closes the connection (after the stores' last use). */
   close(): Promise<void>;
@@ -94,7 +94,16 @@ export async function openRedisStores(opts: RedisStoresOptions): Promise<RedisSt
     audio: new RedisAudioStore(redis, prefix, { ttlMs: opts.audioTtlMs, maxBytes: opts.audioMaxBytes, now }),
     rateLimitStore: (name: string) => new GuardedRedisStore({ sendCommand, prefix: `${prefix}rate:${name}:` }),
     ping: async () => {
-      await guard("ping", () => redis.ping());
+      // A connection that is re-connecting queues the command: a second is all /readyz waits.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no answer within 1 s")), 1_000);
+      });
+      try {
+        await guard("ping", () => Promise.race([redis.ping(), late]));
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());

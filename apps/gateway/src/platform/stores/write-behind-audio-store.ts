@@ -66,7 +66,9 @@ export class WriteBehindAudioStore implements AudioStore {
     const entry: Pending = {
       meta,
       data,
-      written: this.inner.put(audio, data).then(
+      // The write starts on the next turn of the event loop, after the answer went out: its
+      // synchronous part (the ETag's hash, opening the temp file) is not the caller's wait.
+      written: new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.inner.put(audio, data)).then(
         () => undefined,
         (err: unknown) => this.opts.logger.error({ err, id: audio.id }, "clip write failed after it was answered; it is gone once out of memory"),
       ),

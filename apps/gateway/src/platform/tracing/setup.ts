@@ -1,6 +1,7 @@
 /**
  * OpenTelemetry tracing, configured by the standard `OTEL_*` variables and off (nothing
- * installed, no per-request cost) when no OTLP endpoint is set. When on, spans go in batches to
+ * installed, no per-request cost) when no OTLP endpoint is set. The gateway's process imports
+ * this module (and with it the OpenTelemetry SDK and exporters) only when one is set (`main.ts`). When on, spans go in batches to
  * the OTLP/HTTP endpoint as JSON or protobuf, the W3C `traceparent` is read from requests and
  * sent upstream, and async context follows each request through the SDK's calls.
  */
@@ -11,6 +12,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import type { Logger } from "pino";
+import { setTracingActive, tracingEnabled } from "./state.ts";
 
 /** The `OTEL_*` variables read (all optional). */
 export interface TracingEnv {
@@ -38,12 +40,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-let active = false;
-
-/** True while tracing is started: the gateway installs its span middleware and traced fetch only then. */
-export function tracingEnabled(): boolean {
-  return active;
-}
+export { tracingEnabled } from "./state.ts";
 
 const OFF: Tracing = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
 
@@ -79,14 +76,14 @@ export function startTracing(env: TracingEnv, logger: Logger): Tracing {
   });
   // Installs the AsyncLocalStorage context manager and the W3C trace-context propagator.
   provider.register();
-  active = true;
+  setTracingActive(true);
   logger.info({ url, protocol, service: resourceAttributes(env)["service.name"] }, "tracing on: spans go to the OTLP endpoint");
   return {
     enabled: true,
     flush: () => provider.forceFlush(),
     async shutdown() {
-      if (!active) return;
-      active = false;
+      if (!tracingEnabled()) return;
+      setTracingActive(false);
       await provider.shutdown().catch((err: unknown) => logger.warn({ err }, "tracing: the last spans could not be sent"));
       trace.disable();
       context.disable();

@@ -20,6 +20,7 @@ import type { StoredClip, SynthesisInput, SynthesisOptions, SynthesisService, Sy
 import { BUILTIN_PREFIX } from "../../platform/ids.ts";
 import { resolveVoice, toSdkRequest, type ResolvedVoice, type VoiceSources } from "../voices.ts";
 import { cacheKey, PromptHashes } from "./key.ts";
+import type { FlightCodec } from "./redis-flights.ts";
 import type { CachedClip, SynthesisCache } from "./synthesis-cache.ts";
 
 /** What {@link withCache} needs besides the service. */
@@ -38,11 +39,41 @@ interface Keyed {
   mode: StoredClip["mode"];
 }
 
-/** A whole clip as a shared job hands it over: the first caller's stored clip and its bytes. */
+/** A whole clip as a shared job hands it over: the first caller's stored clip (not when another instance made it) and its bytes. */
 interface SharedClip {
-  stored: StoredClip;
+  stored?: StoredClip;
   cached: CachedClip;
 }
+
+/** Bytes of a JSON header (its length first) and a body: how a job's items cross Redis. */
+function frame(head: unknown, body: Uint8Array): Buffer {
+  const json = Buffer.from(JSON.stringify(head));
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(json.length);
+  return Buffer.concat([len, json, body]);
+}
+function unframe<H>(bytes: Buffer): { head: H; body: Buffer } {
+  const n = bytes.readUInt32BE(0);
+  return { head: JSON.parse(bytes.subarray(4, 4 + n).toString()) as H, body: bytes.subarray(4 + n) };
+}
+
+/** A whole clip over Redis: only the bytes travel; the follower stores its own clip. */
+const clipCodec: FlightCodec<SharedClip> = {
+  encode: ({ cached: { audio, ...meta } }) => frame(meta, audio),
+  decode: (bytes) => {
+    const { head, body } = unframe<Omit<CachedClip, "audio">>(bytes);
+    return { cached: { ...head, audio: body } };
+  },
+};
+
+/** A streamed chunk over Redis. */
+const chunkCodec: FlightCodec<BackendChunk> = {
+  encode: ({ data, ...meta }) => frame(meta, data),
+  decode: (bytes) => {
+    const { head, body } = unframe<Omit<BackendChunk, "data">>(bytes);
+    return { ...head, data: body };
+  },
+};
 
 async function* oneItem<T>(p: Promise<T>): AsyncGenerator<T> {
   yield await p;
@@ -151,11 +182,11 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
             return { stored, cached };
           })(),
         ),
-    });
+    }, clipCodec);
     metrics.cache(job.shared ? "shared" : "miss");
     for await (const { stored, cached } of job.follow(opts.signal)) {
-      // The caller that started the job has its clip; every other gets one of its own.
-      const clip = job.shared ? await own(newId("a_"), input.owner, cached, k) : stored;
+      // The caller that started the job has its clip; every other (here or on another instance) gets one of its own.
+      const clip = job.shared || !stored ? await own(newId("a_"), input.owner, cached, k) : stored;
       given.set(givenKey(input.owner, k.key), clip);
       return clip;
     }
@@ -220,7 +251,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
             const stored = await mine.clip.catch(() => undefined);
             if (stored) await cache.save(k.key, { ...streamedAudio(chunks, stored.sampleRate), durationMs: stored.durationMs, chunks: chunks.length });
           },
-        });
+        }, chunkCodec);
         metrics.cache(job.shared ? "shared" : "miss");
         if (job.shared) unused();
         const parts: Uint8Array[] = [];
@@ -232,7 +263,9 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           durationMs += chunk.durationMs;
           yield chunk;
         }
-        if (!job.shared) {
+        // Another instance ran it: this stream's own job never started.
+        if (job.remote) unused();
+        if (!job.shared && !job.remote) {
           settle.resolve(await mine.clip);
           return;
         }

@@ -22,6 +22,8 @@ class Flight<T> {
   error: unknown;
   followers = 0;
   started = false;
+  /** The job runs on another instance and this flight relays it (see `redis-flights.ts`). */
+  remote = false;
   readonly controller = new AbortController();
   private wakers: (() => void)[] = [];
 
@@ -49,15 +51,20 @@ class Flight<T> {
 export interface JoinedJob<T> {
   /** True when the job was already running for another caller. */
   readonly shared: boolean;
+  /** True once the job turned out to run on another instance: its items are that instance's (known by the first item). */
+  readonly remote: boolean;
   /** Every item of the job, as it comes; leaving the loop (or the signal aborting) stops following. */
   follow(signal?: AbortSignal): AsyncGenerator<T>;
 }
 
 /** Options of {@link SharedJobs.join}. */
 export interface JobSpec<T> {
-  /** Runs the job; called once per flight, with a signal that aborts when nobody follows any more. */
-  start(signal: AbortSignal): AsyncIterable<T>;
-  /** Called with every item once the job finished well (e.g. to store the clip); the job stays joinable until it settles. */
+  /**
+   * Runs the job; called once per flight, with a signal that aborts when nobody follows any more.
+   * A job that follows another instance's instead of running calls `side.onFollow()`.
+   */
+  start(signal: AbortSignal, side: { onFollow(): void }): AsyncIterable<T>;
+  /** Called with every item once the job finished well here (e.g. to store the clip); not when another instance ran it. The job stays joinable until it settles. */
   onDone?(items: readonly T[]): void | Promise<void>;
 }
 
@@ -85,7 +92,8 @@ export class SharedJobs<T> {
     const pump = async () => {
       try {
         // The spec of whoever created the flight, whoever follows first.
-        for await (const item of flight.spec.start(flight.controller.signal)) {
+        const side = { onFollow: () => void (flight.remote = true) };
+        for await (const item of flight.spec.start(flight.controller.signal, side)) {
           flight.items.push(item);
           flight.wake();
         }
@@ -97,7 +105,7 @@ export class SharedJobs<T> {
       flight.wake();
       // A finished job stays joinable until its result is stored, so a caller arriving in
       // between gets it rather than starting the job again.
-      if (flight.finished) await Promise.resolve(flight.spec.onDone?.(flight.items)).catch(() => undefined);
+      if (flight.finished && !flight.remote) await Promise.resolve(flight.spec.onDone?.(flight.items)).catch(() => undefined);
       if (flights.get(key) === flight) flights.delete(key);
     };
 
@@ -127,6 +135,12 @@ export class SharedJobs<T> {
         }
       }
     }
-    return { shared, follow };
+    return {
+      shared,
+      get remote() {
+        return flight.remote;
+      },
+      follow,
+    };
   }
 }

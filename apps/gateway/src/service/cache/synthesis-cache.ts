@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { AudioStore } from "../../platform/stores/audio-store.ts";
+import type { FlightCodec, RedisFlights } from "./redis-flights.ts";
 import { SharedJobs, type JoinedJob, type JobSpec } from "./shared-jobs.ts";
 
 /** A cached clip: what a hit answers with. */
@@ -30,6 +31,8 @@ export interface SynthesisCacheOptions {
   memoryBytes?: number;
   /** How long an entry lives in memory: the store's TTL, so memory never outlives it. @default 60_000 @unit milliseconds */
   memoryTtlMs?: number;
+  /** Identical jobs shared over every instance on one Redis, not only within this process. */
+  flights?: RedisFlights;
 }
 
 // Stored bytes: "CVC1", chunk count (uint32 BE), then the audio. The store's own metadata keeps
@@ -100,8 +103,13 @@ export class SynthesisCache {
    * Joins the job running for `key`, or starts it: identical requests in flight share one job.
    * Items are typed by the caller; keys of whole clips and streams differ (the format is in the key).
    */
-  join<T>(key: string, spec: JobSpec<T>): JoinedJob<T> {
-    return (this.jobs as SharedJobs<T>).join(key, spec);
+  join<T>(key: string, spec: JobSpec<T>, codec?: FlightCodec<T>): JoinedJob<T> {
+    const flights = this.opts.flights;
+    if (!flights || !codec) return (this.jobs as SharedJobs<T>).join(key, spec);
+    return (this.jobs as SharedJobs<T>).join(key, {
+      ...spec,
+      start: (signal, side) => flights.run(key, (s) => spec.start(s, side), codec, signal, side),
+    });
   }
 
   /** Jobs in flight now. */

@@ -29,6 +29,12 @@ export interface JobScope {
 }
 
 /**
+ * The reason a finished call's scope aborts with, made once: whatever still listens only needs
+ * to stop, and an error per request (its stack captured) cost measurably on the hot path.
+ */
+const CALL_ENDED = new CallerGoneError("The call ended");
+
+/**
  * @example
  * const scope = jobScope({ signal: clientSignal, timeoutMs: 60_000, shutdown });
  * try { await work(scope.signal); } catch (err) { throw scope.explain(err); } finally { scope.close(); }
@@ -62,7 +68,7 @@ export function jobScope(opts: JobScopeOptions): JobScope {
     timeoutMs: opts.timeoutMs,
     explain: (err) => (controller.signal.aborted ? controller.signal.reason : err),
     close() {
-      abort(new CallerGoneError("The call ended"));
+      abort(CALL_ENDED);
     },
   };
 }
