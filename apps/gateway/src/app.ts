@@ -55,7 +55,9 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
       ...(deps.rateLimitStore ? { store: deps.rateLimitStore(name) } : {}),
     });
   const metrics = deps.metrics ?? createMetrics();
-  metrics.watchBackends(() => backend.status());
+  // Every box of the registry once (the pool's, the passthrough's, the ASR's), with its kind and doors.
+  metrics.watchBackends(() => backend.registry.status());
+  if (deps.jobs) backend.addDoor("jobs");
   backend.observe({ queueWait: (b, s) => metrics.queueWait(b, s), job: (b, outcome, s) => metrics.job(b, outcome, s) });
   const service = createSynthesisService({
     pool: backend,
@@ -81,7 +83,17 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
   const asr =
     deps.asr ??
     (config.asr.url !== undefined
-      ? createAsrClient({ url: config.asr.url, model: config.asr.model, timeoutMs: config.asr.timeoutMs, breakerFailures: config.breaker.failures, breakerOpenMs: config.breaker.openMs, logger, registry: metrics.registry })
+      ? createAsrClient({
+        url: config.asr.url,
+        model: config.asr.model,
+        timeoutMs: config.asr.timeoutMs,
+        breakerFailures: config.breaker.failures,
+        breakerOpenMs: config.breaker.openMs,
+        logger,
+        registry: metrics.registry,
+        // A box of the registry: a routes-file route to the same server is the same box.
+        box: backend.registry.add({ name: "asr", url: config.asr.url, kind: "asr" }, ["asr"]),
+      })
       : undefined);
   const keys = apiKeys({ keys: config.apiKeys, adminKeys: config.adminKeys });
   const ctx: RouteContext = {

@@ -12,6 +12,7 @@ import type { SynthesisBackend } from "./backends/port.ts";
 import type { GatewayConfig } from "./platform/config.ts";
 import { backendAddress } from "./backends/address.ts";
 import { BackendPool, backendPoolFor } from "./backends/pool/index.ts";
+import { redactUrl } from "./backends/registry/index.ts";
 import { Slots } from "./service/caps/slots.ts";
 import { openStores } from "./platform/stores/open.ts";
 import { openCache } from "./service/cache/index.ts";
@@ -93,15 +94,17 @@ export async function startGateway(
   options: { backend?: SynthesisBackend } = {},
 ): Promise<RunningGateway> {
   // The routes file is read first: a broken file stops the start, before anything is opened.
-  const passthroughLogger = logger.child({ component: "passthrough" });
   let passthrough: Passthrough | undefined;
   let routes: RoutesFileWatcher | undefined;
+  let pool: BackendPool | undefined;
   if (config.routesFile) {
     routes = watchRoutesFile(config.routesFile, {
       logger,
-      onChange: (next, previous) => {
+      // Both doors take the new boxes live: the synthesis pool first (a box new to both is
+      // named `backend-<n>`), then the passthrough.
+      onChange: (next) => {
+        if (pool) syncSynthesisBoxes(config, next, pool, logger);
         passthrough?.install(next);
-        warnIfSynthesisBackendsChanged(config, next, previous, passthroughLogger);
       },
     });
   }
@@ -116,7 +119,7 @@ export async function startGateway(
   }
   const cache = await openCache(config, logger, stores.redis);
   const given = options.backend;
-  const pool =
+  pool =
     given instanceof BackendPool
       ? given
       : given
@@ -124,20 +127,14 @@ export async function startGateway(
         : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => backendAddress(b.url, b.kind)) } : config, logger, { redis: stores.redis });
   pool.start();
   if (routes) {
-    const urls = new Map(Object.entries(pool.endpoints()).map(([name, url]) => [url.replace(/\/+$/, ""), name]));
     passthrough = new Passthrough({
       logger,
       apiKeys: config.apiKeys,
       trustProxy: config.trustProxy !== false,
       maxUploadBytes: config.maxUploadBytes,
-      concurrency: config.concurrency,
-      queueSize: config.queueSize,
-      healthCheckIntervalMs: config.healthCheckIntervalMs,
-      // A box that is also the REST API's backend shares its job slots: one cap per box.
-      slotsFor: (url) => {
-        const name = urls.get(url);
-        return name === undefined ? undefined : pool.slotsOf(name);
-      },
+      // One registry of boxes: a box that is also the REST API's backend is one entry, with one
+      // health check and one cap.
+      registry: pool.registry,
       ...(stores.rateLimitStore ? { rateLimitStore: stores.rateLimitStore } : {}),
     });
     passthrough.install(routes.current());
@@ -149,6 +146,7 @@ export async function startGateway(
   // not a leak, so Node's warning past 10 would be noise.
   setMaxListeners(0, shutdown.signal);
   const jobParts = await openJobParts(config, logger, stores.redis);
+  const running = pool;
   let jobs: Jobs | undefined;
   const app = createApp(config, {
     jobs: (parts) => (jobs = createJobs(config, jobParts, parts)).service,
@@ -187,12 +185,12 @@ export async function startGateway(
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  logger.info({ port, host: config.host, backends: pool.endpoints(), store: stores.kind, ...(stores.kind === "disk" ? { dataDir: config.dataDir } : {}) }, "gateway listening");
+  logger.info({ port, host: config.host, backends: shownEndpoints(pool), store: stores.kind, ...(stores.kind === "disk" ? { dataDir: config.dataDir } : {}) }, "gateway listening");
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      logger.info({ graceMs: config.shutdownGraceMs, ...pool.load }, "shutting down: no new connections");
+      logger.info({ graceMs: config.shutdownGraceMs, ...running.load }, "shutting down: no new connections");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running jobs stop where they stand (each finished segment is kept) and resume later.
       await jobs?.close();
@@ -200,19 +198,19 @@ export async function startGateway(
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
       });
-      if ((await Promise.race([pool.idle().then(() => "idle" as const), grace])) === "timeout") {
-        logger.warn(pool.load, "grace period over: cancelling the remaining jobs");
+      if ((await Promise.race([running.idle().then(() => "idle" as const), grace])) === "timeout") {
+        logger.warn(running.load, "grace period over: cancelling the remaining jobs");
         shutdown.abort();
       }
       clearTimeout(timer);
-      await pool.idle();
+      await running.idle();
       // A job frees its slot just before its answer is written: let those answers go out.
       await answers.settled(ANSWER_FLUSH_MS);
       server.closeAllConnections();
       await closed;
       routes?.close();
       passthrough?.close();
-      await pool.close();
+      await running.close();
       await cache?.close();
       await stores.close();
       logger.info("gateway stopped");
@@ -223,7 +221,7 @@ export async function startGateway(
   return {
     server,
     port,
-    pool,
+    pool: running,
     ...(passthrough ? { passthrough } : {}),
     ...(routes ? { routes } : {}),
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
@@ -241,20 +239,26 @@ function synthesisRouteOf(config: GatewayConfig, routes: RoutesConfig): Compiled
   return routes.routes.find((x) => x.synthesis);
 }
 
-function warnIfSynthesisBackendsChanged(config: GatewayConfig, next: RoutesConfig, previous: RoutesConfig, logger: Logger): void {
-  const before = (() => {
-    try {
-      return synthesisRouteOf(config, previous)?.backends.map((b) => b.url).join(",");
-    } catch {
-      return undefined;
-    }
-  })();
-  const after = (() => {
-    try {
-      return synthesisRouteOf(config, next)?.backends.map((b) => b.url).join(",");
-    } catch {
-      return undefined;
-    }
-  })();
-  if (before !== after) logger.warn({ before, after }, "the REST API's backends changed in the routes file; the REST API keeps its backends until a restart");
+/**
+ * After a reload: the REST API's boxes become the synthesis route's (or COSYVOICE_URL's when the
+ * file has none), live. A file whose SYNTHESIS_ROUTE is gone changes nothing (and says so).
+ */
+function syncSynthesisBoxes(config: GatewayConfig, next: RoutesConfig, pool: BackendPool, logger: Logger): void {
+  let route: CompiledRoute | undefined;
+  try {
+    route = synthesisRouteOf(config, next);
+  } catch (err) {
+    logger.warn({ err }, "the REST API keeps its backends: the routes file has no such synthesis route");
+    return;
+  }
+  try {
+    pool.sync(route ? route.backends.map((b) => backendAddress(b.url, b.kind)) : config.cosyvoiceUrls);
+  } catch (err) {
+    logger.warn({ err }, "the REST API keeps its backends");
+  }
+}
+
+/** Each backend's name and URL for the log, credentials taken out. */
+function shownEndpoints(pool: BackendPool): Record<string, string> {
+  return Object.fromEntries(Object.entries(pool.endpoints()).map(([name, url]) => [name, redactUrl(url)]));
 }

@@ -5,6 +5,7 @@
  */
 import { CosyVoiceError, type CosyVoiceErrorCode } from "cosyvoice3-sdk";
 import { GatewayError, type GatewayErrorCode, type InputIssue } from "../service/errors.ts";
+import { boxKindOf, titleForCode } from "../backends/registry/services.ts";
 
 /** Prefix of every problem `type`: a URN, stable and not meant to be dereferenced. */
 export const PROBLEM_TYPE_PREFIX = "urn:cosyvoice3-gateway:problem:";
@@ -256,7 +257,10 @@ export function toHttpProblem(err: unknown): HttpProblem {
     });
   }
   if (err instanceof CosyVoiceError && err.code in PROBLEM_KINDS) {
-    return new HttpProblem(err.code, { ...SDK_DETAIL[err.code]?.(err), cause: err });
+    // A box's failure names the box's service ("The CosyVoice FastAPI server is unreachable").
+    const kind = boxKindOf(err);
+    const title = kind !== undefined ? titleForCode(kind, err.code) : undefined;
+    return new HttpProblem(err.code, { ...SDK_DETAIL[err.code]?.(err), cause: err, ...(title !== undefined ? { title } : {}) });
   }
   return new HttpProblem("internal", { cause: err });
 }

@@ -1,14 +1,17 @@
 /**
  * The speech-recognition box: an OpenAI-compatible transcription server (speaches,
  * faster-whisper-server, FunASR's OpenAI mode, the stand-in's `--serve asr`) reached at
- * `POST {ASR_URL}/audio/transcriptions` with multipart `file` and `model`. It has its own
- * health, breaker and metrics, as every box, and its own errors: what a failed transcription
+ * `POST {ASR_URL}/audio/transcriptions` with multipart `file` and `model`. It is a box of the
+ * registry (`options.box`): one health check per box (this client's probe), the box's breaker,
+ * its line at `/readyz` and `/metrics`, and a route of the routes file to the same server is the
+ * same box. It has its own metrics and its own errors: what a failed transcription
  * means is declared on the error, and the callers decide what to do without it (a voice stays
  * usable for cross-lingual; a consent cannot be checked).
  */
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { BackendBreaker } from "../breaker/index.ts";
+import { BackendBreaker, type BoxBreaker } from "../breaker/index.ts";
+import type { Box } from "../registry/index.ts";
 import { AsrError } from "./errors.ts";
 
 /** Options of {@link createAsrClient}. */
@@ -28,6 +31,12 @@ export interface AsrClientOptions {
   registry?: Registry;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * The registry's box for this server: its breaker (made here when it has none), its health
+   * (every transcription and check reports to it) and its check (this client's probe). @default a
+   * breaker of its own, and no registry
+   */
+  box?: Box;
 }
 
 /** One audio file to transcribe. */
@@ -50,7 +59,8 @@ export interface Transcript {
 
 /** The box's state, as `/readyz` and the registry show it. */
 export interface AsrStatus {
-  name: "asr";
+  /** The box's name in the registry (`asr` unless a route named it first). */
+  name: string;
   kind: "asr";
   url: string;
   up: boolean | undefined;
@@ -111,13 +121,20 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
   const log = options.logger.child({ component: "asr" });
   const metrics = metricsOn(options.registry);
   const failures = options.breakerFailures ?? 5;
-  const breaker = failures > 0 ? new BackendBreaker({ name: "asr", threshold: failures, halfOpenAfterMs: options.breakerOpenMs ?? 10_000, logger: log }) : undefined;
+  const box = options.box;
+  let breaker: BoxBreaker | undefined = box?.breaker;
+  if (!breaker && failures > 0) {
+    breaker = new BackendBreaker({ name: box?.name ?? "asr", threshold: failures, halfOpenAfterMs: options.breakerOpenMs ?? 10_000, logger: log });
+    if (box) box.breaker = breaker;
+  }
   let up: boolean | undefined;
   let lastError: string | undefined;
   const mark = (ok: boolean, err?: string) => {
     up = ok;
     lastError = err;
     metrics?.up.set(ok ? 1 : 0);
+    if (ok) box?.health.markUp("asr answered");
+    else box?.health.markDown(new AsrError("unreachable", err ?? "the ASR server does not answer"), "asr failed");
   };
 
   async function post(input: AsrInput, signal: AbortSignal): Promise<string> {
@@ -147,14 +164,22 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
     }
   }
 
-  return {
+  const client: AsrClient = {
     url: base,
     async transcribe(input, opts = {}) {
-      if (breaker && !breaker.admits()) {
+      if (breaker && !breaker.allow()) {
         metrics?.calls.inc({ outcome: "breaker_open" });
         throw new AsrError("breaker_open", "the ASR server failed repeatedly; it is not asked again for a while");
       }
-      const ticket = breaker?.admit();
+      let settled = false;
+      const ticket = breaker && {
+        done(err?: unknown) {
+          if (settled) return;
+          settled = true;
+          if (err === undefined) breaker.success();
+          else breaker.failure(err);
+        },
+      };
       const deadline = AbortSignal.timeout(timeoutMs);
       const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
       const started = performance.now();
@@ -209,7 +234,7 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
     },
     status() {
       return {
-        name: "asr",
+        name: box?.name ?? "asr",
         kind: "asr",
         url: base,
         up,
@@ -218,4 +243,11 @@ export function createAsrClient(options: AsrClientOptions): AsrClient {
       };
     },
   };
+  // The registry's one check of this box is this client's probe.
+  if (box) {
+    box.asrProbe = async () => {
+      if (!(await client.health())) throw new AsrError("unreachable", "the ASR server does not answer its health probe");
+    };
+  }
+  return client;
 }

@@ -1,11 +1,10 @@
 /**
- * A circuit breaker per backend (cockatiel): consecutive box faults open it, an open box gets no
- * jobs, and once `halfOpenAfterMs` has passed exactly one job is let through as the probe; its
- * success closes the breaker, its failure opens it again. Failures the input caused (the UI's
- * warning, validation, an unsupported mode) and the caller giving up say nothing about the box
- * and are not counted.
+ * A circuit breaker per box: consecutive box faults open it, an open box gets no jobs, and once
+ * `halfOpenAfterMs` has passed exactly one job is let through as the probe; its success closes
+ * the breaker, its failure opens it again. Failures the input caused (the UI's warning,
+ * validation, an unsupported mode) and the caller giving up say nothing about the box and are
+ * not counted.
  */
-import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import type { Logger } from "pino";
 import { faultOf } from "../faults.ts";
 
@@ -23,6 +22,62 @@ export function isBoxFault(err: unknown): boolean {
 /** The breaker's state as `/readyz` and metrics show it. */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/**
+ * A box's breaker, as every door that sends the box work sees it (the pool, the ASR client).
+ * Two implementations: this process's own ({@link BackendBreaker}) and one shared by every
+ * instance in Redis (`SharedBreaker`, chosen with `STORE=redis`).
+ *
+ * Each job asks `allow()` once before it is sent and reports exactly one of `success()` or
+ * `failure(err)` when it ends (a failure the error does not declare a box fault counts as a
+ * success: the box worked). While half-open, the outcome reported is the probe's.
+ * @example
+ * if (!breaker.allow()) throw new BreakerOpenError(breaker.retryAfterMs(), [box.name]);
+ * try { await job(); breaker.success(); } catch (err) { breaker.failure(err); throw err; }
+ */
+export interface BoxBreaker {
+  /** `closed`, `open` (refusing), or `half-open` (its probe job is due or running). */
+  readonly state: BreakerState;
+  /** True when a job sent now would run; the check takes nothing (see {@link allow}). */
+  admits(): boolean;
+  /** Takes the right to send one job now: closed, or open with its wait over (that job is the probe). */
+  allow(): boolean;
+  /** The job allowed last ended well (or failed through no fault of the box). */
+  success(): void;
+  /** The job allowed last failed: counted when the error declares a box fault. */
+  failure(err: unknown): void;
+  /** How long until a job would be allowed; 0 when one would now. @unit milliseconds */
+  retryAfterMs(now?: number): number;
+  /** Stops background work, when it has any. */
+  close?(): Promise<void>;
+}
+
+/** The outcome of one admitted job, reported when it ends (the older shape over {@link BoxBreaker}). */
+export interface BreakerTicket {
+  /** The job finished, or failed in a way `isBoxFault` does not count. Safe to call once; later calls are ignored. */
+  done(err?: unknown): void;
+}
+
+/** The pool's breaker: the same thing. */
+export type PoolBreaker = BoxBreaker;
+
+/**
+ * One job's right to run, taken from a breaker; its outcome reported once.
+ * @throws Error when the breaker does not admit a job now
+ * @example const t = ticketOf(breaker); try { await job(); t.done(); } catch (e) { t.done(e); }
+ */
+export function ticketOf(breaker: BoxBreaker): BreakerTicket {
+  if (!breaker.allow()) throw new Error("the breaker does not admit a job now; check admits() first");
+  let settled = false;
+  return {
+    done(err?: unknown) {
+      if (settled) return;
+      settled = true;
+      if (err === undefined) breaker.success();
+      else breaker.failure(err);
+    },
+  };
+}
+
 /** Options of {@link BackendBreaker}. */
 export interface BackendBreakerOptions {
   /** Backend name, for the log. */
@@ -32,73 +87,75 @@ export interface BackendBreakerOptions {
   /** How long an open breaker refuses before one probe job is let through. @default 10_000 @unit milliseconds */
   halfOpenAfterMs?: number;
   logger: Logger;
-}
-
-/** The outcome of one admitted job, reported when it ends. */
-export interface BreakerTicket {
-  /** The job finished, or failed in a way `isBoxFault` does not count. Safe to call once; later calls are ignored. */
-  done(err?: unknown): void;
+  /** @default Date.now */
+  now?: () => number;
 }
 
 /**
- * What the pool needs of a box's breaker: this process's own ({@link BackendBreaker}) or one
- * shared by every instance in Redis (`SharedBreaker`).
- */
-export interface PoolBreaker {
-  /** `closed`, `open`, or `half-open`. */
-  readonly state: BreakerState;
-  /** True when a job sent now would run. */
-  admits(): boolean;
-  /** How long until a job would be admitted; 0 when one would now. @unit milliseconds */
-  retryAfterMs(now?: number): number;
-  /** Admits one job (only when `admits()` said so, in the same tick); report its end on the ticket. */
-  admit(): BreakerTicket;
-  /** Stops background work, when it has any. */
-  close?(): Promise<void>;
-}
-
-/**
+ * This process's breaker of one box.
  * @example
  * const breaker = new BackendBreaker({ name: "backend-1", logger });
- * if (breaker.admits()) { const t = breaker.admit(); try { await job(); t.done(); } catch (e) { t.done(e); throw e; } }
+ * if (breaker.allow()) { try { await job(); breaker.success(); } catch (e) { breaker.failure(e); throw e; } }
  */
-export class BackendBreaker {
-  private readonly policy: CircuitBreakerPolicy;
+export class BackendBreaker implements BoxBreaker {
+  private readonly threshold: number;
   private readonly halfOpenAfterMs: number;
-  /** When it last opened. @unit milliseconds since the epoch */
+  private readonly now: () => number;
+  private readonly log: Logger;
+  /** Box faults in a row. */
+  private failures = 0;
+  /** When it last opened; 0 while closed. @unit milliseconds since the epoch */
   private openedAt = 0;
+  /** Its probe job is running. */
+  private probing = false;
 
   constructor(opts: BackendBreakerOptions) {
+    this.threshold = opts.threshold ?? 5;
     this.halfOpenAfterMs = opts.halfOpenAfterMs ?? 10_000;
-    this.policy = circuitBreaker(handleWhen(isBoxFault), {
-      halfOpenAfter: this.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(opts.threshold ?? 5),
-    });
-    const log = opts.logger.child({ backend: opts.name });
-    this.policy.onBreak((reason) => {
-      this.openedAt = Date.now();
-      log.warn({ retryInMs: this.halfOpenAfterMs, error: "error" in reason ? (reason.error as { code?: string }).code : undefined }, "breaker open: the backend gets no jobs");
-    });
-    this.policy.onHalfOpen(() => log.info("breaker half-open: one probe job"));
-    this.policy.onReset(() => log.info("breaker closed: the backend takes jobs again"));
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger.child({ backend: opts.name });
   }
 
-  /** `closed`, `open`, or `half-open` (its probe job is running). */
   get state(): BreakerState {
-    const s = this.policy.state;
-    return s === CircuitState.Closed ? "closed" : s === CircuitState.HalfOpen ? "half-open" : "open";
+    if (this.openedAt === 0) return "closed";
+    return this.probing ? "half-open" : "open";
   }
 
-  /** True when a job sent now would run: closed, or open with its wait over (that job is the probe). */
-  admits(now = Date.now()): boolean {
-    const s = this.policy.state;
-    return s === CircuitState.Closed || (s === CircuitState.Open && now - this.openedAt >= this.halfOpenAfterMs);
+  admits(now = this.now()): boolean {
+    return this.openedAt === 0 || (!this.probing && now - this.openedAt >= this.halfOpenAfterMs);
+  }
+
+  allow(): boolean {
+    if (!this.admits()) return false;
+    if (this.openedAt !== 0) {
+      this.probing = true;
+      this.log.info("breaker half-open: one probe job");
+    }
+    return true;
+  }
+
+  success(): void {
+    this.failures = 0;
+    if (!this.probing) return;
+    this.probing = false;
+    this.openedAt = 0;
+    this.log.info("breaker closed: the backend takes jobs again");
+  }
+
+  failure(err: unknown): void {
+    if (!isBoxFault(err)) return this.success();
+    if (this.probing) {
+      this.probing = false;
+      return this.open(err);
+    }
+    if (this.openedAt !== 0) return;
+    if (++this.failures >= this.threshold) this.open(err);
   }
 
   /** How long until a job would be admitted; 0 when one would now. A half-open breaker says one wait. @unit milliseconds */
-  retryAfterMs(now = Date.now()): number {
+  retryAfterMs(now = this.now()): number {
     if (this.admits(now)) return 0;
-    if (this.policy.state === CircuitState.HalfOpen) return this.halfOpenAfterMs;
+    if (this.probing) return this.halfOpenAfterMs;
     return Math.max(0, this.openedAt + this.halfOpenAfterMs - now);
   }
 
@@ -108,19 +165,12 @@ export class BackendBreaker {
    * @throws Error when the breaker does not admit a job now
    */
   admit(): BreakerTicket {
-    if (!this.admits()) throw new Error("the breaker does not admit a job now; check admits() first");
-    let settle: ((err?: unknown) => void) | undefined;
-    const outcome = new Promise<void>((resolve, reject) => {
-      settle = (err) => (err === undefined ? resolve() : reject(err));
-    });
-    // The policy reads the job's outcome from this promise; its own rejection is the job's error, already handled by the caller.
-    this.policy.execute(() => outcome).catch(() => undefined);
-    return {
-      done(err?: unknown) {
-        const s = settle;
-        settle = undefined;
-        s?.(err);
-      },
-    };
+    return ticketOf(this);
+  }
+
+  private open(err: unknown): void {
+    this.openedAt = this.now();
+    this.failures = 0;
+    this.log.warn({ retryInMs: this.halfOpenAfterMs, error: faultOf(err).code || undefined }, "breaker open: the backend gets no jobs");
   }
 }

@@ -13,13 +13,12 @@
  * - Redis not answering never stops a job: the breaker then counts and opens on this
  *   instance's evidence alone, as a local breaker would.
  *
- * Its surface is the local breaker's (`state`, `admits`, `retryAfterMs`, `admit`), so the pool
- * takes either.
+ * Its surface is the local breaker's ({@link BoxBreaker}), so every door takes either.
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { isBoxFault, type BreakerState, type BreakerTicket } from "./breaker.ts";
+import { isBoxFault, ticketOf, type BoxBreaker, type BreakerState, type BreakerTicket } from "./breaker.ts";
 
 /** Options of {@link SharedBreaker}. */
 export interface SharedBreakerOptions {
@@ -50,7 +49,7 @@ const OPEN_FOR = 24 * 60 * 60 * 1000;
  * const breaker = new SharedBreaker({ redis, key: "cosyvoice3-gateway:breaker:http://gpu-1:7860:", name: "backend-1", logger });
  * if (breaker.admits()) { const t = breaker.admit(); try { await job(); t.done(); } catch (e) { t.done(e); throw e; } }
  */
-export class SharedBreaker {
+export class SharedBreaker implements BoxBreaker {
   private readonly threshold: number;
   private readonly halfOpenAfterMs: number;
   private readonly probeLeaseMs: number;
@@ -115,32 +114,42 @@ export class SharedBreaker {
     return Math.max(0, this.openedAt + this.halfOpenAfterMs - now);
   }
 
+  /** Takes the right to send one job now; a job allowed while open is the shared probe. */
+  allow(): boolean {
+    if (!this.admits()) return false;
+    if (this.openedAt !== 0) {
+      this.probing = true;
+      this.probeReady = false;
+      this.log.info("breaker half-open: this instance sends the probe job for every instance");
+    }
+    return true;
+  }
+
+  /** The job allowed last ended well, or failed through no fault of the box (while probing: the probe's outcome). */
+  success(): void {
+    const probe = this.probing;
+    this.probing = false;
+    void this.succeeded(probe);
+  }
+
+  /** The job allowed last failed: counted over every instance when the error declares a box fault. */
+  failure(err: unknown): void {
+    if (!isBoxFault(err)) return this.success();
+    const probe = this.probing;
+    this.probing = false;
+    void this.failed(probe);
+  }
+
   /**
    * Admits one job (call only when {@link admits} said so, in the same tick); report its end on
    * the ticket. A job admitted while open is the shared probe.
    * @throws Error when the breaker does not admit a job now
    */
   admit(): BreakerTicket {
-    if (!this.admits()) throw new Error("the breaker does not admit a job now; check admits() first");
-    const probe = this.openedAt !== 0;
-    if (probe) {
-      this.probing = true;
-      this.probeReady = false;
-      this.log.info("breaker half-open: this instance sends the probe job for every instance");
-    }
-    let settled = false;
-    return {
-      done: (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        if (probe) this.probing = false;
-        if (err !== undefined && isBoxFault(err)) void this.failure(probe);
-        else void this.success(probe);
-      },
-    };
+    return ticketOf(this);
   }
 
-  private async failure(probe: boolean): Promise<void> {
+  private async failed(probe: boolean): Promise<void> {
     const { redis } = this.opts;
     try {
       if (probe) {
@@ -156,7 +165,7 @@ export class SharedBreaker {
     }
   }
 
-  private async success(probe: boolean): Promise<void> {
+  private async succeeded(probe: boolean): Promise<void> {
     this.localFailures = 0;
     const { redis } = this.opts;
     try {

@@ -1,30 +1,59 @@
 /**
- * Several CosyVoice backends (GPU boxes) behind the one {@link SynthesisBackend} seam: each box
- * has its own job slots, a job goes to the box with the fewest outstanding jobs among those
- * whose variant and model can run it (`rank.ts`), a periodic health check takes a failed box
- * out and brings it back (`health.ts`), and a job the box did not accept moves to another box
- * (`failover.ts`). A job the box accepted is never sent twice. One loop runs every job: a whole
- * clip is a stream of one item.
+ * Several synthesis boxes behind the one {@link SynthesisBackend} seam: the boxes of the registry
+ * its doors (REST, `/v1`, narration jobs) use, read afresh for every job, so a routes-file reload
+ * that adds or removes a box takes effect at once (a removed box takes no new job; its running
+ * jobs finish). Each box has its own job slots, a job goes to the box with the fewest
+ * outstanding jobs among those whose variant and model can run it (`rank.ts`), the registry's
+ * periodic health check takes a failed box out and brings it back, and a job the box did not
+ * accept moves to another box (`failover.ts`). One loop runs every job: a whole clip is a
+ * stream of one item.
  */
-import type { RequestOptions, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
+import { ConnectionError, type RequestOptions, type SynthesisRequest, type SynthesisResult } from "cosyvoice3-sdk";
 import type { BackendChunk, BoxInfo } from "../port.ts";
 import type { Logger } from "pino";
 import type { SynthesisBackend } from "../port.ts";
 import { BreakerOpenError } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
 import { faultOf } from "../faults.ts";
+import { Box, BoxRegistry, POOL_DOORS, tagBoxKind, type BoxEntry, type Door } from "../registry/index.ts";
 import { codeOf, decideAfterFailure, verdictOn } from "./failover.ts";
 import { PoolLease, type Lease } from "./lease.ts";
-import { Member } from "./member.ts";
-import { needsOf, rank, type JobNeeds } from "./rank.ts";
-import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
+import { needsOf, rank, type JobNeeds, type RankedBox } from "./rank.ts";
+import type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
 export type { AcquireOptions, BackendPoolOptions, BackendStatus, BackendView, PoolMember, PoolObserver, PoolRequestOptions, Readiness } from "./types.ts";
 
-type MemberLease = PoolLease<Member>;
+type MemberLease = PoolLease<Box>;
 
 /** The order to ask boxes a question that any may answer: up, then unseen, then down. */
-const answerOrder = (m: Member): number => (m.health.state === "up" ? 0 : m.health.state === "unknown" ? 1 : 2);
+const answerOrder = (m: Box): number => (m.health.state === "up" ? 0 : m.health.state === "unknown" ? 1 : 2);
+
+/** What ranking sees of one box. */
+function viewOf(box: Box): RankedBox {
+  const { running, waiting } = box.slots.load;
+  const info = box.health.info;
+  return {
+    state: box.health.state,
+    coolUntil: box.coolUntil,
+    outstanding: (running + waiting) / box.slots.concurrency,
+    blocked: box.breaker ? !box.breaker.admits() : false,
+    ...(info ? { can: { modes: info.modes, speakers: info.speakers, instructNeeds: info.instructNeeds, speed: info.speed } } : {}),
+  };
+}
+
+/** A pool member as a registry entry (an injected backend has no address: it gets a name of its own). */
+function entryOf(m: PoolMember): BoxEntry {
+  const backend = m.backend;
+  return {
+    name: m.name,
+    url: m.url ?? `injected:${m.name}`,
+    ...(m.kind !== undefined ? { kind: m.kind } : {}),
+    ...(m.codec !== undefined ? { codec: m.codec } : {}),
+    driver: () => backend,
+    slots: m.slots,
+    ...(m.breaker ? { breaker: m.breaker } : {}),
+  };
+}
 
 /**
  * @example
@@ -36,21 +65,76 @@ const answerOrder = (m: Member): number => (m.health.state === "up" ? 0 : m.heal
  * const result = await pool.synthesize({ mode: "pretrained", text: "Hello.", voice: "中文女" });
  */
 export class BackendPool implements SynthesisBackend {
-  private readonly members: Member[];
+  /** The boxes this pool (and every other door) reads. */
+  readonly registry: BoxRegistry;
+  private readonly doors: Door[];
   private readonly logger: Logger;
   private readonly now: () => number;
   /** Rotates where ties in load are broken, so an idle pool still takes turns. */
   private cursor = 0;
   private observer: PoolObserver | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly opts: BackendPoolOptions) {
-    if (opts.members.length === 0) throw new Error("a backend pool needs at least one backend");
+    if (opts.members.length === 0 && !opts.registry) throw new Error("a backend pool needs at least one backend");
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.observer = opts.observer;
-    this.members = opts.members.map((m) => new Member(m, opts.logger, this.now));
+    this.doors = [...POOL_DOORS];
+    this.registry =
+      opts.registry ??
+      new BoxRegistry({ logger: opts.logger, now: this.now, ...(opts.healthCheckIntervalMs !== undefined ? { healthCheckIntervalMs: opts.healthCheckIntervalMs } : {}) });
+    for (const m of opts.members) this.registry.add(entryOf(m), this.doors);
+  }
+
+  /** The boxes that take new jobs now (the registry's, for this pool's doors), in order. */
+  private get members(): Box[] {
+    return this.registry.using("rest").filter((b) => b.driver !== undefined);
+  }
+
+  /** Every box this pool ever sent jobs to that is still known: retired ones finish their jobs. */
+  private get everyBox(): Box[] {
+    return this.registry.all().filter((b) => b.driver !== undefined);
+  }
+
+  /**
+   * Serves one more door from the same boxes (narration jobs: `jobs`), shown at `/readyz` and
+   * `/metrics`.
+   */
+  addDoor(door: Door): void {
+    if (!this.doors.includes(door)) this.doors.push(door);
+    for (const b of this.members) b.doors.add(door);
+  }
+
+  /**
+   * Makes the pool's boxes exactly these addresses (`COSYVOICE_URL`'s form, a kind prefix
+   * allowed), live: a new address becomes a box that takes the next jobs; a box left out takes
+   * no new job and its running jobs finish. Needs `addressEntry` (see `backendPoolFor`).
+   * @example pool.sync(["fastapi+http://gpu-2:50000"]) // backend-2 in, backend-1 out
+   */
+  sync(addresses: readonly string[]): void {
+    const entryFor = this.opts.addressEntry;
+    if (!entryFor) throw new Error("this pool was not built from addresses; it cannot take new ones");
+    const taken = new Set(this.registry.all().map((b) => b.name));
+    let n = 0;
+    const nextName = () => {
+      let name: string;
+      do name = `backend-${++n}`;
+      while (taken.has(name));
+      taken.add(name);
+      return name;
+    };
+    const before = new Set(this.members);
+    const boxes = this.registry.sync(
+      this.doors,
+      addresses.map((a) => {
+        const entry = entryFor(a);
+        return { ...entry, name: this.registry.get(entry.url)?.name ?? nextName() };
+      }),
+    );
+    const added = boxes.filter((b) => !before.has(b));
+    const removed = [...before].filter((b) => !boxes.includes(b));
+    if (added.length + removed.length > 0) this.logger.info({ added: added.map((b) => b.name), removed: removed.map((b) => b.name) }, "the synthesis pool's boxes changed");
   }
 
   /**
@@ -64,24 +148,24 @@ export class BackendPool implements SynthesisBackend {
 
   /** Starts the periodic health check (the first one at once); a no-op when its interval is 0. */
   start(): void {
-    const every = this.opts.healthCheckIntervalMs ?? 0;
-    if (every <= 0 || this.timer || this.closed) return;
-    void this.checkAll();
-    this.timer = setInterval(() => void this.checkAll(), every);
-    this.timer.unref();
+    if (this.closed) return;
+    this.registry.start();
   }
 
   /** Each backend's state and load, as last seen (no network call). */
   status(): BackendStatus[] {
-    return this.members.map((m) => ({
+    return this.members.map((m) => {
+      const kind = synthesisKind(m);
+      return {
       name: m.name,
-      ...((m.health.info?.kind ?? m.spec.kind) !== undefined ? { kind: m.health.info?.kind ?? m.spec.kind } : {}),
+      ...(kind !== undefined ? { kind } : {}),
       state: m.health.state,
       ...m.slots.load,
       ...(m.health.checkedAt !== undefined ? { checkedAt: new Date(m.health.checkedAt).toISOString() } : {}),
       ...(m.health.state === "down" && m.health.error !== undefined ? { error: m.health.error } : {}),
-      ...(m.spec.breaker ? { breaker: m.spec.breaker.state } : {}),
-    }));
+      ...(m.breaker ? { breaker: m.breaker.state } : {}),
+      };
+    });
   }
 
   /** Reports slot waits and jobs to `observer` from now on (the app's metrics). */
@@ -91,8 +175,8 @@ export class BackendPool implements SynthesisBackend {
 
   /** The refusal when every box that might take a job has its breaker open: retry when the first is probed. */
   private breakerOpen(): BreakerOpenError {
-    const resting = this.members.filter((m) => m.spec.breaker && !m.spec.breaker.admits());
-    const wait = Math.min(...resting.map((m) => m.spec.breaker?.retryAfterMs() ?? 1_000));
+    const resting = this.members.filter((m) => m.breaker && !m.breaker.admits());
+    const wait = Math.min(...resting.map((m) => m.breaker?.retryAfterMs() ?? 1_000));
     return new BreakerOpenError(Number.isFinite(wait) ? wait : 1_000, resting.map((m) => m.name));
   }
 
@@ -102,10 +186,11 @@ export class BackendPool implements SynthesisBackend {
    * @example pool.backends().filter((b) => b.modes?.includes("instruct")).map((b) => b.name)
    */
   backends(): BackendView[] {
+    const statuses = this.status();
     return this.members.map((m, i) => {
       const info = m.health.info;
-      const status = this.status()[i] as BackendStatus;
-      const codec = info?.codec ?? m.spec.codec;
+      const status = statuses[i] as BackendStatus;
+      const codec = info?.codec ?? m.codec;
       return {
         ...status,
         concurrency: m.slots.concurrency,
@@ -122,16 +207,16 @@ export class BackendPool implements SynthesisBackend {
     return this.members.find((m) => m.name === name)?.slots;
   }
 
-  /** Each backend's name and URL, for the log (never sent to clients). */
+  /** Each backend's name and URL, for the log (never sent to clients; show it through `redactUrl`). */
   endpoints(): Record<string, string> {
-    return Object.fromEntries(this.members.map((m) => [m.name, m.spec.url ?? "(injected)"]));
+    return Object.fromEntries(this.members.map((m) => [m.name, m.url.startsWith("injected:") ? "(injected)" : m.url]));
   }
 
   /** Jobs running and waiting over all backends. */
   get load(): { running: number; waiting: number } {
     let running = 0;
     let waiting = 0;
-    for (const m of this.members) {
+    for (const m of this.everyBox) {
       running += m.slots.load.running;
       waiting += m.slots.load.waiting;
     }
@@ -141,7 +226,7 @@ export class BackendPool implements SynthesisBackend {
   /** Resolves when no backend runs or queues a job (graceful shutdown). */
   async idle(): Promise<void> {
     // Re-checked after each round: a job failing over may have moved to a box already idle.
-    while (this.load.running + this.load.waiting > 0) await Promise.all(this.members.map((m) => m.slots.idle()));
+    while (this.load.running + this.load.waiting > 0) await Promise.all(this.everyBox.map((m) => m.slots.idle()));
   }
 
   /** Checks every backend now (`/config` answers and the UI is recognised) and updates its state. */
@@ -159,19 +244,21 @@ export class BackendPool implements SynthesisBackend {
    */
   async readiness(): Promise<Readiness> {
     const recheck = this.opts.readinessRecheckMs ?? 1_000;
-    await Promise.all(this.members.filter((m) => m.health.shouldRecheck(recheck)).map((m) => m.health.check()));
+    // Every box in use, not only the pool's: the ASR box and the passthrough's show there too.
+    await Promise.all(this.registry.all().filter((m) => !m.retired && m.health.shouldRecheck(recheck)).map((m) => m.health.check()));
     const ready = this.readyInfo();
     const failed = this.members.find((m) => m.health.lastError !== undefined);
-    return { ready, backends: this.status(), ...(ready === undefined && failed ? { lastError: failed.health.lastError } : {}) };
+    return { ready, backends: this.status(), boxes: this.registry.status(), ...(ready === undefined && failed ? { lastError: failed.health.lastError } : {}) };
   }
 
-  private ranked(exclude: ReadonlySet<Member>, allowDown: boolean, needs: JobNeeds | undefined): Member[] {
-    const skip = new Set([...exclude].map((m) => this.members.indexOf(m)));
+  private ranked(exclude: ReadonlySet<Box>, allowDown: boolean, needs: JobNeeds | undefined): Box[] {
+    const members = this.members;
+    const skip = new Set([...exclude].map((m) => members.indexOf(m)).filter((i) => i >= 0));
     const order = rank(
-      this.members.map((m) => m.view()),
+      members.map(viewOf),
       { now: this.now(), start: this.cursor++, exclude: skip, allowDown, needs },
     );
-    return order.map((i) => this.members[i] as Member);
+    return order.map((i) => members[i] as Box);
   }
 
   /**
@@ -182,6 +269,8 @@ export class BackendPool implements SynthesisBackend {
    * @example const lease = await pool.acquire(signal, { needs: { mode: "clone" } }); try { await pool.synthesize(req, { signal, lease }); } finally { lease.release(); }
    */
   async acquire(signal?: AbortSignal, options: AcquireOptions = {}): Promise<Lease> {
+    // A routes file may list no box for a moment: nothing was sent, another try may find one.
+    if (this.members.length === 0) throw new ConnectionError("The synthesis pool has no backend", { accepted: false });
     let ranked = this.ranked(new Set(), true, options.needs);
     if (ranked.length === 0) ranked = this.ranked(new Set(), true, undefined);
     // Every box is resting after repeated faults: a fast refusal, not a wait.
@@ -189,7 +278,7 @@ export class BackendPool implements SynthesisBackend {
     const up = ranked.filter((m) => m.health.state !== "down");
     const background = options.priority === "background";
     // Background work goes where it starts at once, else waits where interactive work does.
-    const roomy = (m: Member) => (background ? (m.slots.backgroundRoom ?? m.slots.hasRoom) : m.slots.hasRoom);
+    const roomy = (m: Box) => (background ? (m.slots.backgroundRoom ?? m.slots.hasRoom) : m.slots.hasRoom);
     const choice = (up.find(roomy) ?? up[0]) ?? ranked.find(roomy) ?? ranked[0];
     if (!choice) throw new Error("unreachable: a pool has members");
     const waitStarted = Date.now();
@@ -200,7 +289,7 @@ export class BackendPool implements SynthesisBackend {
 
   private leaseOf(lease: Lease | undefined): MemberLease | undefined {
     if (lease === undefined) return undefined;
-    if (!(lease instanceof PoolLease) || !this.members.includes(lease.member as Member)) throw new Error("the lease is not from this pool");
+    if (!(lease instanceof PoolLease) || !(lease.member instanceof Box) || this.registry.get(lease.member.url) !== lease.member) throw new Error("the lease is not from this pool");
     return lease as MemberLease;
   }
 
@@ -230,7 +319,7 @@ export class BackendPool implements SynthesisBackend {
     const given = this.leaseOf(options.lease);
     const lease = given ?? ((await this.acquire(options.signal, { needs })) as MemberLease);
     const { lease: _lease, onProgress, ...rest } = options;
-    const tried = new Set<Member>();
+    const tried = new Set<Box>();
     // Audio already given to the caller (then no other box may take over), and whether the job
     // already moved once after a box had accepted it.
     let yielded = false;
@@ -239,15 +328,24 @@ export class BackendPool implements SynthesisBackend {
       for (;;) {
         const m = lease.member;
         tried.add(m);
-        const breaker = m.spec.breaker;
-        if (breaker && !breaker.admits()) {
+        const breaker = m.breaker;
+        const driver = m.driver;
+        if (!driver) throw new Error("unreachable: a pool box has a driver");
+        if (breaker && !breaker.allow()) {
           // Its breaker opened while this job waited in its line: another box, or a fast refusal.
           const next = this.ranked(tried, false, needs).find((x) => x.slots.hasRoom);
           if (!next) throw this.breakerOpen();
           await lease.moveTo(next, options.signal);
           continue;
         }
-        const ticket = breaker?.admit();
+        // Exactly one outcome per job allowed (the breaker's probe, when it is one).
+        let settled = false;
+        const settle = (err?: unknown) => {
+          if (settled || !breaker) return;
+          settled = true;
+          if (err === undefined) breaker.success();
+          else breaker.failure(err);
+        };
         const started = Date.now();
         let reported = false;
         const report = (outcome: "ok" | "error" | "aborted") => {
@@ -264,25 +362,25 @@ export class BackendPool implements SynthesisBackend {
           },
         };
         try {
-          for await (const item of attempt(m.spec.backend, callOptions)) {
+          for await (const item of attempt(driver, callOptions)) {
             sawProgress = true;
             yielded = true;
             yield item;
           }
-          ticket?.done();
+          settle();
           report("ok");
           m.health.markUp("job done");
           // What the box is, for routing the next jobs (its client knows it once connected).
           if (!m.health.info) await this.infoOf(m.name);
           return;
         } catch (err) {
-          ticket?.done(err);
+          settle(err);
           report(options.signal?.aborted === true ? "aborted" : "error");
           const decision = decideAfterFailure({ fault: faultOf(err), sawProgress, callerGaveUp: options.signal?.aborted === true, yielded, resentAfterAcceptance });
           if (decision.markDown) m.health.markDown(err, decision.failOver ? "job refused" : "job failed");
           if (decision.coolDownMs > 0) m.coolUntil = this.now() + decision.coolDownMs;
           const next = decision.failOver ? this.ranked(tried, false, needs).find((x) => x.slots.hasRoom) : undefined;
-          if (!next) throw err;
+          if (!next) throw tagBoxKind(err, m.kind);
           if (decision.afterAcceptance) resentAfterAcceptance = true;
           this.logger.warn(
             { from: m.name, to: next.name, code: codeOf(err) },
@@ -291,7 +389,7 @@ export class BackendPool implements SynthesisBackend {
           await lease.moveTo(next, options.signal);
         } finally {
           // The consumer stopped reading (a stream left early): the box did nothing wrong.
-          ticket?.done();
+          settle();
           report("aborted");
         }
       }
@@ -306,13 +404,13 @@ export class BackendPool implements SynthesisBackend {
     let last: unknown;
     for (const m of order) {
       try {
-        return await fn(m.spec.backend);
+        return await fn(m.driver as SynthesisBackend);
       } catch (err) {
         last = err;
         if (verdictOn(faultOf(err)).markDown) m.health.markDown(err, "request failed");
       }
     }
-    throw last;
+    throw tagBoxKind(last, order[order.length - 1]?.kind);
   }
 
   /** The first ready backend's description. */
@@ -328,7 +426,7 @@ export class BackendPool implements SynthesisBackend {
     await this.checkAll();
     const up = this.readyInfo();
     if (up) return up.info;
-    throw this.members.find((m) => m.health.lastError !== undefined)?.health.lastError ?? new Error("no backend is ready");
+    throw this.members.find((m) => m.health.lastError !== undefined)?.health.lastError ?? new ConnectionError("No backend is ready", { accepted: false });
   }
 
   /**
@@ -352,21 +450,17 @@ export class BackendPool implements SynthesisBackend {
     if (!m) return undefined;
     if (m.health.info) return m.health.info;
     try {
-      m.health.info = await m.spec.backend.info();
+      m.health.info = await (m.driver as SynthesisBackend).info();
       return m.health.info;
     } catch {
       return undefined;
     }
   }
 
+  /** Closes every box of the registry (drivers, slots, breakers, connections): the last thing a gateway stops. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await Promise.all(this.members.map((m) => m.spec.backend.close().catch(() => undefined)));
-    // Shared slots stop renewing and listening (what they still hold expires by itself).
-    await Promise.all(this.members.map((m) => m.slots.close?.().catch(() => undefined)));
-    await Promise.all(this.members.map((m) => m.spec.breaker?.close?.().catch(() => undefined)));
+    await this.registry.close();
   }
 
   /** The first ready backend's description, as last checked. */
@@ -379,4 +473,10 @@ export class BackendPool implements SynthesisBackend {
 /** A promise as a stream of its one value (a whole clip through the job loop). */
 async function* oneItem<T>(p: Promise<T>): AsyncGenerator<T> {
   yield await p;
+}
+
+/** A pool box's kind as the pool's doors know kinds (a synthesis kind, once named or checked). */
+function synthesisKind(m: Box): BoxInfo["kind"] | undefined {
+  const k = m.kind;
+  return k === "asr" || k === "http" ? undefined : k;
 }

@@ -2,9 +2,9 @@
 import type { Mode, RequestOptions } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 import type { BoxInfo, SynthesisBackend } from "../port.ts";
-import type { BreakerState, PoolBreaker } from "../breaker/index.ts";
+import type { BoxBreaker, BreakerState } from "../breaker/index.ts";
 import type { JobSlots } from "../../service/caps/job-slots.ts";
-import type { BackendState } from "./health.ts";
+import type { BackendState, BoxEntry, BoxRegistry, BoxStatus } from "../registry/index.ts";
 import type { Lease } from "./lease.ts";
 import type { JobNeeds } from "./rank.ts";
 
@@ -47,7 +47,7 @@ export interface PoolMember {
   /** Its job slots (this instance's, or held in Redis over every instance). */
   slots: JobSlots;
   /** Consecutive box faults open it: the box then gets no jobs until one probe succeeds. */
-  breaker?: PoolBreaker;
+  breaker?: BoxBreaker;
   /** Logged, never sent to clients. */
   url?: string;
   /** Its kind and codec when the address named them (else learned from its first check). */
@@ -57,9 +57,14 @@ export interface PoolMember {
 
 /** Options of {@link BackendPool}. */
 export interface BackendPoolOptions {
+  /** Its first boxes (added to the registry); may be empty when `registry` is given. */
   members: PoolMember[];
+  /** The registry of boxes it reads (shared with the passthrough and the ASR client). @default one of its own */
+  registry?: BoxRegistry;
+  /** What a new address becomes (`sync`): its driver, kind and codec; the pool names it. @default none: `sync` refuses */
+  addressEntry?: (address: string) => Omit<BoxEntry, "name">;
   logger: Logger;
-  /** Period of the health check that `start()` runs; 0 means none. @default 0 @unit milliseconds */
+  /** Period of the health check that `start()` runs (on its own registry; a given one has its own); 0 means none. @default 0 @unit milliseconds */
   healthCheckIntervalMs?: number;
   /**
    * A readiness question looks again at a box marked down at most once per this period (after a
@@ -98,6 +103,8 @@ export interface AcquireOptions {
 export interface Readiness {
   ready: { name: string; info: BoxInfo } | undefined;
   backends: BackendStatus[];
+  /** Every box of the registry once (the pool's, the passthrough's, the ASR's), with its kind and doors. */
+  boxes: BoxStatus[];
   /** The first box's last failure, when none is ready. */
   lastError?: unknown;
 }

@@ -91,7 +91,10 @@ export const HEALTH_EXAMPLE: z.output<typeof HealthSchema> = { status: "ok" };
 export const READY_EXAMPLE: z.output<typeof ReadySchema> = {
   status: "ready",
   backend: { variant: "cv3-en", model: "cosyvoice3", gradioVersion: "5.4.0", sampleRate: 24_000, modes: ["clone", "crossLingual", "instruct"], speakers: 0 },
-  backends: [{ name: "backend-1", state: "up", running: 0, waiting: 0, checkedAt: WHEN }],
+  backends: [
+    { name: "backend-1", kind: "gradio", doors: ["rest", "v1", "passthrough"], state: "up", running: 0, waiting: 0, checkedAt: WHEN, breaker: "closed" },
+    { name: "asr", kind: "asr", doors: ["asr", "passthrough"], state: "down", running: 0, waiting: 0, checkedAt: WHEN, error: "asr-unavailable", title: "The speech-recognition service is unreachable", breaker: "closed" },
+  ],
 };
 
 export const CAPABILITIES_EXAMPLE: Capabilities = capabilitiesOf(

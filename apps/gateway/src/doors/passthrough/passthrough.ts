@@ -17,10 +17,9 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import { HttpProblem } from "../problems.ts";
 import type { CompiledRoute, RoutesConfig } from "../../platform/routes-file/load.ts";
-import type { JobSlots } from "../../service/caps/job-slots.ts";
-import { Slots } from "../../service/caps/slots.ts";
+import { BoxRegistry, boxTitle } from "../../backends/registry/index.ts";
 import { Affinity } from "./affinity.ts";
-import { BackendRegistry, type PassthroughBackend } from "./backends.ts";
+import { PassthroughBoxes, type PassthroughBackend } from "./backends.ts";
 import { pickBackend, type Turn } from "./balancer.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
 import { classifyGradio, readGradioBody, type GradioRequest } from "./gradio-paths.ts";
@@ -40,14 +39,12 @@ export interface PassthroughOptions {
   trustProxy: boolean;
   /** Cap of a request body unless the route sets its own. @unit bytes */
   maxUploadBytes: number;
-  /** Job slots of a backend; default: new slots with `concurrency` and `queueSize`. */
-  slotsFor?: (url: string) => JobSlots | undefined;
-  /** @default 2 */
-  concurrency?: number;
-  /** @default 2 */
-  queueSize?: number;
-  /** @default 10_000 @unit milliseconds */
-  healthCheckIntervalMs?: number;
+  /**
+   * The registry of boxes (shared with the synthesis pool and the ASR client: a box both use is
+   * one entry, one health check, one cap). @default one of its own, 2 slots and 2 waiting per
+   * box, checked every 10 s
+   */
+  registry?: BoxRegistry;
   /** Rate-limit counters by name, e.g. in Redis. */
   rateLimitStore?: (name: string) => Store;
 }
@@ -85,7 +82,7 @@ const FORWARDED = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwar
  * app.use(passthrough.handler);
  */
 export class Passthrough {
-  readonly registry: BackendRegistry;
+  readonly registry: PassthroughBoxes;
   readonly affinity = new Affinity();
   readonly jobs: PassthroughJobs;
   private readonly limits: RouteLimits;
@@ -96,18 +93,7 @@ export class Passthrough {
 
   constructor(private readonly opts: PassthroughOptions) {
     this.logger = opts.logger.child({ component: "passthrough" });
-    const own = new Map<string, JobSlots>();
-    this.registry = new BackendRegistry({
-      logger: this.logger,
-      healthCheckIntervalMs: opts.healthCheckIntervalMs ?? 10_000,
-      slotsFor: (url) => {
-        const shared = opts.slotsFor?.(url);
-        if (shared) return shared;
-        let s = own.get(url);
-        if (!s) own.set(url, (s = new Slots({ concurrency: opts.concurrency ?? 2, queueSize: opts.queueSize ?? 2 })));
-        return s;
-      },
-    });
+    this.registry = new PassthroughBoxes(opts.registry ?? new BoxRegistry({ logger: this.logger, healthCheckIntervalMs: 10_000 }));
     this.jobs = new PassthroughJobs({ logger: this.logger });
     this.limits = new RouteLimits({ logger: this.logger, ...(opts.rateLimitStore ? { store: opts.rateLimitStore } : {}) });
     this.auth = passthroughAuth({ keys: opts.apiKeys });
@@ -126,20 +112,20 @@ export class Passthrough {
   /** Installs a configuration: new backends are added, removed ones retire, requests in flight keep theirs. */
   install(config: RoutesConfig): void {
     const seen = new Map<string, { name: string; url: string }>();
-    for (const r of config.routes) for (const b of r.backends) if (!seen.has(b.url)) seen.set(b.url, b);
+    for (const r of config.routes) for (const b of r.backends) if (!seen.has(b.url)) seen.set(b.url, { name: b.name, url: b.url });
     this.registry.sync([...seen.values()]);
     this.limits.install(config.routes);
     this.table = new RouteTable(config.routes);
   }
 
-  /** Starts the backends' periodic health check. */
+  /** Starts the boxes' periodic health check (the registry's: one per box, whichever doors use it). */
   start(): void {
-    this.registry.start();
+    this.registry.registry.start();
   }
 
+  /** Lets go of its jobs' slots; the boxes are the registry's, closed with it. */
   close(): void {
     this.jobs.close();
-    this.registry.close();
   }
 
   /** The request handler: answers requests under a route's path, passes the rest on. */
@@ -241,7 +227,7 @@ export class Passthrough {
     const k = known();
     if (typeof k === "string") return k;
     // Not known yet (the first check is running or the boxes are down): wait a little for one.
-    await Promise.race([Promise.any(k.map((b) => b.check(this.logger, 3_000))), new Promise((r) => setTimeout(r, 3_000).unref())]).catch(() => undefined);
+    await Promise.race([Promise.any(k.map((b) => b.check())), new Promise((r) => setTimeout(r, 3_000).unref())]).catch(() => undefined);
     const again = known();
     return typeof again === "string" ? again : "http";
   }
@@ -511,10 +497,13 @@ export class Passthrough {
     }
     if (out.problem && !res.headersSent && !res.destroyed) {
       if (out.problem.code === "payload_too_large") res.setHeader("Connection", "close");
-      // The title names the route's service (the article's /asr is no CosyVoice box).
+      // The title names the box's service (the article's /asr is no CosyVoice box); a box no
+      // door knows the kind of is named by its route.
       if (out.problem.code === "connection") {
         const { detail, cause } = out.problem;
-        throw new HttpProblem("connection", { ...(detail !== undefined ? { detail } : {}), cause, title: `The ${route.name} backend is unreachable` });
+        const kind = backend.box.kind;
+        const title = kind === undefined || kind === "http" ? `The ${route.name} backend is unreachable` : boxTitle(kind, "unreachable");
+        throw new HttpProblem("connection", { ...(detail !== undefined ? { detail } : {}), cause, title });
       }
       throw out.problem;
     }

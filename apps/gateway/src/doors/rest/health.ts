@@ -3,8 +3,8 @@ import type { RouteContext } from "../../context.ts";
 import { downSlug, HttpProblem, PROBLEM_KINDS, toHttpProblem } from "../problems.ts";
 
 /**
- * `GET /healthz`: the process lives (no backend call). `GET /readyz`: each backend's state as
- * the pool knows it (its periodic check and its jobs keep it current; only a box never seen or
+ * `GET /healthz`: the process lives (no backend call). `GET /readyz`: each box's state (every
+ * box of the registry once, with its kind and the doors that use it) as the gateway knows it (its periodic check and its jobs keep it current; only a box never seen or
  * down is looked at again, a bounded few times a second however often this is asked, since
  * it needs no key); ready when at least one is up and the shared store (Redis, with
  * `STORE=redis`) answers, 503 otherwise with the reason, so a load balancer stops sending. Neither needs a key nor counts against a quota.
@@ -22,13 +22,18 @@ export function healthRoutes(ctx: RouteContext): Router {
     await ctx.deps.sharedStore?.ping();
     const readiness = await pool.readiness();
     const { ready, lastError } = readiness;
-    // The pool says why a box is down by the error's code; here it is named as its problem type.
-    const backends = readiness.backends.map((b) => (b.error !== undefined ? { ...b, error: downSlug(b.error) } : b));
+    // The registry says why a box is down by the error's code; here it is named as its problem
+    // type, and its title names the box's service.
+    const slugged = <B extends { error?: string }>(b: B): B => (b.error !== undefined ? { ...b, error: downSlug(b.error) } : b);
+    const poolBoxes = readiness.backends.map(slugged);
+    // Every box once: the synthesis pool's, the passthrough's, the ASR server.
+    const backends = readiness.boxes.map(slugged);
     if (!ready) {
+      const only = readiness.boxes.find((b) => b.name === poolBoxes[0]?.name);
       const detail =
-        backends.length === 1
-          ? PROBLEM_KINDS[toHttpProblem(lastError).code].title
-          : `No backend is ready: ${backends.map((b) => `${b.name} ${b.state}${b.error ? ` (${b.error})` : ""}`).join(", ")}`;
+        poolBoxes.length === 1
+          ? (only?.title ?? PROBLEM_KINDS[toHttpProblem(lastError).code].title)
+          : `No backend is ready: ${poolBoxes.map((b) => `${b.name} ${b.state}${b.error ? ` (${b.error})` : ""}`).join(", ")}`;
       throw new HttpProblem("not_ready", { detail, cause: lastError });
     }
     const { info } = ready;

@@ -190,20 +190,27 @@ export const HealthSchema = z.object({ status: z.literal("ok") });
 
 export const BackendStatusSchema = z
   .object({
-    name: z.string().describe("`backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log)"),
-    kind: z.enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"]).optional().describe("The kind of server it is (named by its address's scheme, or found by its first check)"),
+    name: z.string().describe("`backend-<n>` for the REST API's boxes (in the order of COSYVOICE_URL or the synthesis route), `asr` for ASR_URL, else the routes file's name for it (the URLs stay in the log, without credentials)"),
+    kind: z
+      .enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai", "asr", "http"])
+      .optional()
+      .describe("The kind of server it is (named by its address's scheme or its door, or found by its first check); `http`: a routes-file service that is none of the others"),
+    doors: z
+      .array(z.enum(["rest", "v1", "jobs", "passthrough", "asr"]))
+      .describe("The doors that send it work: `rest` and `v1` (the synthesis pool), `jobs` (narration), `passthrough` (a routes-file route), `asr` (transcripts)"),
     state: z.enum(["unknown", "up", "down"]).describe("`unknown` until its first check or job"),
     running: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs running on it through this gateway instance"),
     waiting: z.number().int().min(JOBS.min).max(JOBS.max).describe("Jobs waiting for one of its slots"),
     checkedAt: z.iso.datetime().optional().describe("Its last health check"),
     error: z.string().optional().describe("While down: the problem slug of the last failure, e.g. `backend-unreachable`"),
+    title: z.string().optional().describe("While down: what is wrong, naming its service, e.g. `The speech-recognition service is unreachable`"),
     breaker: z.enum(["closed", "half-open", "open"]).optional().describe("Its circuit breaker: `open` after repeated box faults (it gets no jobs), `half-open` while one probe job runs"),
   })
-  .describe("One CosyVoice backend as this gateway instance sees it");
+  .describe("One box (a GPU box, the ASR server, a routes-file service) as this gateway instance sees it, once whichever doors use it");
 
 export const ReadySchema = z.object({
   status: z.literal("ready"),
-  backends: z.array(BackendStatusSchema).describe("Every configured backend, checked just now"),
+  backends: z.array(BackendStatusSchema).describe("Every box once: the REST API's, the routes file's, the ASR server"),
   backend: z.object({
     kind: z.enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"]).optional(),
     variant: z.string().describe("The web UI variant (Gradio), else the kind"),

@@ -22,6 +22,10 @@ export interface BackendGaugeSource {
   state: string;
   /** The breaker's state: `closed`, `half-open` or `open`; absent without a breaker. */
   breaker?: string;
+  /** What it is (`gradio`, `cosyvoice-fastapi`, `asr`, `http`, ...), once known. */
+  kind?: string;
+  /** The doors that send it work (`rest`, `v1`, `jobs`, `passthrough`, `asr`). */
+  doors?: readonly string[];
 }
 
 /** The outcome of one backend job, for the duration histogram. */
@@ -46,7 +50,7 @@ export interface GatewayMetrics {
   queueWait(backend: string, seconds: number): void;
   cache(result: CacheResult): void;
   refusal(reason: RefusalReason): void;
-  /** Reads the backends' load, state and breaker at each scrape. */
+  /** Reads the boxes' load, state, breaker, kind and doors at each scrape (every box once). */
   watchBackends(source: () => readonly BackendGaugeSource[]): void;
 }
 
@@ -89,6 +93,16 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
         this.set({ backend: b.name, state: "running" }, b.running);
         this.set({ backend: b.name, state: "waiting" }, b.waiting);
       }
+    },
+  });
+  new Gauge({
+    name: `${prefix}box_info`,
+    help: "One series per box (GPU box, ASR server, passthrough service), always 1: its kind and the doors that use it",
+    labelNames: ["box", "kind", "doors"],
+    registers,
+    collect() {
+      this.reset();
+      for (const b of backends()) this.set({ box: b.name, kind: b.kind ?? "unknown", doors: [...(b.doors ?? [])].sort().join(",") }, 1);
     },
   });
   new Gauge({
