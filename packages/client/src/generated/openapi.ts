@@ -607,15 +607,17 @@ export interface components {
         Ready: {
             /** @constant */
             status: "ready";
-            /** @description Every configured backend, checked just now */
+            /** @description Every box once: the REST API's, the routes file's, the ASR server */
             backends: {
-                /** @description `backend-<n>`, numbered in the order of COSYVOICE_URL (the URLs stay in the log) */
+                /** @description `backend-<n>` for the REST API's boxes (in the order of COSYVOICE_URL or the synthesis route), `asr` for ASR_URL, else the routes file's name for it (the URLs stay in the log, without credentials) */
                 name: string;
                 /**
-                 * @description The kind of server it is (named by its address's scheme, or found by its first check)
+                 * @description The kind of server it is (named by its address's scheme or its door, or found by its first check); `http`: a routes-file service that is none of the others
                  * @enum {string}
                  */
-                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+                kind?: "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai" | "asr" | "http";
+                /** @description The doors that send it work: `rest` and `v1` (the synthesis pool), `jobs` (narration), `passthrough` (a routes-file route), `asr` (transcripts) */
+                doors: ("rest" | "v1" | "jobs" | "passthrough" | "asr")[];
                 /**
                  * @description `unknown` until its first check or job
                  * @enum {string}
@@ -632,6 +634,8 @@ export interface components {
                 checkedAt?: string;
                 /** @description While down: the problem slug of the last failure, e.g. `backend-unreachable` */
                 error?: string;
+                /** @description While down: what is wrong, naming its service, e.g. `The speech-recognition service is unreachable` */
+                title?: string;
                 /**
                  * @description Its circuit breaker: `open` after repeated box faults (it gets no jobs), `half-open` while one probe job runs
                  * @enum {string}
@@ -3100,10 +3104,32 @@ export interface operations {
                      *       "backends": [
                      *         {
                      *           "name": "backend-1",
+                     *           "kind": "gradio",
+                     *           "doors": [
+                     *             "rest",
+                     *             "v1",
+                     *             "passthrough"
+                     *           ],
                      *           "state": "up",
                      *           "running": 0,
                      *           "waiting": 0,
-                     *           "checkedAt": "2026-12-01T09:30:00.000Z"
+                     *           "checkedAt": "2026-12-01T09:30:00.000Z",
+                     *           "breaker": "closed"
+                     *         },
+                     *         {
+                     *           "name": "asr",
+                     *           "kind": "asr",
+                     *           "doors": [
+                     *             "asr",
+                     *             "passthrough"
+                     *           ],
+                     *           "state": "down",
+                     *           "running": 0,
+                     *           "waiting": 0,
+                     *           "checkedAt": "2026-12-01T09:30:00.000Z",
+                     *           "error": "asr-unavailable",
+                     *           "title": "The speech-recognition service is unreachable",
+                     *           "breaker": "closed"
                      *         }
                      *       ]
                      *     }
