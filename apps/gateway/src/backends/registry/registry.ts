@@ -45,9 +45,13 @@ export interface BoxRegistryOptions {
   now?: () => number;
 }
 
+/** The loopback names of this machine: one host (the article's ocelot.json says `localhost`). */
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
 /**
  * The registry's key of an address: its scheme, host and port (credentials, path and a kind
- * prefix left out), so `http://asr:8000/v1` (ASR_URL) and `http://asr:8000` (a route) are one box.
+ * prefix left out; loopback names as one), so `http://asr:8000/v1` (ASR_URL) and
+ * `http://asr:8000` (a route) are one box.
  * @example boxKey("fastapi+http://u:p@GPU-1:50000/") // "http://gpu-1:50000"
  */
 export function boxKey(url: string): string {
@@ -56,7 +60,8 @@ export function boxKey(url: string): string {
     const u = new URL(bare);
     if (u.hostname === "") return bare;
     const port = u.port !== "" ? `:${u.port}` : "";
-    return `${u.protocol}//${u.hostname.toLowerCase()}${port}`;
+    const host = u.hostname.toLowerCase();
+    return `${u.protocol}//${LOOPBACK.has(host) ? "localhost" : host}${port}`;
   } catch {
     return bare.replace(/\/+$/, "");
   }
