@@ -96,14 +96,15 @@ export async function startGateway(
   // The routes file is read first: a broken file stops the start, before anything is opened.
   let passthrough: Passthrough | undefined;
   let routes: RoutesFileWatcher | undefined;
-  let pool: BackendPool | undefined;
+  // The pool is built once the file is read; a reload before that has nothing to change.
+  const built: { pool?: BackendPool } = {};
   if (config.routesFile) {
     routes = watchRoutesFile(config.routesFile, {
       logger,
       // Both doors take the new boxes live: the synthesis pool first (a box new to both is
       // named `backend-<n>`), then the passthrough.
       onChange: (next) => {
-        if (pool) syncSynthesisBoxes(config, next, pool, logger);
+        if (built.pool) syncSynthesisBoxes(config, next, built.pool, logger);
         passthrough?.install(next);
       },
     });
@@ -119,12 +120,13 @@ export async function startGateway(
   }
   const cache = await openCache(config, logger, stores.redis);
   const given = options.backend;
-  pool =
+  const pool =
     given instanceof BackendPool
       ? given
       : given
         ? BackendPool.single(given, new Slots({ concurrency: config.concurrency, queueSize: config.queueSize }), logger)
         : backendPoolFor(synthesisRoute ? { ...config, cosyvoiceUrls: synthesisRoute.backends.map((b) => backendAddress(b.url, b.kind)) } : config, logger, { redis: stores.redis });
+  built.pool = pool;
   pool.start();
   if (routes) {
     passthrough = new Passthrough({
@@ -146,7 +148,6 @@ export async function startGateway(
   // not a leak, so Node's warning past 10 would be noise.
   setMaxListeners(0, shutdown.signal);
   const jobParts = await openJobParts(config, logger, stores.redis);
-  const running = pool;
   let jobs: Jobs | undefined;
   const app = createApp(config, {
     jobs: (parts) => (jobs = createJobs(config, jobParts, parts)).service,
@@ -190,7 +191,7 @@ export async function startGateway(
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
-      logger.info({ graceMs: config.shutdownGraceMs, ...running.load }, "shutting down: no new connections");
+      logger.info({ graceMs: config.shutdownGraceMs, ...pool.load }, "shutting down: no new connections");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running jobs stop where they stand (each finished segment is kept) and resume later.
       await jobs?.close();
@@ -198,19 +199,19 @@ export async function startGateway(
       const grace = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), config.shutdownGraceMs);
       });
-      if ((await Promise.race([running.idle().then(() => "idle" as const), grace])) === "timeout") {
-        logger.warn(running.load, "grace period over: cancelling the remaining jobs");
+      if ((await Promise.race([pool.idle().then(() => "idle" as const), grace])) === "timeout") {
+        logger.warn(pool.load, "grace period over: cancelling the remaining jobs");
         shutdown.abort();
       }
       clearTimeout(timer);
-      await running.idle();
+      await pool.idle();
       // A job frees its slot just before its answer is written: let those answers go out.
       await answers.settled(ANSWER_FLUSH_MS);
       server.closeAllConnections();
       await closed;
       routes?.close();
       passthrough?.close();
-      await running.close();
+      await pool.close();
       await cache?.close();
       await stores.close();
       logger.info("gateway stopped");
@@ -221,7 +222,7 @@ export async function startGateway(
   return {
     server,
     port,
-    pool: running,
+    pool,
     ...(passthrough ? { passthrough } : {}),
     ...(routes ? { routes } : {}),
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
