@@ -8,6 +8,7 @@
 import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redactText, redactUrl } from "../src/backends/registry/index.ts";
+import { createLogger } from "../src/platform/logging.ts";
 import { startRoutedGateway, startEchoBackend, tempRoot, type EchoBackend, type RoutedGateway } from "./helpers/passthrough.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { until } from "./helpers/pool-stack.ts";
@@ -115,5 +116,14 @@ describe("redactUrl", () => {
     expect(redactUrl("fastapi+https://bob@gpu-1:50000")).toBe("fastapi+https://[redacted]@gpu-1:50000");
     expect(redactUrl("http://gpu-1:7860")).toBe("http://gpu-1:7860");
     expect(redactText("connect ECONNREFUSED grpc://a:b@h:1 then http://c:d@e:2/")).toBe("connect ECONNREFUSED grpc://[redacted]@h:1 then http://[redacted]@e:2/");
+  });
+
+  it("the gateway's logger takes them out of any logged error (an SDK error quotes the URL it could not reach)", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", destination: { write: (l: string) => void lines.push(l) } });
+    logger.error({ err: new Error(`socket hang up http://operator:${SECRET}@gpu-1:7860/gradio_api/queue/join`) }, "request failed");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(SECRET);
+    expect(JSON.parse(lines[0] as string).err.message).toBe("socket hang up http://[redacted]@gpu-1:7860/gradio_api/queue/join");
   });
 });

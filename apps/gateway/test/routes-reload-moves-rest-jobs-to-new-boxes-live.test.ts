@@ -2,7 +2,8 @@
 // file's synthesis route starts with a real Gradio stand-in; a reload adds a real FastAPI
 // stand-in, a second reload removes the Gradio one while it still runs a job. With no restart:
 // the running job finishes on the Gradio box, new REST jobs go to the FastAPI box (its record
-// shows them, the Gradio box's shows no new call), and /readyz follows the file.
+// shows them, the Gradio box's shows no new call), and /readyz follows the file. A job the new
+// box fails names its service in the problem's title.
 import { readRecord, startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { voiceForm } from "./helpers/harness.ts";
@@ -79,5 +80,12 @@ describe("a routes-file reload changes the REST API's boxes live", () => {
     // Once its job is over, the removed box is no longer shown.
     await until(async () => !(await names()).some((b) => b.kind === "gradio"), "the removed box to leave /readyz");
     expect((await names()).map((b) => b.name)).toEqual(["backend-2"]);
+  });
+
+  it("a REST job's 502 names the box's service: the FastAPI server, not the CosyVoice Gradio UI", async () => {
+    await fastapi.stop();
+    const res = await synthesize("Nobody answers this one.");
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ type: expect.stringContaining("backend-unreachable"), title: "The CosyVoice FastAPI server is unreachable" });
   });
 });

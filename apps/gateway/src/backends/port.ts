@@ -6,8 +6,11 @@
 import type { BackendInfo, ModelFamily, Progress, SynthesisRequest, SynthesisResult } from "cosyvoice3-sdk";
 import type { Logger } from "pino";
 
+/** The kinds of box the gateway can drive (the schemas of `/readyz` and the routes file read this list). */
+export const BACKEND_KINDS = ["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"] as const;
+
 /** The kinds of box the gateway can drive. */
-export type BackendKind = "gradio" | "cosyvoice-fastapi" | "cosyvoice-grpc" | "openai";
+export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /** What a chunk's bytes are. */
 export type Codec =

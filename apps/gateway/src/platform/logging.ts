@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { createRequire } from "node:module";
 import type { PinoPretty as PinoPrettyFn } from "pino-pretty";
+import { redactText } from "../backends/registry/redact.ts";
 
 /** `LOG_FORMAT`: `auto` is pretty on a TTY, JSON otherwise. */
 export type LogFormat = "auto" | "json" | "pretty";
@@ -152,6 +153,14 @@ export interface CreateLoggerOptions {
   mixin?: LoggerOptions["mixin"];
 }
 
+/** pino's error serializer, with the user info of every URL in the message and stack replaced. */
+function redactedErr(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown;
+  if (typeof out !== "object" || out === null) return out;
+  const o = out as { message?: unknown; stack?: unknown };
+  return { ...o, ...(typeof o.message === "string" ? { message: redactText(o.message) } : {}), ...(typeof o.stack === "string" ? { stack: redactText(o.stack) } : {}) };
+}
+
 /**
  * The gateway's root logger.
  * @example const logger = createLogger({ level: "info", format: resolveLogFormat(config.logFormat, process.stdout.isTTY) });
@@ -160,6 +169,9 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   const common: LoggerOptions = {
     level: options.level ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    // An error's message or stack may quote a box URL with its credentials (an SDK connection
+    // error does): they never reach a log line.
+    serializers: { err: redactedErr },
     ...(options.base !== undefined ? { base: options.base } : {}),
     ...(options.mixin ? { mixin: options.mixin } : {}),
   };

@@ -17,6 +17,7 @@ import type { Store } from "express-rate-limit";
 import type { Logger } from "pino";
 import { HttpProblem } from "../problems.ts";
 import type { CompiledRoute, RoutesConfig } from "../../platform/routes-file/load.ts";
+import type { BackendKind } from "../../backends/port.ts";
 import { BoxRegistry, boxTitle } from "../../backends/registry/index.ts";
 import { Affinity } from "./affinity.ts";
 import { PassthroughBoxes, type PassthroughBackend } from "./backends.ts";
@@ -111,8 +112,8 @@ export class Passthrough {
 
   /** Installs a configuration: new backends are added, removed ones retire, requests in flight keep theirs. */
   install(config: RoutesConfig): void {
-    const seen = new Map<string, { name: string; url: string }>();
-    for (const r of config.routes) for (const b of r.backends) if (!seen.has(b.url)) seen.set(b.url, { name: b.name, url: b.url });
+    const seen = new Map<string, { name: string; url: string; kind?: BackendKind }>();
+    for (const r of config.routes) for (const b of r.backends) if (!seen.has(b.url)) seen.set(b.url, { name: b.name, url: b.url, ...(b.kind !== undefined ? { kind: b.kind } : {}) });
     this.registry.sync([...seen.values()]);
     this.limits.install(config.routes);
     this.table = new RouteTable(config.routes);

@@ -8,6 +8,7 @@ import { BYTES, CHUNKS, DURATION_MS, JOBS, RETRY_AFTER_SECONDS, SAMPLE_RATE, SPE
 import { AUDIO_FORMATS } from "../../service/encode/formats.ts";
 import { describeIssues, nearest, summarise } from "../../platform/http/issues.ts";
 import { HttpProblem, PROBLEM_TYPE_PREFIX } from "../problems.ts";
+import { BACKEND_KINDS } from "../../backends/port.ts";
 
 /**
  * The language tags CosyVoice's cross-lingual mode knows (design note, section 4), tag -> name.
@@ -192,7 +193,7 @@ export const BackendStatusSchema = z
   .object({
     name: z.string().describe("`backend-<n>` for the REST API's boxes (in the order of COSYVOICE_URL or the synthesis route), `asr` for ASR_URL, else the routes file's name for it (the URLs stay in the log, without credentials)"),
     kind: z
-      .enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai", "asr", "http"])
+      .enum([...BACKEND_KINDS, "asr", "http"])
       .optional()
       .describe("The kind of server it is (named by its address's scheme or its door, or found by its first check); `http`: a routes-file service that is none of the others"),
     doors: z
@@ -212,7 +213,7 @@ export const ReadySchema = z.object({
   status: z.literal("ready"),
   backends: z.array(BackendStatusSchema).describe("Every box once: the REST API's, the routes file's, the ASR server"),
   backend: z.object({
-    kind: z.enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"]).optional(),
+    kind: z.enum(BACKEND_KINDS).optional(),
     variant: z.string().describe("The web UI variant (Gradio), else the kind"),
     model: z.string(),
     gradioVersion: z.string().optional().describe("Gradio boxes only"),

@@ -4,6 +4,7 @@
  * so editors complete the file). Ocelot's format is translated into this one (see `ocelot.ts`).
  */
 import { z } from "zod";
+import { BACKEND_KINDS } from "../../backends/port.ts";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -21,7 +22,7 @@ const BackendUrl = z
 
 /** The kind of server a backend is, when the route's REST use should not probe for it. */
 export const BackendKindSchema = z
-  .enum(["gradio", "cosyvoice-fastapi", "cosyvoice-grpc", "openai"])
+  .enum(BACKEND_KINDS)
   .meta({ description: "The kind of server (for the REST API's pool): a Gradio UI, CosyVoice's FastAPI or gRPC server, or an OpenAI-compatible speech server; absent: probed." });
 
 /** One backend of a route: its URL, or the URL and a name for logs (and its kind). */
