@@ -89,7 +89,7 @@ describe("readyz when the backend is fine", () => {
     expect(res.json).toEqual({
       status: "ready",
       backend: { kind: "gradio", variant: "official", model: "cosyvoice1", gradioVersion: "5.4.0", sampleRate: 22_050, modes: ["pretrained", "clone", "crossLingual", "instruct"], speakers: 2 },
-      backends: [{ name: "backend-1", kind: "gradio", state: "up", running: 0, waiting: 0, checkedAt: expect.any(String) }],
+      backends: [{ name: "backend-1", kind: "gradio", doors: ["rest", "v1", "jobs"], state: "up", running: 0, waiting: 0, checkedAt: expect.any(String) }],
     });
   });
 });

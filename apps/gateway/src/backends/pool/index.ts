@@ -86,6 +86,6 @@ export function backendPoolFor(config: GatewayConfig, logger: Logger, extras: Po
     };
   };
   const pool = new BackendPool({ logger, registry, addressEntry, members: [], healthCheckIntervalMs: config.healthCheckIntervalMs });
-  pool.sync(config.cosyvoiceUrls);
+  pool.sync(config.cosyvoiceUrls, { checkNew: false });
   return pool;
 }

@@ -109,10 +109,11 @@ export class BackendPool implements SynthesisBackend {
   /**
    * Makes the pool's boxes exactly these addresses (`COSYVOICE_URL`'s form, a kind prefix
    * allowed), live: a new address becomes a box that takes the next jobs; a box left out takes
-   * no new job and its running jobs finish. Needs `addressEntry` (see `backendPoolFor`).
+   * no new job and its running jobs finish. A new box is checked at once unless `checkNew: false`
+   * (the first boxes: `start()` checks them). Needs `addressEntry` (see `backendPoolFor`).
    * @example pool.sync(["fastapi+http://gpu-2:50000"]) // backend-2 in, backend-1 out
    */
-  sync(addresses: readonly string[]): void {
+  sync(addresses: readonly string[], options: { checkNew?: boolean } = {}): void {
     const entryFor = this.opts.addressEntry;
     if (!entryFor) throw new Error("this pool was not built from addresses; it cannot take new ones");
     const taken = new Set(this.registry.all().map((b) => b.name));
@@ -131,6 +132,7 @@ export class BackendPool implements SynthesisBackend {
         const entry = entryFor(a);
         return { ...entry, name: this.registry.get(entry.url)?.name ?? nextName() };
       }),
+      options,
     );
     const added = boxes.filter((b) => !before.has(b));
     const removed = [...before].filter((b) => !boxes.includes(b));

@@ -129,12 +129,13 @@ export class BoxRegistry {
   }
 
   /**
-   * Makes `doors` use exactly these boxes: new addresses become boxes (checked at once), known
+   * Makes `doors` use exactly these boxes: new addresses become boxes (checked at once unless
+   * `checkNew: false`), known
    * ones keep their state, and boxes the doors used but no entry names lose those doors (retired
    * when no door is left: no new work, running work finishes).
    * @returns the entries' boxes, in their order
    */
-  sync(doors: readonly Door[], entries: readonly BoxEntry[]): Box[] {
+  sync(doors: readonly Door[], entries: readonly BoxEntry[], options: { checkNew?: boolean } = {}): Box[] {
     const fresh = new Set<Box>();
     const listed = entries.map((e) => {
       const known = this.get(e.url);
@@ -148,7 +149,7 @@ export class BoxRegistry {
       for (const d of doors) box.doors.delete(d);
       if (box.retired) this.retire(box, doors);
     }
-    if (!this.closed) for (const box of fresh) void box.check();
+    if (!this.closed && options.checkNew !== false) for (const box of fresh) void box.check();
     return listed;
   }
 
