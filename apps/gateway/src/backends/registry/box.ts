@@ -98,6 +98,11 @@ export class Box {
     return this.health.name;
   }
 
+  /** What it can do (modes, speakers, instruct form, rate, codec), once checked or used: a synthesis box only. */
+  get capabilities(): BoxInfo | undefined {
+    return this.health.info;
+  }
+
   /** No door sends it new work. */
   get retired(): boolean {
     return this.doors.size === 0;
