@@ -10,6 +10,7 @@ import { Router, type Request, type Response } from "express";
 import type { z } from "zod";
 import { matchPhrase, phraseFor } from "../../service/consent-phrase.ts";
 import { AsrError } from "../../backends/asr/errors.ts";
+import { titleForCode } from "../../backends/registry/services.ts";
 import type { RouteContext } from "../../context.ts";
 import { CONSENT_ID } from "../../platform/ids.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
@@ -76,10 +77,13 @@ export function consentRoutes(ctx: RouteContext): Router {
       if (err.reason === "empty") throw notHeard(phrase, "", language);
       // The server read the request and refused this file or language: sending it again will not help.
       if (err.reason === "refused") throw invalidParam("recording", `recording could not be checked against the consent phrase: ${err.message}`, "recording_not_transcribed");
+      // The title names the box's service and what is wrong with it (unreachable, failed, ...).
+      const title = titleForCode("asr", err.reason);
       throw new HttpProblem("asr_unavailable", {
         detail: `The consent recording cannot be checked against the consent phrase now: ${err.message}; nothing was saved, send it again later`,
         retryAfterSeconds: 10,
         cause: err,
+        ...(title !== undefined ? { title } : {}),
       });
     }
     if (phrase !== undefined) {
