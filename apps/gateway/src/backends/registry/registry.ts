@@ -117,8 +117,8 @@ export class BoxRegistry {
       this.logger.info({ backend: box.name, url: redactUrl(box.url), doors }, "box back in use");
     }
     if (entry.slots && box.slots !== entry.slots) box.slots = entry.slots;
-    // A kind named by the synthesis door (its address) or the ASR door beats a guess.
-    if (entry.kind !== undefined && (box.declaredKind === undefined || box.declaredKind === "http" || entry.kind !== "http")) box.declaredKind = entry.kind;
+    // A kind named by a door (an address's scheme, a route's `kind`, the ASR door) beats a guess.
+    if (entry.kind !== undefined) box.declaredKind = entry.kind;
     if (entry.codec !== undefined) box.codec = entry.codec;
     if (entry.driver && !box.driver) box.driver = entry.driver();
     if (entry.breaker) box.breaker = entry.breaker;
