@@ -4,7 +4,9 @@
  * drivers: the deadline, the caller's abort (which closes the connection, so the server stops
  * at its next yield), and what each failure means, declared by the SDK's error classes.
  */
-import { AbortError, ConnectionError, TimeoutError, UpstreamError } from "cosyvoice3-sdk";
+import { AbortError, ConnectionError, TimeoutError, UpstreamError, type SynthesisResult } from "cosyvoice3-sdk";
+import { pcmToWav } from "../service/encode/wav.ts";
+import type { BackendChunk } from "./port.ts";
 
 /** Options of {@link pcmCall}. */
 export interface PcmCallOptions {
@@ -98,4 +100,16 @@ export function promptBytes(audio: unknown): { data: Uint8Array; name: string; m
     return { data: a.data, name: a.name ?? "prompt.wav", mimeType: a.mimeType };
   }
   return undefined;
+}
+
+/**
+ * A PCM box's streamed chunks gathered into one whole clip: WAV around the box's samples, bit for
+ * bit. The PCM drivers' `synthesize` is this over their own `stream`.
+ * @example synthesize: (request, opts) => wholePcmClip(stream(request, opts), 24_000)
+ */
+export async function wholePcmClip(chunks: AsyncIterable<BackendChunk>, sampleRate: number): Promise<SynthesisResult> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c.data);
+  const pcm = Buffer.concat(parts);
+  return { audio: pcmToWav(pcm, sampleRate), mimeType: "audio/wav", sampleRate, durationMs: Math.round((pcm.byteLength / 2 / sampleRate) * 1000), chunks: parts.length };
 }

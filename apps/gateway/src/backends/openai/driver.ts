@@ -6,11 +6,10 @@
  * cloning only. Cancelling closes the connection (vLLM cancels a request whose client left).
  * Not built yet: another instance of this gateway (voices by id) and preset-voice servers.
  */
-import { ConnectionError, UnsupportedBackendError, type SynthesisRequest, type SynthesisResult } from "cosyvoice3-sdk";
+import { ConnectionError, UnsupportedBackendError, type SynthesisRequest } from "cosyvoice3-sdk";
 import { BoxCannotError } from "../errors.ts";
-import { pcmCall, promptBytes } from "../http-pcm.ts";
+import { pcmCall, promptBytes, wholePcmClip } from "../http-pcm.ts";
 import type { BackendChunk, BoxCallOptions, BoxInfo, DriverOptions, SynthesisBackend } from "../port.ts";
-import { pcmToWav } from "../../service/encode/wav.ts";
 
 const SERVICE = "the OpenAI-compatible speech server";
 /** vLLM-Omni's CosyVoice3 always answers at 24 kHz. @unit hertz */
@@ -79,12 +78,7 @@ export function openaiBackend(url: string, options: DriverOptions): SynthesisBac
       return info;
     },
     listVoices: async () => [],
-    async synthesize(request, opts): Promise<SynthesisResult> {
-      const parts: Uint8Array[] = [];
-      for await (const c of stream(request, opts)) parts.push(c.data);
-      const pcm = Buffer.concat(parts);
-      return { audio: pcmToWav(pcm, RATE), mimeType: "audio/wav", sampleRate: RATE, durationMs: Math.round((pcm.byteLength / 2 / RATE) * 1000), chunks: parts.length };
-    },
+    synthesize: (request, opts) => wholePcmClip(stream(request, opts), RATE),
     stream,
     close: async () => undefined,
   };
