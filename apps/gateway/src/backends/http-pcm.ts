@@ -17,6 +17,8 @@ export interface PcmCallOptions {
   fetch?: typeof fetch;
   /** Names the box's service in messages ("the FastAPI server"). */
   service: string;
+  /** Told of the 200 answer before its body is read (its headers may say the rate). */
+  onAnswer?: (res: Response) => void;
 }
 
 /** Errors of the connection that certainly reached no server (nothing was accepted). */
@@ -57,6 +59,7 @@ export async function* pcmCall(url: string, init: RequestInit, opts: PcmCallOpti
       throw new UpstreamError(`${opts.service} answered HTTP ${res.status}`, detail, { accepted: res.status >= 500 });
     }
     if (!res.body) throw new UpstreamError(`${opts.service} answered without a body`, undefined, { accepted: true });
+    opts.onAnswer?.(res);
     let carry: Uint8Array | undefined;
     try {
       for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -107,7 +110,7 @@ export function promptBytes(audio: unknown): { data: Uint8Array; name: string; m
  * bit. The PCM drivers' `synthesize` is this over their own `stream`.
  * @example synthesize: (request, opts) => wholePcmClip(stream(request, opts), 24_000)
  */
-export async function wholePcmClip(chunks: AsyncIterable<BackendChunk>, sampleRate: number): Promise<SynthesisResult> {
+export async function wholePcmClip(chunks: AsyncIterable<BackendChunk> | Iterable<BackendChunk>, sampleRate: number): Promise<SynthesisResult> {
   const parts: Uint8Array[] = [];
   for await (const c of chunks) parts.push(c.data);
   const pcm = Buffer.concat(parts);
