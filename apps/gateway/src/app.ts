@@ -64,9 +64,10 @@ export function createApp(config: GatewayConfig, deps: GatewayDeps): Express {
     logger,
     timeoutMs: config.upstreamTimeoutMs,
     ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
+    keyed: deps.cache !== undefined,
   });
   // The cache wraps the service: a hit takes no slot; identical jobs in flight run once.
-  const cached = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, voices: deps.voices, audio: deps.audio, logger, metrics }) : service;
+  const cached = deps.cache ? withCache(service, { cache: deps.cache, pool: backend, audio: deps.audio, logger, metrics }) : service;
   const synthesis = tracingEnabled() ? withSpans(cached) : cached;
   const jwt =
     config.jwt.secret !== undefined || config.jwt.jwksUrl !== undefined

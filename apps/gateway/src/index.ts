@@ -19,6 +19,7 @@ export { RedisVoiceStore } from "./platform/stores/redis-voice-store.ts";
 export { openRedisStores, type RedisStores, type RedisStoresOptions } from "./platform/stores/redis.ts";
 export { openStores, type GatewayStores } from "./platform/stores/open.ts";
 export { createSynthesisService, type SynthesisDeps, type SynthesisInput, type SynthesisOptions, type SynthesisService, type SynthesisStream, type StoredClip } from "./service/synthesis/service.ts";
+export { planSynthesis, withText, type SynthesisPlan, type PlanDeps } from "./service/plan.ts";
 export {
   GatewayError,
   CapacityError,

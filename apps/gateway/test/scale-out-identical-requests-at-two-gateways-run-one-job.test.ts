@@ -126,6 +126,7 @@ describe.skipIf(!nginxBinary())("identical requests at two gateways run one job"
     gateways[0] = await gateway();
   });
 
+  // Two gateway processes start inside the test: on a loaded 2-core box that alone can take a minute.
   it("a killed instance's job slots come back within SLOT_LEASE_MS", async () => {
     // A cap of one running job over both instances, nobody waiting.
     const one = await startGatewayProcess({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: `${prefix}one:`, COSYVOICE_URL: standin.url, COSYVOICE_MODEL: "cosyvoice1", SLOT_LEASE_MS: String(LEASE_MS), CONCURRENCY: "1", QUEUE_SIZE: "0", CACHE_MAX_BYTES: "0" });
@@ -156,5 +157,5 @@ describe.skipIf(!nginxBinary())("identical requests at two gateways run one job"
       await one.stop();
       await two.stop();
     }
-  });
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-// The synthesis service as any door calls it in-process (no HTTP): a stored clip, a stream whose
+// The synthesis service as any door calls it in-process (no HTTP): a plan made once, a stored clip, a stream whose
 // id is known before its first chunk and which is stored before the loop ends, the owner's
 // voices only, and failures as domain errors with a stable code (deadline, caller gone, busy).
 import { mkdtempSync } from "node:fs";
@@ -11,7 +11,7 @@ import { BackendPool } from "../src/backends/pool/index.ts";
 import { Slots } from "../src/service/caps/slots.ts";
 import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 import { DiskVoiceStore } from "../src/platform/stores/voice-store.ts";
-import { createSynthesisService, type SynthesisService } from "../src/service/synthesis/service.ts";
+import { createSynthesisService, type SynthesisInput, type SynthesisOptions, type SynthesisService } from "../src/service/synthesis/service.ts";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { makeWav } from "./helpers/wav.ts";
 
@@ -25,7 +25,12 @@ async function setup(opts: { concurrency?: number; queueSize?: number; timeoutMs
   const pool = BackendPool.single(backend, new Slots({ concurrency: opts.concurrency ?? 2, queueSize: opts.queueSize ?? 2 }), logger);
   const voices = await DiskVoiceStore.open(join(dir, "voices"));
   const audio = await DiskAudioStore.open(join(dir, "audio"), { ttlMs: 60_000, maxBytes: 2 ** 24 });
-  const synthesis: SynthesisService = createSynthesisService({ pool, voices, audio, logger, timeoutMs: opts.timeoutMs ?? 10_000 });
+  const service: SynthesisService = createSynthesisService({ pool, voices, audio, logger, timeoutMs: opts.timeoutMs ?? 10_000 });
+  // What a door does: plan once, then hand the plan to the service.
+  const synthesis = {
+    synthesize: async (input: SynthesisInput, o?: SynthesisOptions) => service.synthesize(await service.plan(input), o),
+    stream: async (input: SynthesisInput, o?: SynthesisOptions) => service.stream(await service.plan(input), o),
+  };
   const wav = makeWav({ sampleRate: 16_000, seconds: 1.2 });
   const saved = await voices.create({ ...A, name: "A", promptText: "Hello.", audio: { mimeType: "audio/wav", ext: "wav", bytes: wav.byteLength, sampleRate: 16_000, durationMs: 1200 }, data: wav });
   return { backend, pool, audio, synthesis, voiceA: saved.id };
@@ -45,7 +50,7 @@ describe("synthesis service", () => {
   });
 
   it("stream: the id is known before the first chunk, and the clip is stored when the loop ends", async () => {
-    const live = s.synthesis.stream({ ...A, voice: "builtin:中文女", text: "Hi." });
+    const live = await s.synthesis.stream({ ...A, voice: "builtin:中文女", text: "Hi." });
     expect(live.id).toMatch(/^a_[\w-]{22}$/);
     let chunks = 0;
     for await (const chunk of live) {
@@ -60,7 +65,7 @@ describe("synthesis service", () => {
 
   it("breaking out of a stream cancels the job and frees the slot; nothing is stored", async () => {
     s.backend.delayMs = 50;
-    const live = s.synthesis.stream({ ...A, voice: "builtin:中文女", text: "Hi." });
+    const live = await s.synthesis.stream({ ...A, voice: "builtin:中文女", text: "Hi." });
     for await (const _chunk of live) break;
     s.backend.delayMs = 0;
     expect(s.backend.calls.at(-1)?.outcome).toBe("aborted");
@@ -69,11 +74,11 @@ describe("synthesis service", () => {
     await expect(live.clip).rejects.toBeInstanceOf(CallerGoneError);
   });
 
-  it("another owner's voice is VoiceNotFoundError, on both entry points", async () => {
+  it("another owner's voice is VoiceNotFoundError when planned, and nothing reaches the backend", async () => {
+    const before = s.backend.calls.length;
     await expect(s.synthesis.synthesize({ ...B, voice: s.voiceA, text: "Hi." })).rejects.toBeInstanceOf(VoiceNotFoundError);
-    const live = s.synthesis.stream({ ...B, voice: s.voiceA, text: "Hi." });
-    await expect(live[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "voice_not_found" });
-    await expect(live.clip).rejects.toBeInstanceOf(VoiceNotFoundError);
+    await expect(s.synthesis.stream({ ...B, voice: s.voiceA, text: "Hi." })).rejects.toMatchObject({ code: "voice_not_found" });
+    expect(s.backend.calls).toHaveLength(before);
   });
 
   it("the caller's signal ends the job with CallerGoneError (or the domain reason it gave)", async () => {

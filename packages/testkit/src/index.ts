@@ -11,3 +11,4 @@ export type { VoiceFormFields } from "./http.ts";
 export { startLoadBalancer, localNginxConf, nginxBinary, SCALE_OUT_NGINX_CONF } from "./nginx.ts";
 export type { NginxHandle } from "./nginx.ts";
 export { closeGradioClient } from "./gradio-client.ts";
+export { seeded } from "./random.ts";

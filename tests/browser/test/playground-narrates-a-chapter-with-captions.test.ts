@@ -40,7 +40,7 @@ describe.skipIf(skip !== undefined)("the playground's narrate tab in Chromium", 
     await page.getByLabel("Voice", { exact: true }).selectOption({ label: "Narrator" });
     await page.getByRole("tab", { name: "Narrate a chapter" }).click();
     expect(await page.locator("#speak-panel").isHidden()).toBe(true);
-    await page.locator("#narrate-text").fill(CHAPTER);
+    await page.getByLabel("Chapter", { exact: true }).fill(CHAPTER);
     await page.getByLabel("Format").selectOption("mp3");
     await page.getByRole("button", { name: "Narrate", exact: true }).click();
     await page.waitForFunction(() => /^(running|queued): \d+ of \d+ segments|^Done/.test(document.getElementById("narrate-status")!.textContent ?? ""));

@@ -3,7 +3,7 @@
 // Every request must end within the deadline with audio or a documented error; the books must
 // balance (accepted = completed + failed with a reason, matching the backend's record one to
 // one); no backend job may be left running at the end.
-import { readRecord, waitForRecord } from "@cosyvoice3/testkit";
+import { readRecord, seeded, waitForRecord } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloneVoice, PROBLEM_PREFIX } from "./helpers/http.ts";
 import { jobsWith, unfinishedJobs } from "./helpers/record.ts";
@@ -28,18 +28,6 @@ let stack: Stack;
 let voice: string;
 const clips: string[] = [];
 const results: Result[] = [];
-
-/** A small deterministic PRNG (mulberry32), so the mix replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SENTENCES = ["Good morning.", "The weather is fine today.", "Please hold the line.", "This is a test of the system.", "Thank you."];
 
@@ -142,11 +130,11 @@ afterAll(async () => {
 
 describe(`${TOTAL} mixed requests at concurrency ${CLIENTS}, backend failing 5 % of jobs`, () => {
   it("every request ends with audio or a documented error within the deadline", async () => {
-    const rand = prng(5);
+    const rand = seeded(5);
     const kinds = Array.from({ length: TOTAL }, () => pickKind(rand()));
     let next = 0;
     const client = async (c: number) => {
-      const own = prng(1000 + c);
+      const own = seeded(1000 + c);
       while (next < kinds.length) {
         const kind = kinds[next++]!;
         try {
@@ -173,14 +161,17 @@ describe(`${TOTAL} mixed requests at concurrency ${CLIENTS}, backend failing 5 %
     for (const f of failed) expect(f.why).not.toBe("");
 
     const rec = await waitForRecord(stack.standin.record, (r) => unfinishedJobs(r).length === 0, 20_000);
-    expect(jobsWith(rec, "call")).toHaveLength(accepted.length);
     // A job the backend finishes just as the deadline cancels it is a 504 to the caller and
-    // `done` in the record (the cancel lost the race): only deadline failures may end that way.
+    // `done` in the record (the cancel lost the race); a job whose deadline passes while it
+    // still waits in the UI's queue is a 504 that never became a call. Only deadline failures
+    // may end either way.
     const deadlines = failed.filter((f) => f.why === "deadline").length;
+    const neverRan = accepted.length - jobsWith(rec, "call").length;
+    expect(neverRan).toBeGreaterThanOrEqual(0);
     const doneLate = jobsWith(rec, "done").length - completed;
     expect(doneLate).toBeGreaterThanOrEqual(0);
-    expect(doneLate).toBeLessThanOrEqual(deadlines);
-    expect(jobsWith(rec, "error").length + jobsWith(rec, "cancelled").length + doneLate).toBe(failed.length);
+    expect(doneLate + neverRan).toBeLessThanOrEqual(deadlines);
+    expect(jobsWith(rec, "error").length + jobsWith(rec, "cancelled").length + doneLate + neverRan).toBe(failed.length);
     expect(unfinishedJobs(readRecord(stack.standin.record))).toEqual([]);
   });
 

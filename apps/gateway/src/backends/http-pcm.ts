@@ -4,7 +4,9 @@
  * drivers: the deadline, the caller's abort (which closes the connection, so the server stops
  * at its next yield), and what each failure means, declared by the SDK's error classes.
  */
-import { AbortError, ConnectionError, TimeoutError, UpstreamError } from "cosyvoice3-sdk";
+import { AbortError, ConnectionError, TimeoutError, UpstreamError, type SynthesisResult } from "cosyvoice3-sdk";
+import { pcmToWav } from "../service/encode/wav.ts";
+import type { BackendChunk } from "./port.ts";
 
 /** Options of {@link pcmCall}. */
 export interface PcmCallOptions {
@@ -15,6 +17,8 @@ export interface PcmCallOptions {
   fetch?: typeof fetch;
   /** Names the box's service in messages ("the FastAPI server"). */
   service: string;
+  /** Told of the 200 answer before its body is read (its headers may say the rate). */
+  onAnswer?: (res: Response) => void;
 }
 
 /** Errors of the connection that certainly reached no server (nothing was accepted). */
@@ -55,6 +59,7 @@ export async function* pcmCall(url: string, init: RequestInit, opts: PcmCallOpti
       throw new UpstreamError(`${opts.service} answered HTTP ${res.status}`, detail, { accepted: res.status >= 500 });
     }
     if (!res.body) throw new UpstreamError(`${opts.service} answered without a body`, undefined, { accepted: true });
+    opts.onAnswer?.(res);
     let carry: Uint8Array | undefined;
     try {
       for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -98,4 +103,16 @@ export function promptBytes(audio: unknown): { data: Uint8Array; name: string; m
     return { data: a.data, name: a.name ?? "prompt.wav", mimeType: a.mimeType };
   }
   return undefined;
+}
+
+/**
+ * A PCM box's streamed chunks gathered into one whole clip: WAV around the box's samples, bit for
+ * bit. The PCM drivers' `synthesize` is this over their own `stream`.
+ * @example synthesize: (request, opts) => wholePcmClip(stream(request, opts), 24_000)
+ */
+export async function wholePcmClip(chunks: AsyncIterable<BackendChunk> | Iterable<BackendChunk>, sampleRate: number): Promise<SynthesisResult> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c.data);
+  const pcm = Buffer.concat(parts);
+  return { audio: pcmToWav(pcm, sampleRate), mimeType: "audio/wav", sampleRate, durationMs: Math.round((pcm.byteLength / 2 / sampleRate) * 1000), chunks: parts.length };
 }

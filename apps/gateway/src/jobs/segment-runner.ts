@@ -1,15 +1,16 @@
 /**
- * The one place a narration job meets the synthesis service (issue 16 will replace today's
- * `synthesize(input, opts)` with `planSynthesis` + `synthesize(plan, opts)`: only this file
- * changes). Segments go through the same service as interactive requests (the same cache, caps,
- * breaker and pool) at `background` priority, and come back as PCM with its exact length.
+ * The one place a narration job meets the synthesis service. A job is planned once (its voice
+ * resolved, a saved voice's prompt audio read once per job run) and each segment is that plan
+ * with the segment's text. Segments go through the same service as interactive requests (the
+ * same cache, caps, breaker and pool) at `background` priority, and come back as PCM with its
+ * exact length.
  */
 import type { BackendPool } from "../backends/pool/index.ts";
 import type { AudioStore } from "../platform/stores/audio-store.ts";
 import type { VoiceStore } from "../platform/stores/voice-store.ts";
-import type { SynthesisInput, SynthesisService } from "../service/synthesis/service.ts";
+import type { SynthesisInput, SynthesisPlan, SynthesisService } from "../service/synthesis/service.ts";
+import { withText } from "../service/plan.ts";
 import { toHttpProblem } from "../doors/problems.ts";
-import { resolveVoice, toSdkRequest } from "../service/voices.ts";
 import { UnsupportedModeError } from "cosyvoice3-sdk";
 import type { Mode } from "cosyvoice3-sdk";
 import { pcmOfWav, pcmDurationMs, type Pcm } from "./wav.ts";
@@ -44,7 +45,7 @@ export interface SegmentRunner {
    * @throws VoiceNotFoundError, VoiceModeMismatchError, SynthesisInputError, UnsupportedModeError
    */
   check(input: JobVoiceInput & { text: string }, signal?: AbortSignal): Promise<{ mode: Mode }>;
-  /** Synthesizes one segment at background priority. */
+  /** Synthesizes one segment at background priority (the job is planned on its first segment; pass the same `input` object for every segment of a run). */
   run(input: JobVoiceInput, text: string, signal: AbortSignal): Promise<SegmentAudio>;
   /** True when trying the segment again may succeed (the failure is not the input's). */
   retryable(err: unknown): boolean;
@@ -56,11 +57,21 @@ export interface SegmentRunner {
  * const { data, sampleRate } = await runner.run(input, segment.speak, signal);
  */
 export function createSegmentRunner(deps: SegmentRunnerDeps): SegmentRunner {
-  const sources = { voices: deps.voices, speakers: () => deps.pool.listVoices() };
+  // One plan per job run: the worker passes the same input object for each of its segments.
+  const plans = new WeakMap<JobVoiceInput, Promise<SynthesisPlan>>();
+  const planOf = (input: JobVoiceInput, text: string, signal: AbortSignal): Promise<SynthesisPlan> => {
+    let p = plans.get(input);
+    if (!p) {
+      const planned = deps.synthesis.plan({ ...input, text }, { signal });
+      // A failed plan (the voice deleted meanwhile, a store outage) is not kept: the next segment tries again.
+      planned.catch(() => plans.delete(input));
+      plans.set(input, (p = planned));
+    }
+    return p;
+  };
   return {
     async check(input, signal) {
-      const voice = await resolveVoice(input.voice, input, sources, signal);
-      const { mode } = toSdkRequest(input, voice);
+      const { mode } = await deps.synthesis.plan(input, { signal });
       const known = deps.pool.backends().filter((b) => b.modes !== undefined);
       // Only when every box has told its modes: an unseen box may still offer it.
       if (known.length === deps.pool.backends().length && known.length > 0 && !known.some((b) => b.modes?.includes(mode))) {
@@ -70,7 +81,8 @@ export function createSegmentRunner(deps: SegmentRunnerDeps): SegmentRunner {
     },
     async run(input, text, signal) {
       const started = Date.now();
-      const clip = await deps.synthesis.synthesize({ ...input, text }, { signal, timeoutMs: deps.timeoutMs, priority: "background" });
+      const plan = withText(await planOf(input, text, signal), text);
+      const clip = await deps.synthesis.synthesize(plan, { signal, timeoutMs: deps.timeoutMs, priority: "background" });
       const synthMs = Date.now() - started;
       const body = await deps.audio.read(clip.id);
       if (!body) throw new Error("a segment's clip was gone before it was read");

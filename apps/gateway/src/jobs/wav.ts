@@ -1,7 +1,7 @@
 /**
  * The little WAV handling a narration needs: the 16-bit PCM of each segment's clip (walking the
- * RIFF chunks, since a UI's WAV may carry LIST chunks before `data`), and one WAV header over
- * the joined PCM.
+ * RIFF chunks, since a UI's WAV may carry LIST chunks before `data`); the joined PCM gets its
+ * header from `pcmToWav` (service/encode/wav.ts).
  */
 
 /** A clip's PCM and format. */
@@ -36,27 +36,6 @@ export function pcmOfWav(wav: Uint8Array): Pcm {
     at = body + size + (size % 2);
   }
   throw new Error("WAV without a data chunk");
-}
-
-/**
- * A 44-byte header and the PCM.
- * @example const wav = wavOf(Buffer.concat(parts), 24_000);
- */
-export function wavOf(pcm: Uint8Array, sampleRate: number, channels = 1): Buffer {
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + pcm.byteLength, 4);
-  h.write("WAVEfmt ", 8, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * channels * 2, 28);
-  h.writeUInt16LE(channels * 2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(pcm.byteLength, 40);
-  return Buffer.concat([h, pcm]);
 }
 
 /** @unit milliseconds */

@@ -16,7 +16,7 @@ import { FINISHED, type JobRecord } from "./model.ts";
 import type { SegmentRunner } from "./segment-runner.ts";
 import type { JobStore } from "./store.ts";
 import { jobView } from "./view.ts";
-import { wavOf } from "./wav.ts";
+import { pcmToWav } from "../service/encode/wav.ts";
 import type { Webhooks } from "./webhooks.ts";
 
 /** What {@link createJobWorker} is built from. */
@@ -103,7 +103,7 @@ export function createJobWorker(deps: JobWorkerDeps): JobWorker {
       samples += pcm.byteLength / 2;
     }
     const sampleRate = rate ?? 24_000;
-    const wav = wavOf(Buffer.concat(parts), sampleRate);
+    const wav = pcmToWav(Buffer.concat(parts), sampleRate);
     const format = job.request.format;
     const bytes = format === "wav" ? wav : await deps.encoders.convert(wav, { from: "wav", to: format, sampleRate, signal });
     const audioId = newId("a_");

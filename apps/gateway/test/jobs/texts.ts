@@ -3,18 +3,8 @@
  * seeded generator (so every run gets the same book), with what trips splitters: abbreviations,
  * decimals, quotes, ellipses, very long sentences with clauses, CJK text without spaces.
  */
+import { seeded } from "@cosyvoice3/testkit";
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 
 const EN_SUBJECTS = ["The old lighthouse keeper", "Dr. Ellis", "A quiet fox", "Mrs. Hale from the village", "The river", "Our narrator", "The last train"];
@@ -27,7 +17,7 @@ const EN_TAILS = [".", "!", "?", "…", '."', "!'"];
  * @example englishBook(10_000, 1)
  */
 export function englishBook(chars: number, seed = 1): string {
-  const r = rng(seed);
+  const r = seeded(seed);
   const paragraphs: string[] = [];
   let total = 0;
   while (total < chars) {
@@ -58,7 +48,7 @@ const ZH_TAILS = ["。", "！", "？", "……", "。”", "！」"];
  * @example chineseBook(10_000, 2)
  */
 export function chineseBook(chars: number, seed = 2): string {
-  const r = rng(seed);
+  const r = seeded(seed);
   const paragraphs: string[] = [];
   let total = 0;
   while (total < chars) {

@@ -37,6 +37,8 @@ const ALLOWED_IN_DATA = [
   // The synthesis cache's own audio store (CACHE_MAX_BYTES > 0).
   /^cache$/,
   /^cache\/[A-Za-z0-9_-]+\.(audio|json)$/,
+  // Narration jobs' store (none of these tests makes a job, so only the folder).
+  /^jobs$/,
 ];
 
 /**

@@ -5,10 +5,9 @@
  * its modes) comes from configuration. Cancelling closes the connection: the server's generator
  * stops at its next yield.
  */
-import { ConnectionError, UnsupportedBackendError, type ModelFamily, type SynthesisRequest, type SynthesisResult } from "cosyvoice3-sdk";
-import { pcmCall } from "../http-pcm.ts";
+import { ConnectionError, UnsupportedBackendError, type ModelFamily, type SynthesisRequest } from "cosyvoice3-sdk";
+import { pcmCall, wholePcmClip } from "../http-pcm.ts";
 import { MODEL_RATE, type BackendChunk, type BoxCallOptions, type BoxInfo, type DriverOptions, type SynthesisBackend } from "../port.ts";
-import { pcmToWav } from "../../service/encode/wav.ts";
 import { fastapiCall, fastapiModes } from "./request.ts";
 
 const SERVICE = "the CosyVoice FastAPI server";
@@ -68,12 +67,7 @@ export function fastapiBackend(url: string, options: DriverOptions): SynthesisBa
       return info;
     },
     listVoices: async () => [...can.speakers],
-    async synthesize(request, opts): Promise<SynthesisResult> {
-      const parts: Uint8Array[] = [];
-      for await (const c of stream(request, opts)) parts.push(c.data);
-      const pcm = Buffer.concat(parts);
-      return { audio: pcmToWav(pcm, rate), mimeType: "audio/wav", sampleRate: rate, durationMs: Math.round((pcm.byteLength / 2 / rate) * 1000), chunks: parts.length };
-    },
+    synthesize: (request, opts) => wholePcmClip(stream(request, opts), rate),
     stream,
     close: async () => undefined,
   };

@@ -8,11 +8,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { AbortError, ConnectionError, TimeoutError, UpstreamError, type ModelFamily, type SynthesisResult } from "cosyvoice3-sdk";
+import { AbortError, ConnectionError, TimeoutError, UpstreamError, type ModelFamily } from "cosyvoice3-sdk";
 import { BoxCannotError } from "../errors.ts";
-import { promptBytes } from "../http-pcm.ts";
+import { promptBytes, wholePcmClip } from "../http-pcm.ts";
 import { MODEL_RATE, type BackendChunk, type BoxCallOptions, type BoxInfo, type DriverOptions, type SynthesisBackend } from "../port.ts";
-import { pcmToWav } from "../../service/encode/wav.ts";
 import { grpcCall, grpcModes } from "./request.ts";
 
 /** The .proto beside this module (in the sources; the build copies it beside the JS). */
@@ -111,12 +110,7 @@ export function grpcBackend(url: string, options: DriverOptions): SynthesisBacke
       return info;
     },
     listVoices: async () => [...can.speakers],
-    async synthesize(request, opts): Promise<SynthesisResult> {
-      const parts: Uint8Array[] = [];
-      for await (const c of stream(request, opts)) parts.push(c.data);
-      const pcm = Buffer.concat(parts);
-      return { audio: pcmToWav(pcm, rate), mimeType: "audio/wav", sampleRate: rate, durationMs: Math.round((pcm.byteLength / 2 / rate) * 1000), chunks: parts.length };
-    },
+    synthesize: (request, opts) => wholePcmClip(stream(request, opts), rate),
     stream,
     async close() {
       client?.close();

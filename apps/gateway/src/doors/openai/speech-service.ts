@@ -7,7 +7,7 @@ import type { BoxInfo } from "../../backends/port.ts";
 import type { RouteContext } from "../../context.ts";
 import type { Caller } from "../../service/owners.ts";
 import type { SniffedAudio } from "../../service/sniff-audio.ts";
-import type { SynthesisStream } from "../../service/synthesis/service.ts";
+import type { EncodedAnswers, SynthesisPlan, SynthesisStream } from "../../service/synthesis/service.ts";
 import { listVoices, type VoiceSources } from "../../service/voices.ts";
 
 /** A voice the caller may use. */
@@ -18,7 +18,7 @@ export interface SpeechVoice {
   kind: "builtin" | "cloned";
 }
 
-/** One synthesis job (one piece of a long input). */
+/** One synthesis (a long input's first piece: the others are its plan with their text). */
 export interface SpeechJob {
   caller: Caller;
   /** A voice id from {@link SpeechService.voices}. */
@@ -36,8 +36,12 @@ export interface SpeechService {
   voices(caller: Caller, signal?: AbortSignal): Promise<SpeechVoice[]>;
   /** What the backend is and can do (modes, sample rate once known). */
   info(): Promise<BoxInfo>;
-  /** Streams one job's AAC (ADTS) chunks as the backend yields them; the clip is stored at its end. */
-  stream(job: SpeechJob, options: { signal: AbortSignal }): SynthesisStream;
+  /** Plans the job once (the voice resolved, its prompt audio read once); refuses bad input before any box is asked. */
+  plan(job: SpeechJob, options: { signal: AbortSignal }): Promise<SynthesisPlan>;
+  /** Streams one planned job's chunks as the backend yields them; the clip is stored at its end. */
+  stream(plan: SynthesisPlan, options: { signal: AbortSignal }): SynthesisStream;
+  /** Whole answers kept by plan and format (with a cache): a repeated request is answered from bytes. */
+  readonly answers?: EncodedAnswers | undefined;
   /** Saves a voice from checked prompt audio, for the caller. */
   createVoice(caller: Caller, voice: { name: string; promptText?: string; upload: SniffedAudio }): Promise<SpeechVoice>;
 }
@@ -45,7 +49,7 @@ export interface SpeechService {
 /**
  * The service over the gateway's parts: the synthesis service for jobs, the voice rules and
  * store for voices, so `/v1` and REST synthesize and see voices the same way.
- * @example const speech = fromRouteContext(ctx); for await (const c of speech.stream(job, { signal })) ...
+ * @example const speech = fromRouteContext(ctx); for await (const c of speech.stream(await speech.plan(job, { signal }), { signal })) ...
  */
 export function fromRouteContext(ctx: RouteContext): SpeechService {
   const { backend, voices, synthesis } = ctx.deps;
@@ -55,8 +59,8 @@ export function fromRouteContext(ctx: RouteContext): SpeechService {
       return (await listVoices(caller, sources, signal)).map((v) => ({ id: v.id, name: v.name, kind: v.kind }));
     },
     info: () => backend.info(),
-    stream(job, options) {
-      return synthesis.stream(
+    plan(job, options) {
+      return synthesis.plan(
         {
           ...job.caller,
           voice: job.voice,
@@ -67,6 +71,8 @@ export function fromRouteContext(ctx: RouteContext): SpeechService {
         { signal: options.signal },
       );
     },
+    stream: (plan, options) => synthesis.stream(plan, { signal: options.signal }),
+    answers: synthesis.answers,
     async createVoice(caller, v) {
       const record = await voices.create({
         owner: caller.owner,

@@ -1,19 +1,21 @@
 /**
- * `POST /v1/audio/speech`: OpenAI's text-to-speech call. Validates and resolves everything
- * first (voice, instructions, speed, the pieces of a long input), reserves an encoder before
- * any GPU work, then streams: the backend's AAC chunks go through one encoder for the whole
- * input (so the pieces of a long text come out as one continuous file), and each encoded byte
- * leaves as ffmpeg writes it, as raw chunked audio or as SSE events.
+ * `POST /v1/audio/speech`: OpenAI's text-to-speech call. Validates and plans everything first
+ * (voice, instructions, speed, the pieces of a long input: one plan, each piece its text),
+ * reserves an encoder before any GPU work, then streams through the one audio response writer:
+ * the boxes' chunks go through one encoder for the whole input (so the pieces of a long text
+ * come out as one continuous file), and each encoded byte leaves as ffmpeg writes it, as raw
+ * chunked audio or as SSE events.
  */
-import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InstructSchema, TextSchema } from "cosyvoice3-sdk";
 import type { BackendChunk, BoxInfo } from "../../backends/port.ts";
 import type { Request, RequestHandler, Response } from "express";
 import type { RouteContext } from "../../context.ts";
 import { adtsSampleRate, adtsSamples } from "../../service/encode/adts.ts";
-import { encodedStream, expectedRate, poolSourceFormat } from "../../service/encode/encoded-stream.ts";
-import { FORMATS, type AudioFormat, type SourceFormat } from "../../service/encode/formats.ts";
+import { expectedRate, poolSourceFormat } from "../../service/encode/encoded-stream.ts";
+import { FORMATS, type AudioFormat } from "../../service/encode/formats.ts";
+import { withText, type SynthesisPlan } from "../../service/plan.ts";
+import { reserveAudioResponse, sendAudio, type AnswerFacts, type AudioFraming } from "../../service/respond/audio-response.ts";
 import { CapacityError, NoAudioError } from "../../service/errors.ts";
 import { callerOf } from "../../platform/middleware/api-keys.ts";
 import { clientSignal } from "../../platform/middleware/client-signal.ts";
@@ -23,7 +25,7 @@ import { HttpProblem } from "../problems.ts";
 import { zodErrors } from "../rest/schemas.ts";
 import { invalidParam } from "./errors.ts";
 import { SpeechBodySchema } from "./schemas.ts";
-import type { SpeechJob, SpeechService } from "./speech-service.ts";
+import type { SpeechService } from "./speech-service.ts";
 import { splitText } from "./split-text.ts";
 import { peekWhole } from "./whole-clip.ts";
 import { chooseVoice, instructionsRefusal, isOpenAIVoiceName, usableVoicesText } from "./voice-choice.ts";
@@ -36,8 +38,8 @@ const WHOLE_CLIP_GRACE_MS = 5;
 const MIN_JSON_BYTES = 64 * 1024;
 
 interface SpeechPlan {
-  job: Omit<SpeechJob, "text">;
-  pieces: string[];
+  /** One per piece of the input: the first planned, the others the same plan with their text. */
+  plans: SynthesisPlan[];
   format: AudioFormat;
   sse: boolean;
   info: BoxInfo;
@@ -45,8 +47,8 @@ interface SpeechPlan {
 }
 
 /**
- * Validates a body and resolves what it asks for, or throws the 400 that says which field is
- * wrong and how. Nothing runs on the backend.
+ * Validates a body and plans what it asks for (the voice resolved once for every piece), or
+ * throws the 400 that says which field is wrong and how. Nothing runs on the backend.
  */
 async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, speech: SpeechService, signal: AbortSignal): Promise<SpeechPlan> {
   const { config } = ctx;
@@ -89,15 +91,20 @@ async function planSpeech(body: unknown, caller: Caller, ctx: RouteContext, spee
     if (!checked.success) throw invalidParam("instructions", `instructions: ${checked.error.issues[0]?.message ?? "not usable"} (CosyVoice's instruct limit is 500 characters)`, "invalid_instructions");
   }
 
-  return {
-    job: {
+  const [head, ...rest] = pieces as [string, ...string[]];
+  const first = await speech.plan(
+    {
       caller,
       voice: choice.voice.id,
+      text: head,
       ...(instructions !== undefined ? { instruct: instructions } : {}),
       // Speed 1 is no change; leaving it out keeps the backend's streaming inference.
       ...(b.speed !== undefined && b.speed !== 1 ? { speed: b.speed } : {}),
     },
-    pieces,
+    { signal },
+  );
+  return {
+    plans: [first, ...rest.map((text) => withText(first, text))],
     format: b.response_format ?? "mp3",
     sse: b.stream_format === "sse",
     info,
@@ -120,10 +127,10 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
    * deadline one job has.
    */
   async function* chunksOf(p: SpeechPlan, signal: AbortSignal, onFirst: (id: string) => void): AsyncGenerator<BackendChunk> {
-    for (const [i, text] of p.pieces.entries()) {
+    for (const [i, plan] of p.plans.entries()) {
       const waitUntil = Date.now() + config.upstreamTimeoutMs;
       for (;;) {
-        const s = speech.stream({ ...p.job, text }, { signal });
+        const s = speech.stream(plan, { signal });
         let yielded = false;
         try {
           for await (const chunk of s) {
@@ -140,87 +147,95 @@ export function speechHandlers(ctx: RouteContext, speech: SpeechService): Reques
     }
   }
 
+  /** OpenAI's framing of an answer: raw or SSE, `X-Audio-Id` when one clip is the answer, SSE's usage at the end. */
+  function framingOf(p: SpeechPlan, audioId: () => string | undefined): AudioFraming {
+    return {
+      framing: p.sse ? "sse" : "raw",
+      headers: () => {
+        const id = audioId();
+        // The backend's own audio of a one-piece input is kept, as for REST streams (GET /audio/{id}).
+        return p.plans.length === 1 && id !== undefined ? { "X-Audio-Id": id } : {};
+      },
+      done: (f: AnswerFacts) => {
+        const outputTokens = Math.round(f.seconds * SPEECH_TOKENS_PER_SECOND);
+        return { usage: { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens } };
+      },
+    };
+  }
+
   /** A clip known whole, converted in one go (FLAC through a file: its header says its length). */
-  async function sendWhole(res: Response, p: SpeechPlan, chunks: BackendChunk[], audioId: string | undefined, signal: AbortSignal): Promise<void> {
+  async function sendWhole(res: Response, p: SpeechPlan, chunks: BackendChunk[], framing: AudioFraming, signal: AbortSignal): Promise<void> {
     if (chunks.length === 0) throw new NoAudioError();
     const aac = Buffer.concat(chunks.map((c) => c.data));
     const rate = adtsSampleRate(aac) ?? expectedRate(p.info);
     const bytes = await encoders.convert(aac, { from: "aac", to: p.format, sampleRate: rate, signal });
-    res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : FORMATS[p.format].mimeType);
-    res.set({ "Cache-Control": "no-store", "X-Sample-Rate": String(FORMATS[p.format].outputRate(rate)), ...(audioId !== undefined ? { "X-Audio-Id": audioId } : {}) });
-    if (!p.sse) {
-      res.end(bytes);
-      return;
-    }
-    const outputTokens = Math.round((adtsSamples(aac) / rate) * SPEECH_TOKENS_PER_SECOND);
-    res.write(`data: ${JSON.stringify({ type: "speech.audio.delta", audio: Buffer.from(bytes).toString("base64") })}\n\n`);
-    res.end(`data: ${JSON.stringify({ type: "speech.audio.done", usage: { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens } })}\n\n`);
+    const facts = { mimeType: FORMATS[p.format].mimeType, sampleRate: FORMATS[p.format].outputRate(rate), seconds: adtsSamples(aac) / rate };
+    sendAudio(res, bytes, facts, framing);
+    keep(p, { ...facts, bytes });
+  }
+
+  /**
+   * Keeps a complete one-piece answer in its format, so the same request again is answered from
+   * bytes. Not a streamed FLAC: its header says "length unknown", and the cache's clip gives a
+   * complete one (see `sendWhole`).
+   */
+  function keep(p: SpeechPlan, answer: AnswerFacts & { bytes: Uint8Array }, streamed = false): void {
+    const [plan] = p.plans;
+    if (p.plans.length !== 1 || !plan || (streamed && p.format === "flac")) return;
+    speech.answers?.keep(plan, p.format, { mimeType: answer.mimeType, sampleRate: answer.sampleRate, durationMs: answer.seconds * 1000, audio: answer.bytes });
+  }
+
+  /** The answer given before to the same one-piece request in this format, if the cache kept it. */
+  async function keptAnswer(p: SpeechPlan): Promise<{ bytes: Uint8Array; facts: AnswerFacts } | undefined> {
+    const [plan] = p.plans;
+    if (p.plans.length !== 1 || !plan || !speech.answers) return undefined;
+    const hit = await speech.answers.get(plan, p.format);
+    if (!hit) return undefined;
+    return { bytes: hit.audio, facts: { mimeType: hit.mimeType, sampleRate: hit.sampleRate ?? FORMATS[p.format].outputRate(expectedRate(p.info)), seconds: hit.durationMs / 1000 } };
   }
 
   async function speak(req: Request, res: Response): Promise<void> {
     const signal = res.locals.signal;
     if (!signal) throw new HttpProblem("internal");
     const p = await planSpeech(req.body, callerOf(res), ctx, speech, signal);
+    let firstId: string | undefined;
+    const framing = framingOf(p, () => firstId);
+    // Asked before: the same bytes again, with no box, slot or encoder (issue 19's cache hits).
+    const kept = await keptAnswer(p);
+    if (kept) {
+      sendAudio(res, kept.bytes, kept.facts, framing);
+      return;
+    }
     // Last, after everything that can refuse cheaply, and before any GPU work: a refusal here
     // (every encoder busy) is safe to retry.
     const from = poolSourceFormat(ctx.deps.backend.backends());
-    const ticket = encoders.reserve(from ?? "aac", p.format);
-    res.once("close", () => ticket.release());
+    const answer = reserveAudioResponse(res, {
+      ...framing,
+      encoders,
+      format: p.format,
+      from,
+      // The encoder starts on the first next(), while the backend is still working on the first
+      // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it
+      // arrives (AAC); PCM asked of PCM boxes passes through as the boxes sent it.
+      expected: expectedRate(p.info),
+      signal,
+      // A client that stops reading (but stays) is given one job's time to go on.
+      drainTimeoutMs: config.upstreamTimeoutMs,
+      ...(speech.answers && p.plans.length === 1 ? { onComplete: (answer: AnswerFacts & { bytes: Buffer }) => keep(p, answer, true) } : {}),
+    });
 
-    let firstId: string | undefined;
     let source: AsyncIterable<BackendChunk> = chunksOf(p, signal, (id) => (firstId = id));
     // FLAC carries its length in its first header: a clip known whole (a cache hit, the backend's
     // AAC) is sent as a complete file; a live one streams with "length unknown" (a pipe cannot go back).
-    if (p.format === "flac" && p.pieces.length === 1 && (from ?? "aac") === "aac") {
+    if (p.format === "flac" && p.plans.length === 1 && (from ?? "aac") === "aac") {
       const peeked = await peekWhole(source[Symbol.asyncIterator](), WHOLE_CLIP_GRACE_MS);
       if ("whole" in peeked && peeked.whole.every((c) => c.codec.kind === "adts")) {
-        ticket.release();
-        return sendWhole(res, p, peeked.whole, firstId, signal);
+        answer.release();
+        return sendWhole(res, p, peeked.whole, framing, signal);
       }
       source = "whole" in peeked ? (async function* () { yield* peeked.whole; })() : peeked.live;
     }
-    // The encoder starts on the first next(), while the backend is still working on the first
-    // chunk, so ffmpeg is up, primed at the rate the chunks will most likely have, when it
-    // arrives (AAC); PCM asked of PCM boxes passes through as the boxes sent it.
-    const reserve = (f: SourceFormat) => {
-      const t = encoders.reserve(f, p.format);
-      res.once("close", () => t.release());
-      return t;
-    };
-    const out = encodedStream(source, ticket, p.format, { expected: expectedRate(p.info), signal, from, reserve });
-    const encoded = out[Symbol.asyncIterator]();
-    let finished = false;
-    try {
-      let next = await encoded.next();
-      if (next.done) throw new NoAudioError();
-      // setHeader, not res.set: Express would add a charset to text/event-stream.
-      res.status(200).setHeader("Content-Type", p.sse ? "text/event-stream" : out.mimeType);
-      res.set({
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-        "X-Sample-Rate": String(out.sampleRate),
-        // The backend's own AAC of a one-piece input is kept, as for REST streams (GET /audio/{id}).
-        ...(p.pieces.length === 1 && firstId !== undefined ? { "X-Audio-Id": firstId } : {}),
-      });
-      while (!next.done) {
-        const bytes = next.value;
-        const ok = p.sse ? res.write(`data: ${JSON.stringify({ type: "speech.audio.delta", audio: Buffer.from(bytes).toString("base64") })}\n\n`) : res.write(bytes);
-        // A client that stops reading (but stays) is given one job's time to go on.
-        if (!ok) await once(res, "drain", { signal: AbortSignal.any([signal, AbortSignal.timeout(config.upstreamTimeoutMs)]) });
-        next = await encoded.next();
-      }
-      finished = true;
-      if (p.sse) {
-        const outputTokens = Math.round((out.sourceSamples / out.sourceRate) * SPEECH_TOKENS_PER_SECOND);
-        const usage = { input_tokens: p.inputChars, output_tokens: outputTokens, total_tokens: p.inputChars + outputTokens };
-        res.write(`data: ${JSON.stringify({ type: "speech.audio.done", usage })}\n\n`);
-      }
-      res.end();
-    } catch (err) {
-      throw signal.aborted ? signal.reason : err;
-    } finally {
-      if (!finished) await encoded.return(undefined).catch(() => undefined);
-    }
+    await answer.send(source);
   }
 
   return [ctx.guards.auth, ctx.guards.scope("synthesize"), ctx.guards.synthesizeLimit, jsonBody({ maxBytes: Math.max(config.maxJsonBytes, MIN_JSON_BYTES) }), clientSignal(), speak];

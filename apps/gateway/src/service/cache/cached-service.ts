@@ -1,9 +1,9 @@
 /**
- * The synthesis service with the cache in front: a deterministic request (see `key.ts`) is
- * answered from a cached clip without a backend slot, or joins the identical job already
- * running, or runs and fills the cache. Every caller gets a clip of its own (its id, owner and
- * expiry), so nobody learns another caller's audio id. The service itself is unchanged: this
- * wraps it.
+ * The synthesis service with the cache in front: a planned request with a content key (see
+ * `plan.ts`, `key.ts`) is answered from a cached clip without a backend slot, or joins the
+ * identical job already running, or runs and fills the cache. Every caller gets a clip of its
+ * own (its id, owner and expiry), so nobody learns another caller's audio id. The service itself
+ * is unchanged: this wraps it, and takes the plan as the door made it (no voice is resolved here).
  */
 import { trace } from "@opentelemetry/api";
 import type { BackendChunk } from "../../backends/port.ts";
@@ -15,19 +15,15 @@ import { newId } from "../../platform/ids.ts";
 import type { GatewayMetrics } from "../../platform/metrics/index.ts";
 import type { BackendPool } from "../../backends/pool/index.ts";
 import type { AudioStore } from "../../platform/stores/audio-store.ts";
-import type { VoiceStore } from "../../platform/stores/voice-store.ts";
-import type { StoredClip, SynthesisInput, SynthesisOptions, SynthesisService, SynthesisStream } from "../synthesis/service.ts";
-import { BUILTIN_PREFIX } from "../../platform/ids.ts";
-import { resolveVoice, toSdkRequest, type ResolvedVoice, type VoiceSources } from "../voices.ts";
-import { cacheKey, PromptHashes } from "./key.ts";
+import type { EncodedAnswers, StoredClip, SynthesisOptions, SynthesisService, SynthesisStream } from "../synthesis/service.ts";
+import { formatKey, type SynthesisPlan } from "../plan.ts";
 import type { FlightCodec } from "./redis-flights.ts";
 import type { CachedClip, SynthesisCache } from "./synthesis-cache.ts";
 
 /** What {@link withCache} needs besides the service. */
 export interface CachedServiceDeps {
   cache: SynthesisCache;
-  pool: Pick<BackendPool, "backends" | "listVoices" | "info">;
-  voices: VoiceStore;
+  pool: Pick<BackendPool, "backends">;
   audio: AudioStore;
   logger: Logger;
   metrics?: GatewayMetrics;
@@ -87,7 +83,7 @@ async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
 
 /**
  * @example
- * const synthesis = withCache(createSynthesisService(deps), { cache, pool, voices, audio, logger, metrics });
+ * const synthesis = withCache(createSynthesisService({ ...deps, keyed: true }), { cache, pool, audio, logger, metrics });
  */
 export function withCache(inner: SynthesisService, deps: CachedServiceDeps): SynthesisService {
   const { cache, audio } = deps;
@@ -98,7 +94,6 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
       trace.getActiveSpan()?.setAttribute("cache.result", result);
     },
   };
-  const hashes = new PromptHashes();
   // The clip each owner last got for a content key: asked again, the owner gets that clip back
   // (it is the same audio) instead of a copy, so a repeated hit writes nothing.
   const given = new LRUCache<string, StoredClip>({ max: 10_000 });
@@ -110,39 +105,9 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     const meta = await audio.stat(clip.id).catch(() => undefined);
     return meta && meta.owner === owner ? clip : undefined;
   }
-  const sources: VoiceSources = { voices: deps.voices, speakers: () => deps.pool.listVoices() };
-
-  /** The content key, or undefined when the request is not cacheable now (its error, if any, is the service's to give). */
-  async function keyFor(input: SynthesisInput, format: "wav" | "aac", signal: AbortSignal | undefined): Promise<Keyed | undefined> {
-    // What the boxes run, as last seen (a box that went down since is still what it was); before
-    // any box is known, the first one that answers says (the job would ask it anyway). None: no
-    // caching, and the service gives the real error.
-    const seen = deps.pool.backends().find((b) => b.model !== undefined && b.variant !== undefined);
-    const backend = seen?.model && seen.variant ? { model: seen.model, variant: seen.variant } : await deps.pool.info().catch(() => undefined);
-    if (!backend) return undefined;
-    try {
-      // A built-in speaker is its name: an entry exists only if a box had it, and a hit then
-      // needs no box to list its speakers (all of them may be down).
-      const voice: ResolvedVoice = input.voice.startsWith(BUILTIN_PREFIX)
-        ? { kind: "builtin", id: input.voice, name: input.voice.slice(BUILTIN_PREFIX.length) }
-        : await resolveVoice(input.voice, input, sources, signal);
-      const { mode, request } = toSdkRequest(input, voice);
-      const key = cacheKey({
-        model: backend.model,
-        variant: backend.variant,
-        mode,
-        text: request.text,
-        // The SDK sends 0 without a seed, so no seed and seed 0 are the same request.
-        seed: request.seed ?? 0,
-        speed: request.speed,
-        format,
-        instruct: "instruct" in request ? request.instruct : undefined,
-        ...(voice.kind === "builtin" ? { speaker: voice.name } : { promptAudioSha256: hashes.of(voice.id, voice.audio), promptText: voice.record.promptText }),
-      });
-      return { key, voice: voice.id, mode };
-    } catch {
-      return undefined;
-    }
+  /** The entry's key for one form of the answer, or undefined when the plan has no content key (no box said what it runs yet). */
+  function keyFor(plan: SynthesisPlan, format: "wav" | "aac"): Keyed | undefined {
+    return plan.cacheKey === undefined ? undefined : { key: formatKey(plan.cacheKey, format), voice: plan.voice.id, mode: plan.mode };
   }
 
   /** Stores a cached clip as the caller's own clip under `id`. */
@@ -151,13 +116,14 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     return { id, owner, mimeType: meta.mimeType, bytes: meta.bytes, sampleRate: c.sampleRate, durationMs: c.durationMs, chunks: c.chunks, voice: k.voice, mode: k.mode, backend: "cache", expiresAt: meta.expiresAt };
   }
 
-  async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
-    const k = await keyFor(input, "wav", opts.signal);
+  async function synthesize(plan: SynthesisPlan, opts: SynthesisOptions = {}): Promise<StoredClip> {
+    const owner = plan.caller.owner;
+    const k = keyFor(plan, "wav");
     if (!k) {
       metrics.cache("bypass");
-      return inner.synthesize(input, opts);
+      return inner.synthesize(plan, opts);
     }
-    const again = await alreadyGiven(input.owner, k.key);
+    const again = await alreadyGiven(owner, k.key);
     if (again) {
       metrics.cache("hit");
       return again;
@@ -165,15 +131,15 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     const hit = await cache.lookup(k.key);
     if (hit) {
       metrics.cache("hit");
-      const clip = await own(newId("a_"), input.owner, hit, k);
-      given.set(givenKey(input.owner, k.key), clip);
+      const clip = await own(newId("a_"), owner, hit, k);
+      given.set(givenKey(owner, k.key), clip);
       return clip;
     }
     const job = cache.join<SharedClip>(k.key, {
       start: (signal) =>
         oneItem(
           (async () => {
-            const stored = await inner.synthesize(input, { ...opts, signal });
+            const stored = await inner.synthesize(plan, { ...opts, signal });
             const bytes = await audio.read(stored.id);
             if (!bytes) throw new Error("the clip just stored cannot be read");
             const cached: CachedClip = { mimeType: stored.mimeType, sampleRate: stored.sampleRate, durationMs: stored.durationMs, chunks: stored.chunks, audio: await readAll(bytes) };
@@ -186,8 +152,8 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     metrics.cache(job.shared ? "shared" : "miss");
     for await (const { stored, cached } of job.follow(opts.signal)) {
       // The caller that started the job has its clip; every other (here or on another instance) gets one of its own.
-      const clip = job.shared || !stored ? await own(newId("a_"), input.owner, cached, k) : stored;
-      given.set(givenKey(input.owner, k.key), clip);
+      const clip = job.shared || !stored ? await own(newId("a_"), owner, cached, k) : stored;
+      given.set(givenKey(owner, k.key), clip);
       return clip;
     }
     throw new Error("unreachable: a shared job ended without its clip");
@@ -201,10 +167,11 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     return { mimeType: "audio/aac", sampleRate, audio };
   }
 
-  function stream(input: SynthesisInput, opts: SynthesisOptions = {}): SynthesisStream {
+  function stream(plan: SynthesisPlan, opts: SynthesisOptions = {}): SynthesisStream {
+    const owner = plan.caller.owner;
     // The service's own stream, made now for its id; it runs only if this caller leads the job.
     const upstream = new AbortController();
-    const mine = inner.stream(input, { ...opts, signal: upstream.signal });
+    const mine = inner.stream(plan, { ...opts, signal: upstream.signal });
     const { id } = mine;
     let settle!: { resolve: (c: StoredClip) => void; reject: (e: unknown) => void };
     const clip = new Promise<StoredClip>((resolve, reject) => (settle = { resolve, reject }));
@@ -219,7 +186,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     const follow = () => upstream.abort(opts.signal?.reason);
     async function* run(): AsyncGenerator<BackendChunk> {
       try {
-        const k = await keyFor(input, "aac", opts.signal);
+        const k = keyFor(plan, "aac");
         if (!k) {
           metrics.cache("bypass");
           opts.signal?.addEventListener("abort", follow, { once: true });
@@ -233,7 +200,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
         if (hit) {
           metrics.cache("hit");
           unused();
-          const stored = await own(id, input.owner, hit, k);
+          const stored = await own(id, owner, hit, k);
           // A PCM box's stream is kept as WAV: its samples go out again as PCM.
           yield hit.mimeType === "audio/wav" && hit.sampleRate !== undefined
             ? { index: 0, data: hit.audio.subarray(WAV_HEADER_BYTES), codec: { kind: "pcm_s16le", sampleRate: hit.sampleRate, channels: 1 }, durationMs: hit.durationMs }
@@ -270,7 +237,7 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
           return;
         }
         const sampleRate = deps.pool.backends().find((b) => b.sampleRate !== undefined)?.sampleRate;
-        settle.resolve(await own(id, input.owner, { ...streamedAudio(seen, sampleRate), durationMs: Math.round(durationMs), chunks: parts.length }, k));
+        settle.resolve(await own(id, owner, { ...streamedAudio(seen, sampleRate), durationMs: Math.round(durationMs), chunks: parts.length }, k));
       } catch (err) {
         settle.reject(err);
         throw err;
@@ -295,5 +262,21 @@ export function withCache(inner: SynthesisService, deps: CachedServiceDeps): Syn
     };
   }
 
-  return { synthesize, stream };
+  // A door's whole answer in one format (the MP3 of a /v1 request), beside the clip it came from:
+  // a repeated request is answered from these bytes, with no box, slot or encoder.
+  const answerKey = (key: string, format: string) => formatKey(key, `answer:${format}`);
+  const answers: EncodedAnswers = {
+    async get(plan, format) {
+      if (plan.cacheKey === undefined) return undefined;
+      const hit = await cache.lookup(answerKey(plan.cacheKey, format));
+      if (hit) metrics.cache("hit");
+      return hit;
+    },
+    keep(plan, format, answer) {
+      if (plan.cacheKey === undefined) return;
+      void cache.save(answerKey(plan.cacheKey, format), { ...answer, durationMs: Math.round(answer.durationMs), chunks: 1 });
+    },
+  };
+
+  return { plan: (input, o) => inner.plan(input, o), synthesize, stream, answers };
 }

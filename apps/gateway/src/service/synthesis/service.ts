@@ -1,41 +1,33 @@
 /**
- * The one synthesis pipeline every door calls (REST `/synthesize`, the OpenAI route, the Gradio
- * passthrough guard, in-process callers): resolve the voice for its owner, take a backend slot,
- * run the job on the pool, store the clip, report progress. One AbortSignal ends all of it: the
- * caller's own (client gone), the deadline and the gateway's shutdown, each aborting with a
- * domain error as its reason. Doors only translate their protocol.
+ * The one synthesis pipeline every door calls (REST `/synthesize`, the OpenAI route, the jobs'
+ * segments, in-process callers): the door plans the synthesis once (`plan`: the voice resolved
+ * for its owner, the mode, the request, the needs, the cache key) and hands the plan here; this
+ * takes a backend slot a box with those needs has, runs the job on the pool, stores the clip and
+ * reports progress. One AbortSignal ends all of it: the caller's own (client gone), the deadline
+ * and the gateway's shutdown, each aborting with a domain error as its reason. Doors only
+ * translate their protocol.
  */
-import type { Instruct, Mode, Progress } from "cosyvoice3-sdk";
+import type { Mode, Progress } from "cosyvoice3-sdk";
 import type { BackendChunk } from "../../backends/port.ts";
 import { pcmToWav } from "../encode/wav.ts";
 import type { Logger } from "pino";
 import { newId } from "../../platform/ids.ts";
 import { CallerGoneError, NoAudioError } from "../errors.ts";
-import type { Caller } from "../owners.ts";
-import { needsOf, type BackendPool, type Lease } from "../../backends/pool/index.ts";
+import type { BackendPool, Lease } from "../../backends/pool/index.ts";
 import type { AudioStore } from "../../platform/stores/audio-store.ts";
 import type { VoiceStore } from "../../platform/stores/voice-store.ts";
-import { resolveVoice, toSdkRequest, type VoiceSources } from "../voices.ts";
+import { planSynthesis, type SynthesisInput, type SynthesisPlan } from "../plan.ts";
+import { PromptHashes } from "../cache/key.ts";
 import { adtsSampleRate } from "./adts.ts";
 import { jobScope } from "./scope.ts";
 
-/** What to synthesize, whichever door it came through. */
-export interface SynthesisInput extends Caller {
-  /** A voice id: `builtin:<speaker>` or a saved voice's `v_...` id (the caller's own). */
-  voice: string;
-  /** @default from the voice: `pretrained` (built-in), `instruct` (with `instruct`), `clone` (saved with a transcript), else `crossLingual` */
-  mode?: Mode | undefined;
-  text: string;
-  instruct?: Instruct | undefined;
-  speed?: number | undefined;
-  seed?: number | undefined;
-}
+export type { SynthesisInput, SynthesisPlan } from "../plan.ts";
 
 /** Per-call options of {@link SynthesisService}. */
 export interface SynthesisOptions {
   /** The caller's own signal (e.g. the client disconnected); its reason, if a domain error, is kept. */
   signal?: AbortSignal;
-  /** Deadline of the whole call, voice lookup and slot wait included. @default the service's timeoutMs @unit milliseconds */
+  /** Deadline of the whole call, slot wait included. @default the service's timeoutMs @unit milliseconds */
   timeoutMs?: number;
   /** Queue position, start and each chunk, as the backend reports them. */
   onProgress?: (p: Progress) => void;
@@ -93,34 +85,60 @@ export interface SynthesisDeps {
   timeoutMs: number;
   /** Aborts every running call when it fires (graceful shutdown). */
   shutdown?: AbortSignal;
+  /** Plans carry the cache's content key (set when a cache wraps the service). @default false */
+  keyed?: boolean;
+}
+
+/** A whole answer as a door sent it, in one format (e.g. the MP3 of a `/v1` request). */
+export interface EncodedAnswer {
+  /** Content-Type of the answer. */
+  mimeType: string;
+  /** Of the answer. @unit hertz */
+  sampleRate?: number | undefined;
+  /** @unit milliseconds */
+  durationMs: number;
+  audio: Uint8Array;
+}
+
+/**
+ * Answers kept in their encoded form by plan and format (with a cache): a repeated request is
+ * then answered from bytes, without a box, a slot or an encoder.
+ */
+export interface EncodedAnswers {
+  /** The answer given before to an identical plan in this format; undefined without one (or without a content key). */
+  get(plan: SynthesisPlan, format: string): Promise<EncodedAnswer | undefined>;
+  /** Keeps a complete answer (never a partial one: the door calls this after its last byte). */
+  keep(plan: SynthesisPlan, format: string, answer: EncodedAnswer): void;
 }
 
 /** The synthesis pipeline; see {@link createSynthesisService}. */
 export interface SynthesisService {
+  /**
+   * Plans a synthesis (see `plan.ts`): what the door does once, before anything else runs.
+   * @throws VoiceNotFoundError, VoiceModeMismatchError, SynthesisInputError
+   */
+  plan(input: SynthesisInput, opts?: { signal?: AbortSignal | undefined }): Promise<SynthesisPlan>;
   /** Synthesizes a whole clip (WAV), stores it, and returns its description. */
-  synthesize(input: SynthesisInput, opts?: SynthesisOptions): Promise<StoredClip>;
+  synthesize(plan: SynthesisPlan, opts?: SynthesisOptions): Promise<StoredClip>;
   /** Streams the clip as it is made; nothing runs until the first `next()`. */
-  stream(input: SynthesisInput, opts?: SynthesisOptions): SynthesisStream;
+  stream(plan: SynthesisPlan, opts?: SynthesisOptions): SynthesisStream;
+  /** Encoded answers, when a cache is in front. */
+  readonly answers?: EncodedAnswers | undefined;
 }
 
 /**
  * @example
  * const synthesis = createSynthesisService({ pool, voices, audio, logger, timeoutMs: 60_000, shutdown });
- * const clip = await synthesis.synthesize({ owner: "anonymous", voice: "builtin:中文女", text: "你好。" }, { signal });
- * for await (const chunk of synthesis.stream({ owner, voice, text }, { signal })) res.write(chunk.data);
+ * const plan = await synthesis.plan({ owner: "anonymous", voice: "builtin:中文女", text: "你好。" }, { signal });
+ * const clip = await synthesis.synthesize(plan, { signal });
+ * for await (const chunk of synthesis.stream(plan, { signal })) res.write(chunk.data);
  */
 export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
   const { pool, audio } = deps;
-  const sources: VoiceSources = { voices: deps.voices, speakers: () => pool.listVoices() };
+  const planDeps = { voices: deps.voices, pool, keyed: deps.keyed ?? false, hashes: new PromptHashes() };
 
-  /** Resolves the voice and takes a slot, within the signal; the caller releases the lease. */
-  async function prepare(input: SynthesisInput, signal: AbortSignal, priority: SynthesisOptions["priority"]) {
-    const voice = await resolveVoice(input.voice, input, sources, signal);
-    const { mode, request } = toSdkRequest(input, voice);
-    // Only a box whose variant and model can run this mode (and speaker) is chosen.
-    const lease = await pool.acquire(signal, { needs: needsOf(request), priority });
-    return { voice, mode, request, lease };
-  }
+  /** Takes a slot on a box that can run the plan (its mode, speaker, instruct form), within the signal. */
+  const acquire = (plan: SynthesisPlan, signal: AbortSignal, priority: SynthesisOptions["priority"]) => pool.acquire(signal, { needs: plan.needs, priority });
 
   const poolOptions = (signal: AbortSignal, lease: Lease, timeoutMs: number, opts: SynthesisOptions) => ({
     signal,
@@ -129,27 +147,28 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
 
-  async function synthesize(input: SynthesisInput, opts: SynthesisOptions = {}): Promise<StoredClip> {
+  async function synthesize(plan: SynthesisPlan, opts: SynthesisOptions = {}): Promise<StoredClip> {
     const scope = jobScope({ signal: opts.signal, timeoutMs: opts.timeoutMs ?? deps.timeoutMs, shutdown: deps.shutdown });
+    const owner = plan.caller.owner;
     try {
-      const { voice, mode, request, lease } = await prepare(input, scope.signal, opts.priority);
+      const lease = await acquire(plan, scope.signal, opts.priority);
       try {
-        const result = await pool.synthesize(request, poolOptions(scope.signal, lease, scope.timeoutMs, opts));
+        const result = await pool.synthesize(plan.request, poolOptions(scope.signal, lease, scope.timeoutMs, opts));
         const id = newId("a_");
         const meta = await audio.put(
-          { id, owner: input.owner, mimeType: result.mimeType, sampleRate: result.sampleRate, durationMs: result.durationMs },
+          { id, owner, mimeType: result.mimeType, sampleRate: result.sampleRate, durationMs: result.durationMs },
           result.audio,
         );
         return {
           id,
-          owner: input.owner,
+          owner,
           mimeType: meta.mimeType,
           bytes: meta.bytes,
           sampleRate: result.sampleRate,
           durationMs: result.durationMs,
           chunks: result.chunks,
-          voice: voice.id,
-          mode,
+          voice: plan.voice.id,
+          mode: plan.mode,
           backend: lease.backend,
           expiresAt: meta.expiresAt,
         };
@@ -163,7 +182,8 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
     }
   }
 
-  function stream(input: SynthesisInput, opts: SynthesisOptions = {}): SynthesisStream {
+  function stream(plan: SynthesisPlan, opts: SynthesisOptions = {}): SynthesisStream {
+    const owner = plan.caller.owner;
     const id = newId("a_");
     let settle!: { resolve: (c: StoredClip) => void; reject: (e: unknown) => void };
     const clip = new Promise<StoredClip>((resolve, reject) => (settle = { resolve, reject }));
@@ -174,12 +194,11 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
     async function* run(): AsyncGenerator<BackendChunk> {
       let lease: Lease | undefined;
       try {
-        const prepared = await prepare(input, scope.signal, opts.priority);
-        lease = prepared.lease;
+        lease = await acquire(plan, scope.signal, opts.priority);
         const parts: Uint8Array[] = [];
         let durationMs = 0;
         let codec: BackendChunk["codec"] | undefined;
-        for await (const chunk of pool.stream(prepared.request, poolOptions(scope.signal, lease, scope.timeoutMs, opts))) {
+        for await (const chunk of pool.stream(plan.request, poolOptions(scope.signal, lease, scope.timeoutMs, opts))) {
           codec ??= chunk.codec;
           parts.push(chunk.data);
           durationMs += chunk.durationMs;
@@ -192,19 +211,19 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
         const pcm = codec.kind === "pcm_s16le" ? codec : undefined;
         const sampleRate = pcm ? pcm.sampleRate : (adtsSampleRate(parts[0] as Uint8Array) ?? (await pool.infoOf(lease.backend))?.sampleRate);
         const meta = await audio.put(
-          { id, owner: input.owner, mimeType: pcm ? "audio/wav" : "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
+          { id, owner, mimeType: pcm ? "audio/wav" : "audio/aac", durationMs: Math.round(durationMs), ...(sampleRate !== undefined ? { sampleRate } : {}) },
           pcm ? pcmToWav(Buffer.concat(parts), pcm.sampleRate) : Buffer.concat(parts),
         );
         settle.resolve({
           id,
-          owner: input.owner,
+          owner,
           mimeType: meta.mimeType,
           bytes: meta.bytes,
           sampleRate,
           durationMs: Math.round(durationMs),
           chunks: parts.length,
-          voice: prepared.voice.id,
-          mode: prepared.mode,
+          voice: plan.voice.id,
+          mode: plan.mode,
           backend: lease.backend,
           expiresAt: meta.expiresAt,
         });
@@ -232,5 +251,5 @@ export function createSynthesisService(deps: SynthesisDeps): SynthesisService {
     };
   }
 
-  return { synthesize, stream };
+  return { plan: (input, o) => planSynthesis(input, planDeps, o?.signal), synthesize, stream };
 }

@@ -5,15 +5,15 @@
  */
 import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { BackendChunk } from "../../backends/port.ts";
-import type { StoredClip, SynthesisInput, SynthesisService, SynthesisStream } from "./service.ts";
+import type { StoredClip, SynthesisPlan, SynthesisService, SynthesisStream } from "./service.ts";
 import { tracer } from "../../platform/tracing/spans.ts";
 
-const startAttrs = (input: SynthesisInput, stream: boolean) => ({
-  "synthesis.voice": input.voice,
-  "synthesis.text_chars": input.text.length,
+const startAttrs = (plan: SynthesisPlan, stream: boolean) => ({
+  "synthesis.voice": plan.voice.id,
+  "synthesis.text_chars": plan.text.length,
   "synthesis.stream": stream,
-  ...(input.mode !== undefined ? { "synthesis.mode": input.mode } : {}),
-  ...(input.seed !== undefined ? { "synthesis.seed": input.seed } : {}),
+  "synthesis.mode": plan.mode,
+  ...(plan.seed !== undefined ? { "synthesis.seed": plan.seed } : {}),
 });
 
 function ended(span: Span, clip: StoredClip): void {
@@ -30,10 +30,12 @@ function failed(span: Span, err: unknown): void {
  */
 export function withSpans(inner: SynthesisService): SynthesisService {
   return {
-    synthesize(input, opts) {
-      return tracer().startActiveSpan("synthesis", { attributes: startAttrs(input, false) }, async (span) => {
+    answers: inner.answers,
+    plan: (input, opts) => inner.plan(input, opts),
+    synthesize(plan, opts) {
+      return tracer().startActiveSpan("synthesis", { attributes: startAttrs(plan, false) }, async (span) => {
         try {
-          const clip = await inner.synthesize(input, opts);
+          const clip = await inner.synthesize(plan, opts);
           ended(span, clip);
           return clip;
         } catch (err) {
@@ -44,10 +46,10 @@ export function withSpans(inner: SynthesisService): SynthesisService {
         }
       });
     },
-    stream(input, opts): SynthesisStream {
-      const span = tracer().startSpan("synthesis", { attributes: startAttrs(input, true) });
+    stream(plan, opts): SynthesisStream {
+      const span = tracer().startSpan("synthesis", { attributes: startAttrs(plan, true) });
       const ctx = trace.setSpan(context.active(), span);
-      const s = context.with(ctx, () => inner.stream(input, opts));
+      const s = context.with(ctx, () => inner.stream(plan, opts));
       s.clip.then(
         (clip) => ended(span, clip),
         (err: unknown) => failed(span, err),
