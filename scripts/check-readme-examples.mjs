@@ -25,8 +25,9 @@
 //
 //   node scripts/check-readme-examples.mjs [--no-build] [--only README.md]
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -169,6 +170,46 @@ function background(command, env, cwd) {
   };
 }
 
+/** Starts apps/standin/zygote.py; undefined (stand-ins start on their own) when it cannot. */
+async function startZygote() {
+  const python = process.env.STANDIN_PYTHON ?? join(ROOT, "apps/standin/.venv/bin/python");
+  if (process.env.STANDIN_ZYGOTE === "off" || process.env.STANDIN_PYTHON || !existsSync(python)) return undefined;
+  const socket = join(mkdtempSync(join(tmpdir(), "standin-zygote-")), "sock");
+  // Its stdin stays open while this check runs: when the check dies, the zygote sees EOF and ends.
+  const child = spawn(python, [join(ROOT, "apps/standin/zygote.py"), socket], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" },
+  });
+  child.stderr.resume();
+  const ready = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 120_000);
+    child.stdout.on("data", (b) => {
+      if (String(b).includes("ready")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (!ready) {
+    child.kill("SIGKILL");
+    return undefined;
+  }
+  child.stdout.resume();
+  return {
+    socket,
+    stop: () => {
+      const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      child.stdin.end();
+      return exited;
+    },
+  };
+}
+
 const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
 if (!realCurl) {
   console.error("check-readme-examples: curl is not installed");
@@ -223,7 +264,13 @@ chmodSync(join(shim, "curl"), 0o755);
   writeFileSync(join(shim, "ffplay"), `#!/usr/bin/env bash\n# readme check: stands in for ffplay; the input must decode as audio\nffprobe -v error -show_entries stream=codec_type -of csv=p=0 "\${@: -1}" | grep -q audio\n`);
   chmodSync(join(shim, "ffplay"), 0o755);
 }
+// The stand-in's fork server (apps/standin/zygote.py), as the tests use it: every stand-in the
+// examples start (npm start, npm run standin, the hosts they name) is the same app.py forked from
+// it, so gradio is imported once per check instead of about ten times. A command that starts
+// `python app.py` itself still does so.
+const zygote = await startZygote();
 const baseEnv = { ...process.env, PATH: `${shim}:${process.env.PATH}`, PORT: GW_PORT, STANDIN_PORT: UI_PORT, COSYVOICE_GATEWAY: `http://127.0.0.1:${GW_PORT}` };
+if (zygote) baseEnv.STANDIN_ZYGOTE = zygote.socket;
 delete baseEnv.INIT_CWD;
 delete baseEnv.npm_config_prefix;
 
@@ -329,6 +376,7 @@ if (starts.length > 0) {
   }
 }
 
+await zygote?.stop();
 rmSync(shim, { recursive: true, force: true });
 for (const d of ["readme-data-"]) spawnSync("bash", ["-c", `rm -rf ${JSON.stringify(scratch)}/${d}*`]);
 console.log(`\n${failures === 0 ? "every README block ran as documented" : `${failures} failure(s)`}`);

@@ -20,7 +20,10 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_debs+=(nginx)
 # chromium: the browser tests (tests/browser) drive Debian's Chromium; as non-root they skip without it.
 [ "$(id -u)" != "0" ] || command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
 # Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip); pyenv builds do not.
-python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_debs+=(python3-venv)
+# (Checked only while a venv is still to be made: the import costs a Python start on every npm run.)
+if [ ! -x apps/standin/.venv/bin/python ] || [ ! -x apps/gateway/test/python/.venv/bin/python ]; then
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_debs+=(python3-venv)
+fi
 if [ "${#need_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     log "installing Debian packages: ${need_debs[*]}"
@@ -37,8 +40,12 @@ if [ "${#need_debs[@]}" -gt 0 ]; then
 fi
 
 # 2. pnpm, pinned by package.json's packageManager field, installed locally (no root, no corepack).
-PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-if [ ! -x ".tools/node_modules/.bin/pnpm" ] || [ "$(.tools/node_modules/.bin/pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+# Versions read with sed, not `node -p` / `pnpm --version`: every `npm run` script runs this setup
+# first, and starting pnpm only to ask its version cost most of a second of CPU each time.
+PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' package.json)"
+[ -n "$PNPM_VERSION" ] || PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
+have_pnpm="$(sed -n '/^  "version":/{s/^  "version": *"\([^"]*\)".*/\1/p;q;}' .tools/node_modules/pnpm/package.json 2>/dev/null || true)"
+if [ ! -x ".tools/node_modules/.bin/pnpm" ] || [ "$have_pnpm" != "$PNPM_VERSION" ]; then
   log "installing pnpm@$PNPM_VERSION into .tools/"
   mkdir -p .tools
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null

@@ -206,7 +206,13 @@ setInterval(() => {
   if (process.ppid !== parent) stopAll(0);
 }, 1000).unref();
 
-const standinArgs = [join(ROOT, "apps/standin/app.py"), ...(gradio ? ["--variant", args.variant] : ["--serve", args.backend]), "--model", args.model, "--port", args["standin-port"], "--quiet"];
+const appArgs = [...(gradio ? ["--variant", args.variant] : ["--serve", args.backend]), "--model", args.model, "--port", args["standin-port"], "--quiet"];
+// Under a test run that has the stand-in's fork server (packages/testkit/src/standin-zygote.ts,
+// scripts/check-readme-examples.mjs), the same `app.py` is forked from it: gradio is imported once
+// per run instead of once per start. Nobody sets STANDIN_ZYGOTE otherwise.
+const zygote = process.env.STANDIN_ZYGOTE;
+const viaZygote = zygote && zygote !== "off" && existsSync(zygote) && !process.env.STANDIN_PYTHON;
+const standinArgs = viaZygote ? ["-S", join(ROOT, "apps/standin/fork_client.py"), zygote, ...appArgs] : [join(ROOT, "apps/standin/app.py"), ...appArgs];
 run("stand-in", python, standinArgs, { GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" }, (line) => `stand-in: ${line}`);
 /** The stand-in answers as its kind does (gRPC speaks no HTTP/1.1: a TCP connect). */
 const tcpOpen = (port) =>

@@ -17,21 +17,33 @@ import { sleep } from "./helpers.ts";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PYTHON = process.env["STANDIN_PYTHON"] ?? join(ROOT, "apps/standin/.venv/bin/python");
 
-async function startOther(shape: string): Promise<{ url: string; child: ChildProcess; gradioVersion: string }> {
-  const port = await freePort();
-  const child = spawn(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "fixtures/other_ui.py"), "--shape", shape, "--port", String(port)], {
+type App = { url: string; gradioVersion: string };
+
+/** The fixture apps, all served by one Python process (gradio is imported once, not per app). */
+async function startOthers(shapes: string[]): Promise<{ child: ChildProcess; apps: Record<string, App> }> {
+  const ports = await Promise.all(shapes.map(() => freePort()));
+  const args = shapes.flatMap((shape, i) => ["--shape", shape, "--port", String(ports[i])]);
+  const child = spawn(PYTHON, [join(dirname(fileURLToPath(import.meta.url)), "fixtures/other_ui.py"), ...args], {
     stdio: "ignore",
     env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False" },
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`fixture ${shape} exited with ${child.exitCode}`);
-    const config = await fetch(`${url}/config`).then((r) => (r.ok ? (r.json() as Promise<{ version: string }>) : undefined), () => undefined);
-    if (config) return { url, child, gradioVersion: config.version };
-    await sleep(150);
+  const apps: Record<string, App> = {};
+  for (const [i, shape] of shapes.entries()) {
+    const url = `http://127.0.0.1:${ports[i]}`;
+    // One Python imports gradio and builds the three apps: on a loaded machine that takes a while.
+    const deadline = Date.now() + 80_000;
+    while (!apps[shape]) {
+      if (child.exitCode !== null) throw new Error(`fixture ${shape} exited with ${child.exitCode}`);
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`fixture ${shape} did not start`);
+      }
+      const config = await fetch(`${url}/config`).then((r) => (r.ok ? (r.json() as Promise<{ version: string }>) : undefined), () => undefined);
+      if (config) apps[shape] = { url, gradioVersion: config.version };
+      else await sleep(150);
+    }
   }
-  child.kill("SIGKILL");
-  throw new Error(`fixture ${shape} did not start`);
+  return { child, apps };
 }
 
 async function refusal(url: string): Promise<UnsupportedBackendError> {
@@ -41,12 +53,13 @@ async function refusal(url: string): Promise<UnsupportedBackendError> {
 }
 
 describe("older or unrelated Gradio apps", () => {
-  const apps: Record<string, { url: string; child: ChildProcess; gradioVersion: string }> = {};
+  let apps: Record<string, App> = {};
+  let child: ChildProcess | undefined;
   beforeAll(async () => {
-    for (const shape of ["eight-params", "speed-factor", "plain"]) apps[shape] = await startOther(shape);
+    ({ child, apps } = await startOthers(["eight-params", "speed-factor", "plain"]));
   });
   afterAll(() => {
-    for (const a of Object.values(apps)) a.child.kill("SIGTERM");
+    child?.kill("SIGTERM");
   });
 
   it("the 8-parameter UI (2024-07, no streaming)", async () => {

@@ -11,20 +11,30 @@
 import { format } from "node:util";
 import { afterAll, afterEach } from "vitest";
 
-const stray: string[] = [];
 const LEVELS = ["log", "info", "warn", "error", "debug", "trace"] as const;
 
-process.on("warning", (w: Error) => {
-  stray.push(`process warning: ${w.name}: ${w.message}`);
-});
-for (const level of LEVELS) {
-  // eslint-disable-next-line no-console -- wrapping the console is this file's job
-  const original = console[level].bind(console);
-  // eslint-disable-next-line no-console -- wrapping the console is this file's job
-  console[level] = (...args: unknown[]) => {
-    stray.push(`console.${level}: ${format(...args).slice(0, 2_000)}`);
-    original(...args);
-  };
+// Installed once per worker: with `isolate: false` a worker runs this file again before each test
+// file, and a second listener or console wrapper would count every line twice.
+const KEY = Symbol.for("cosyvoice3.strict-output");
+const shared = globalThis as unknown as Record<symbol, string[] | undefined>;
+const stray: string[] = shared[KEY] ?? install();
+
+function install(): string[] {
+  const lines: string[] = [];
+  shared[KEY] = lines;
+  process.on("warning", (w: Error) => {
+    lines.push(`process warning: ${w.name}: ${w.message}`);
+  });
+  for (const level of LEVELS) {
+    // eslint-disable-next-line no-console -- wrapping the console is this file's job
+    const original = console[level].bind(console);
+    // eslint-disable-next-line no-console -- wrapping the console is this file's job
+    console[level] = (...args: unknown[]) => {
+      lines.push(`console.${level}: ${format(...args).slice(0, 2_000)}`);
+      original(...args);
+    };
+  }
+  return lines;
 }
 
 function check(where: string): void {

@@ -18,6 +18,7 @@ const BOUNDARY = "----faultsuite";
 let gw: Gateway;
 let standin: StandinHandle;
 let uploadTmp: string;
+let savedTmpdir: string | undefined;
 let stalled: { socket: Socket; answer: Promise<RawAnswer>; openedAt: number };
 
 const multipartHead = (name: string) =>
@@ -43,6 +44,7 @@ beforeAll(async () => {
   // upload (a disk-backed multipart parser, a spill file) would show up in it.
   uploadTmp = mkdtempSync(join(tmpdir(), "fault-upload-tmp-"));
   mkdirSync(uploadTmp, { recursive: true });
+  savedTmpdir = process.env["TMPDIR"];
   process.env["TMPDIR"] = uploadTmp;
   // A stalled upload, started first so the request timeout runs while the other tests do.
   const s = await openSocket(gw.url);
@@ -54,6 +56,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Workers run several files (isolate: false): the next file gets the usual temp directory.
+  if (savedTmpdir === undefined) delete process.env["TMPDIR"];
+  else process.env["TMPDIR"] = savedTmpdir;
   stalled?.socket.destroy();
   await gw?.close();
   await standin?.stop();
