@@ -98,7 +98,9 @@ describe("abort and timeout cancel the job", () => {
 
   it("a job aborted while waiting in the queue never runs", async () => {
     const before = new Set(calls(standin.record).map((c) => String(c["session_hash"])));
-    const blockers = [0, 1].map(() => cv.synthesize({ mode: "pretrained", text: "One. Two.", voice: "中文女" }));
+    // Long blockers: the UI's two workers stay busy well past the abort, so the cancel reaches a
+    // job that is still queued, even on a loaded machine.
+    const blockers = [0, 1].map(() => cv.synthesize({ mode: "pretrained", text: LONG, voice: "中文女" }));
     await waitForRecord(standin.record, (r) => r.filter((e) => e.event === "call" && !before.has(String(e["session_hash"]))).length >= 2);
     const ac = new AbortController();
     const queued = cv.synthesize(
