@@ -12,12 +12,11 @@ import type { BackendPool } from "../backends/pool/index.ts";
 import type { AudioStore } from "../platform/stores/audio-store.ts";
 import type { VoiceStore } from "../platform/stores/voice-store.ts";
 import type { SynthesisService } from "../service/synthesis/service.ts";
-import { BullJobQueue } from "./bull-queue.ts";
+import type { BullJobQueue } from "./bull-queue.ts";
 import { DiskJobStore } from "./disk-store.ts";
 import { localJobEvents, redisJobEvents, type JobEvents } from "./events.ts";
 import { LocalJobQueue } from "./local-queue.ts";
 import type { JobQueue } from "./queue.ts";
-import { RedisJobStore } from "./redis-store.ts";
 import { createSegmentRunner } from "./segment-runner.ts";
 import { createJobService, type JobService } from "./service.ts";
 import type { JobStore } from "./store.ts";
@@ -53,6 +52,8 @@ function backgroundSlots(pool: BackendPool): number {
 export interface JobParts {
   store: JobStore;
   events: JobEvents;
+  /** With STORE=redis: BullMQ's queue (loaded only then: BullMQ and its Redis client cost memory at start). */
+  bull?: typeof BullJobQueue;
 }
 
 /**
@@ -62,7 +63,8 @@ export interface JobParts {
 export async function openJobParts(config: GatewayConfig, logger: Logger, redis?: Redis): Promise<JobParts> {
   if (config.store === "redis") {
     if (!redis) throw new Error("STORE=redis jobs need the Redis connection");
-    return { store: new RedisJobStore(redis, config.redisKeyPrefix), events: await redisJobEvents(redis, config.redisKeyPrefix, logger) };
+    const [{ RedisJobStore }, { BullJobQueue }] = await Promise.all([import("./redis-store.ts"), import("./bull-queue.ts")]);
+    return { store: new RedisJobStore(redis, config.redisKeyPrefix), events: await redisJobEvents(redis, config.redisKeyPrefix, logger), bull: BullJobQueue };
   }
   return { store: await DiskJobStore.open(join(config.dataDir, "jobs")), events: localJobEvents() };
 }
@@ -101,8 +103,9 @@ export function createJobs(config: GatewayConfig, parts: JobParts, deps: JobsDep
     segmentAttempts: config.jobs.segmentAttempts,
     ttlMs: config.jobs.ttlMs,
   });
-  const queue: JobQueue = shared
-    ? new BullJobQueue({ redisUrl: config.redisUrl as string, prefix: config.redisKeyPrefix, worker, concurrency: config.jobs.concurrency, lockMs: config.jobs.lockMs, startsPerMinute: config.jobs.startsPerMinute, logger })
+  if (shared && !parts.bull) throw new Error("STORE=redis jobs need the parts openJobParts opened");
+  const queue: JobQueue = parts.bull
+    ? new parts.bull({ redisUrl: config.redisUrl as string, prefix: config.redisKeyPrefix, worker, concurrency: config.jobs.concurrency, lockMs: config.jobs.lockMs, startsPerMinute: config.jobs.startsPerMinute, logger })
     : new LocalJobQueue({ store, worker, concurrency: config.jobs.concurrency, logger });
   const service = createJobService({
     store,

@@ -6,8 +6,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as Grpc from "@grpc/grpc-js";
 import { AbortError, ConnectionError, TimeoutError, UpstreamError, type ModelFamily } from "cosyvoice3-sdk";
 import { BoxCannotError } from "../errors.ts";
 import { promptBytes, wholePcmClip } from "../http-pcm.ts";
@@ -17,17 +16,23 @@ import { grpcCall, grpcModes } from "./request.ts";
 /** The .proto beside this module (in the sources; the build copies it beside the JS). */
 const PROTO = join(dirname(fileURLToPath(import.meta.url)), "cosyvoice.proto");
 
-interface InferenceClient extends grpc.Client {
-  Inference(req: object, opts?: grpc.CallOptions): grpc.ClientReadableStream<{ tts_audio: Buffer }>;
+interface InferenceClient extends Grpc.Client {
+  Inference(req: object, opts?: Grpc.CallOptions): Grpc.ClientReadableStream<{ tts_audio: Buffer }>;
 }
 
-let loaded: (new (address: string, creds: grpc.ChannelCredentials) => InferenceClient) | undefined;
-function clientClass() {
-  if (!loaded) {
+/** gRPC's library and the service's client class, loaded on a gRPC box's first use (not at start: they cost memory). */
+interface Loaded {
+  grpc: typeof Grpc;
+  Client: new (address: string, creds: Grpc.ChannelCredentials) => InferenceClient;
+}
+let loading: Promise<Loaded> | undefined;
+function load(): Promise<Loaded> {
+  loading ??= Promise.all([import("@grpc/grpc-js"), import("@grpc/proto-loader")]).then(([grpc, protoLoader]) => {
     const def = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true, oneofs: true });
-    loaded = (grpc.loadPackageDefinition(def) as unknown as { cosyvoice: { CosyVoice: typeof loaded } }).cosyvoice.CosyVoice;
-  }
-  return loaded as NonNullable<typeof loaded>;
+    const Client = (grpc.loadPackageDefinition(def) as unknown as { cosyvoice: { CosyVoice: Loaded["Client"] } }).cosyvoice.CosyVoice;
+    return { grpc, Client };
+  });
+  return loading;
 }
 
 /** Any audio file as raw 16 kHz mono int16 (ffmpeg), what the server's prompt_audio is. */
@@ -46,7 +51,7 @@ function to16kPcm(data: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
 }
 
 /** What a failed call means, in the SDK's error classes (each declares accepted/boxFault/resendable). */
-function errorOf(e: grpc.ServiceError, sawData: boolean, timeoutMs: number): Error {
+function errorOf(grpc: typeof Grpc, e: Grpc.ServiceError, sawData: boolean, timeoutMs: number): Error {
   if (e.code === grpc.status.UNAVAILABLE && !sawData) return new ConnectionError(`Could not reach the CosyVoice gRPC server (${e.details})`, { cause: e, accepted: false });
   if (e.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(timeoutMs, { accepted: true, cause: e });
   if (e.code === grpc.status.CANCELLED) return new AbortError({ accepted: true, cause: e });
@@ -63,7 +68,11 @@ export function grpcBackend(url: string, options: DriverOptions): SynthesisBacke
   const can = grpcModes(model);
   const info: BoxInfo = { kind: "cosyvoice-grpc", variant: "cosyvoice-grpc", model, sampleRate: rate, modes: can.modes, speakers: can.speakers, codec: "pcm_s16le", speed: false, ...(model === "cosyvoice1" ? { instructNeeds: "voice" as const } : {}) };
   let client: InferenceClient | undefined;
-  const get = () => (client ??= new (clientClass())(address, grpc.credentials.createInsecure()));
+  const get = async (): Promise<{ grpc: typeof Grpc; client: InferenceClient }> => {
+    const { grpc, Client } = await load();
+    client ??= new Client(address, grpc.credentials.createInsecure());
+    return { grpc, client };
+  };
 
   async function* stream(request: Parameters<SynthesisBackend["stream"]>[0], opts: BoxCallOptions = {}): AsyncGenerator<BackendChunk> {
     const call = grpcCall(request, model);
@@ -74,7 +83,8 @@ export function grpcBackend(url: string, options: DriverOptions): SynthesisBacke
       fields["prompt_audio"] = await to16kPcm(audio.data, opts.signal);
     }
     const timeoutMs = opts.timeoutMs ?? options.timeoutMs;
-    const rpc = get().Inference({ [call.payload]: fields }, { deadline: Date.now() + timeoutMs });
+    const { grpc, client: c } = await get();
+    const rpc = c.Inference({ [call.payload]: fields }, { deadline: Date.now() + timeoutMs });
     const onAbort = () => rpc.cancel();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
@@ -91,7 +101,7 @@ export function grpcBackend(url: string, options: DriverOptions): SynthesisBacke
       done = true;
     } catch (err) {
       if (opts.signal?.aborted) throw new AbortError({ accepted: true, cause: err });
-      throw errorOf(err as grpc.ServiceError, index > 0, timeoutMs);
+      throw errorOf(grpc, err as Grpc.ServiceError, index > 0, timeoutMs);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       // Left early (the consumer stopped): cancel the call, so the server stops the model.
@@ -103,7 +113,7 @@ export function grpcBackend(url: string, options: DriverOptions): SynthesisBacke
     info: async () => info,
     async probe() {
       // gRPC answers no HTTP probe: the channel connecting within a bound is the check.
-      const c = get();
+      const { client: c } = await get();
       await new Promise<void>((resolve, reject) =>
         c.waitForReady(Date.now() + Math.min(options.timeoutMs, 5_000), (err) => (err ? reject(new ConnectionError(`Could not reach the CosyVoice gRPC server at ${address}`, { cause: err, accepted: false })) : resolve())),
       );
