@@ -68,11 +68,14 @@ async function viaGateway(gw: InProcessGateway, id: string, body: Record<string,
 export async function kindFigures(runs: number, firstChunkDelayMs: number, log: (s: string) => void): Promise<KindFigures> {
   const out: KindFirstByte[] = [];
   let seq = 0;
-  // FastAPI (CosyVoice 1, built-in speakers: no upload needed), and the Gradio UI as the reference.
+  // FastAPI and gRPC (CosyVoice 1, built-in speakers: no upload needed), and the Gradio UI as the
+  // reference. The OpenAI kind (vLLM-Omni's shape) clones only, so it needs a saved voice: not here.
   const boxes: { kind: string; box: StandinHandle; address: string; body: Record<string, unknown> }[] = [];
   try {
     const fastapi = await startStandin({ serve: "fastapi", model: "cosyvoice1", firstChunkDelayMs });
     boxes.push({ kind: "cosyvoice-fastapi", box: fastapi, address: `fastapi+${fastapi.url}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true, format: "pcm" } });
+    const grpc = await startStandin({ serve: "grpc", model: "cosyvoice1", firstChunkDelayMs });
+    boxes.push({ kind: "cosyvoice-grpc", box: grpc, address: `grpc://${grpc.address}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true, format: "pcm" } });
     const gradio = await startStandin({ variant: "official", model: "cosyvoice1", firstChunkDelayMs });
     boxes.push({ kind: "gradio", box: gradio, address: `gradio+${gradio.url}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true } });
     let fastapiDirectWhole: number[] = [];
@@ -82,7 +85,7 @@ export async function kindFigures(runs: number, firstChunkDelayMs: number, log: 
       try {
         const direct = async () => {
           if (kind === "cosyvoice-fastapi") return (await fastapiDirect(box)).first;
-          // The Gradio box's own first chunk is what the SDK inside the gateway saw: the paired figure.
+          // Other kinds: the box's own first chunk is what the driver inside the gateway saw (the paired figure).
           return Number.NaN;
         };
         await viaGateway(gw, `k-${++seq}`, body);

@@ -95,7 +95,6 @@ async function finished(job) {
     setStatus(`The job ${job.status}${job.error ? `: ${job.error.title}${job.error.detail ? ` (${job.error.detail})` : ""}` : ""}`, job.status === "failed");
     return;
   }
-  setStatus(`Done: ${(job.durationMs / 1000).toFixed(1)} s of audio in ${job.segments.total} segments.`);
   const player = $("narrate-player");
   // Captions come with the key (a <track> cannot send one): fetched, then given as a blob: URL.
   const vtt = await fetch(job.captionsUrl, { headers: headers() });
@@ -110,6 +109,8 @@ async function finished(job) {
   captions.href = $("narrate-track").src;
   captions.download = `${job.id}.vtt`;
   captions.hidden = !vtt.ok;
+  // Done once the player has the audio and its captions, not before.
+  setStatus(`Done: ${(job.durationMs / 1000).toFixed(1)} s of audio in ${job.segments.total} segments.`);
   void listJobs();
 }
 
