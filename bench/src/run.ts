@@ -123,6 +123,7 @@ const latest = {
   gateways_2_vs_1_cache_hit_rps: twoGateways.ratio,
   fastapi_first_byte_added_ms: fastapiFb?.paired.p50 ?? null,
   grpc_first_byte_added_ms: kinds.firstByte.find((k) => k.kind === "cosyvoice-grpc")?.paired.p50 ?? null,
+  openai_kind_first_byte_added_ms: kinds.firstByte.find((k) => k.kind === "openai")?.paired.p50 ?? null,
   fastapi_synthesis_vs_direct_ratio: kinds.fastapiSynthesisRatio,
   job_wall_vs_segments_ratio_1_box: jobs.one.ratio,
   job_wall_vs_segments_ratio_2_boxes: jobs.two.ratio,
@@ -189,6 +190,7 @@ const latest = {
     fastapi_first_byte_added_ms:
       "paired p50: client's first PCM byte of POST /synthesize (stream, format pcm) minus the moment the FastAPI driver inside the gateway yielded the box's first chunk; baseline: the stand-in's first chunk called directly (detail.kinds lists the Gradio kind the same way)",
     grpc_first_byte_added_ms: "the same pairing for the gRPC driver (grpc://, CosyVoice 1, a built-in speaker, format pcm)",
+    openai_kind_first_byte_added_ms: "the same pairing for the openai driver over the vLLM-Omni-shaped stand-in (CosyVoice3, a saved voice cloned, format pcm)",
     fastapi_synthesis_vs_direct_ratio: "p50(POST /synthesize through the in-process gateway, 201 with the clip stored) / p50(POST /inference_sft on the FastAPI stand-in read to its end), interleaved",
     job_wall_vs_segments_ratio:
       "a 10,000-character job (POST /jobs, MP3): client wall time to succeeded over the sum of its segments' synthesis calls (each as long as a POST /synthesize of that text; the stand-ins' own call-to-done sums are in detail.jobs); one stand-in, then two (CONCURRENCY=2: one background slot each), 150 ms before every chunk",

@@ -8,7 +8,7 @@
  *   call made directly on the FastAPI stand-in (POST /inference_sft read to its end), p50 over p50,
  *   interleaved.
  */
-import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, voiceForm, type StandinHandle } from "@cosyvoice3/testkit";
 import { startInProcessGateway, type InProcessGateway } from "../inproc.ts";
 import { round, summarize, type Summary } from "../stats.ts";
 import { SPEAKER } from "./sdk-overhead.ts";
@@ -69,20 +69,28 @@ export async function kindFigures(runs: number, firstChunkDelayMs: number, log: 
   const out: KindFirstByte[] = [];
   let seq = 0;
   // FastAPI and gRPC (CosyVoice 1, built-in speakers: no upload needed), and the Gradio UI as the
-  // reference. The OpenAI kind (vLLM-Omni's shape) clones only, so it needs a saved voice: not here.
-  const boxes: { kind: string; box: StandinHandle; address: string; body: Record<string, unknown> }[] = [];
+  // reference. The OpenAI kind (vLLM-Omni's shape, CosyVoice3) clones only: a voice is saved first.
+  const boxes: { kind: string; box: StandinHandle; address: string; body: Record<string, unknown>; model?: "cosyvoice3"; voiceFirst?: boolean }[] = [];
   try {
     const fastapi = await startStandin({ serve: "fastapi", model: "cosyvoice1", firstChunkDelayMs });
     boxes.push({ kind: "cosyvoice-fastapi", box: fastapi, address: `fastapi+${fastapi.url}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true, format: "pcm" } });
     const grpc = await startStandin({ serve: "grpc", model: "cosyvoice1", firstChunkDelayMs });
     boxes.push({ kind: "cosyvoice-grpc", box: grpc, address: `grpc://${grpc.address}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true, format: "pcm" } });
+    const openai = await startStandin({ serve: "openai", model: "cosyvoice3", firstChunkDelayMs });
+    boxes.push({ kind: "openai", box: openai, address: `openai+${openai.url}/v1`, body: { text: TEXT, mode: "clone", stream: true, format: "pcm" }, model: "cosyvoice3", voiceFirst: true });
     const gradio = await startStandin({ variant: "official", model: "cosyvoice1", firstChunkDelayMs });
     boxes.push({ kind: "gradio", box: gradio, address: `gradio+${gradio.url}`, body: { text: TEXT, voice: `builtin:${SPEAKER}`, stream: true } });
     let fastapiDirectWhole: number[] = [];
     let fastapiGatewayWhole: number[] = [];
-    for (const { kind, box, address, body } of boxes) {
-      const gw = await startInProcessGateway(address, "cosyvoice1", { concurrency: 2, queueSize: 8 });
+    for (const { kind, box, address, body, model, voiceFirst } of boxes) {
+      const gw = await startInProcessGateway(address, model ?? "cosyvoice1", { concurrency: 2, queueSize: 8 });
       try {
+        if (voiceFirst) {
+          const form = voiceForm({ audio: synthWav({ sampleRate: 24_000, seconds: 3, f0: 200 }), name: "Bench", promptText: "You are a helpful assistant.<|endofprompt|>I like long walks." });
+          const saved = await fetch(`${gw.url}/voices`, { method: "POST", body: form });
+          if (saved.status !== 201) throw new Error(`saving the voice answered ${saved.status}`);
+          body["voice"] = ((await saved.json()) as { id: string }).id;
+        }
         const direct = async () => {
           if (kind === "cosyvoice-fastapi") return (await fastapiDirect(box)).first;
           // Other kinds: the box's own first chunk is what the driver inside the gateway saw (the paired figure).
