@@ -4,13 +4,12 @@
 // through /v1 (pcm, wav, flac decoded) and REST (WAV), against the sha256 the stand-in recorded
 // of what it sent; a client that leaves and a deadline both end the job on the box.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { readRecord, startStandin, synthWav, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
+import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const PREFIX = "You are a helpful assistant.<|endofprompt|>";
 const TEXT = "The sky is clear today. Let us go for a walk.";
 
@@ -21,13 +20,6 @@ function decodeToPcm(bytes: Uint8Array, ext: string): Buffer {
   return r.stdout;
 }
 
-const ends = (record: string) => readRecord(record).filter((e) => e.event === "end");
-const calls = (record: string) => readRecord(record).filter((e) => e.event === "call");
-/** The `end` event of the newest call, once it is written. */
-async function lastEnd(record: string, after: number): Promise<RecordEntry> {
-  const rec = await waitForRecord(record, (r) => r.filter((e) => e.event === "end").length > after, 60_000);
-  return rec.filter((e) => e.event === "end").at(-1) as RecordEntry;
-}
 
 describe("a CosyVoice3 FastAPI box (fastapi+http://)", () => {
   let box: StandinHandle;

@@ -3,21 +3,14 @@
 // int16 and CosyVoice3's prefix added; no instruct2, so instruct on CosyVoice3 is refused before
 // anything is sent; CosyVoice 1's pretrained and instruct; the box's PCM bit for bit through
 // /v1 and REST; a client that leaves cancels the call on the box.
-import { createHash } from "node:crypto";
-import { readRecord, startStandin, synthWav, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
+import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const PREFIX = "You are a helpful assistant.<|endofprompt|>";
 const TEXT = "The sky is clear today. Let us go for a walk.";
-const ends = (record: string) => readRecord(record).filter((e) => e.event === "end");
-const calls = (record: string) => readRecord(record).filter((e) => e.event === "call");
-async function lastEnd(record: string, after: number): Promise<RecordEntry> {
-  const rec = await waitForRecord(record, (r) => r.filter((e) => e.event === "end").length > after, 60_000);
-  return rec.filter((e) => e.event === "end").at(-1) as RecordEntry;
-}
 
 describe("a CosyVoice3 gRPC box (grpc://)", () => {
   let box: StandinHandle;

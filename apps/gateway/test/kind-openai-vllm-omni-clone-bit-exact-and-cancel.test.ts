@@ -3,20 +3,13 @@
 // goes as ref_audio + ref_text on each request, the answer is PCM streamed and reaches /v1 and
 // REST bit for bit; what the server cannot do (cross-lingual, instruct) is refused before
 // anything is sent; a client that leaves closes the connection, and the server records it.
-import { createHash } from "node:crypto";
-import { readRecord, startStandin, synthWav, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonPost, voiceForm } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
+import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const TEXT = "The sky is clear today. Let us go for a walk.";
-const ends = (record: string) => readRecord(record).filter((e) => e.event === "end");
-const calls = (record: string) => readRecord(record).filter((e) => e.event === "call");
-async function lastEnd(record: string, after: number): Promise<RecordEntry> {
-  const rec = await waitForRecord(record, (r) => r.filter((e) => e.event === "end").length > after, 60_000);
-  return rec.filter((e) => e.event === "end").at(-1) as RecordEntry;
-}
 
 describe("a vLLM-Omni-shaped OpenAI speech box (openai+http://.../v1)", () => {
   let box: StandinHandle;
