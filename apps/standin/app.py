@@ -107,8 +107,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def serve_gradio(args: argparse.Namespace, model: FakeCosyVoice, recorder: Recorder) -> None:
+    from cvstandin import fast_adts
     from cvstandin.jobs import Faults, Jobs
 
+    # The streamed chunks' AAC as gradio makes it, byte for byte, in one ffmpeg run (fast_adts.py).
+    fast_adts.install()
     jobs = Jobs(recorder, Faults(args.fail_rate, args.force_warning, args.crash_after_chunks),
                 model.sample_rate, args.variant, args.model)
     if args.variant == "official":
