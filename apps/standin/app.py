@@ -118,9 +118,32 @@ def serve_gradio(args: argparse.Namespace, model: FakeCosyVoice, recorder: Recor
         from cvstandin import ui_official as ui
     else:
         from cvstandin import ui_cv3en as ui
-    demo = ui.build(model, jobs)
+    demo = build_once(ui.build, model, jobs)
     recorder.write("start", variant=args.variant, model=args.model, port=args.port, pid=os.getpid())
     demo.launch(server_name=args.host, server_port=args.port, quiet=args.quiet)
+
+
+def build_once(build, *args):
+    """`build(*args)`, without the two FastAPI apps gradio 5.4 makes and throws away while building.
+
+    gradio 5.4 creates the whole server app (some 400 routes, each with its pydantic models) when
+    the `with gr.Blocks()` block ends, again in `queue()`, and a third time in `launch()`, which is
+    the one it serves: the first two are replaced before anything reads them. They are two thirds
+    of a stand-in's start-up CPU (about 0.4 s of 0.6 s), and tests start some 200 stand-ins a run.
+    The served app is made exactly as before, by `launch()`. Only on the gradio this was checked
+    against (5.4.0, the pinned one); `npm run test:compat`'s other versions build as they always do.
+    """
+    import gradio as gr
+    from gradio import routes
+
+    if gr.__version__ != "5.4.0":
+        return build(*args)
+    real = routes.App.__dict__["create_app"]
+    routes.App.create_app = staticmethod(lambda *_a, **_k: None)
+    try:
+        return build(*args)
+    finally:
+        routes.App.create_app = real
 
 
 if __name__ == "__main__":
