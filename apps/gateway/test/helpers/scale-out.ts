@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@cosyvoice3/testkit";
+import { gatewayMainArgs } from "./main-entry.ts";
 export { nginxBinary, startLoadBalancer } from "@cosyvoice3/testkit";
 
 const GATEWAY = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const MAIN = join(GATEWAY, "src/main.ts");
 
 /** A child process answering HTTP. */
 export interface Proc {
@@ -78,7 +78,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const inherited = { ...process.env };
   // Nothing here reads the tracing variables of the outer shell.
   for (const k of Object.keys(inherited)) if (k.startsWith("OTEL_")) delete inherited[k];
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const child = spawn(process.execPath, gatewayMainArgs(), {
     cwd: GATEWAY,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

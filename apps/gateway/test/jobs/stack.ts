@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { defaultConfig, type GatewayConfig } from "../../src/platform/config.ts";
 import { startGateway, type RunningGateway } from "../../src/server.ts";
 import { contract } from "../helpers/contract.ts";
+import { gatewayMainArgs } from "../helpers/main-entry.ts";
 import type { CheckedResponse } from "../helpers/harness.ts";
 
 const GATEWAY = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -42,7 +43,7 @@ export async function startJobGateway(config: Partial<GatewayConfig>): Promise<R
   return Object.assign(gw, { config: full });
 }
 
-/** A gateway process (`src/main.ts` under tsx), for SIGKILL. */
+/** A gateway process (the built main, or `src/main.ts` under tsx when the build is stale: helpers/main-entry.ts), for SIGKILL. */
 export interface GatewayProcess {
   url: string;
   child: ChildProcess;
@@ -55,7 +56,7 @@ export interface GatewayProcess {
  */
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, gatewayMainArgs(), {
     cwd: GATEWAY,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", HEALTH_CHECK_INTERVAL_MS: "0", RATE_LIMIT_READ: "100000", RATE_LIMIT_SYNTHESIZE: "10000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
