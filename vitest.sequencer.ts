@@ -1,10 +1,11 @@
 /**
- * The order vitest starts test files in: the longest first, across all projects.
+ * The order vitest starts test files in: the project with the longest file first, and in each
+ * project the longest files first.
  *
  * vitest's own order runs the projects one after another by name (cli, client, deploy, faults,
  * gateway, ...) and, without a results cache (a fresh clone), the larger files first. With three
  * workers shared by every project that started load-500 (some 100 s of wall on its own) after the
- * CLI's files, so the run ended on it. Here: the sequence group first (the browser's files keep
+ * CLI's files, 100 s into the run, so the run ended on it. Here: the sequence group first (the browser's files keep
  * their own group, after the rest), then the file's duration from vitest's results cache when this
  * checkout has one, else the durations measured below, else the file size as vitest does.
  */
@@ -55,9 +56,19 @@ export default class LongestFirst extends BaseSequencer {
       const ms = cached ?? (measured === undefined ? undefined : measured * 1000);
       weight.set(f, [ms ?? -1, cache.getFileStats(`${f.project.name}:${rel}`)?.size ?? 0]);
     }
+    // A project's files stay together: a worker runs one project's files one after another
+    // (isolate: false) and is replaced when the next file is another project's, so interleaving
+    // projects would start a worker, and import the gateway again, for almost every file. The
+    // projects go in the order of their longest file, so load-500 still starts first.
+    const longest = new Map<string, number>();
+    for (const [f, [ms]] of weight) longest.set(f.project.name, Math.max(longest.get(f.project.name) ?? -1, ms));
     return [...files].sort((a, b) => {
       const group = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
       if (group !== 0) return group;
+      if (a.project.name !== b.project.name) {
+        const byLongest = longest.get(b.project.name)! - longest.get(a.project.name)!;
+        return byLongest || (a.project.name < b.project.name ? -1 : 1);
+      }
       const [msA, sizeA] = weight.get(a)!;
       const [msB, sizeB] = weight.get(b)!;
       return msB - msA || sizeB - sizeA;

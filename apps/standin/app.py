@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="--serve openai|asr: the model id /v1/models lists and requests must name")
     p.add_argument("--record", default=None, help="append a JSON-lines record of calls and chunks to FILE")
     p.add_argument("--quiet", action="store_true", help="no start-up banner from gradio (npm start prints its own)")
+    p.add_argument("--check-fast-adts", action="store_true",
+                   help="print, as JSON, gradio's own AAC conversion of sample chunks beside the stand-in's one-run "
+                        "conversion (cvstandin/fast_adts.py), and exit")
     args = p.parse_args(argv)
     if not 0.0 <= args.fail_rate <= 1.0:
         p.error("--fail-rate must be between 0 and 1")
@@ -73,6 +76,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.check_fast_adts:
+        import json
+
+        from cvstandin import fast_adts
+
+        print(json.dumps(fast_adts.self_check()))
+        return
     missing = [tool for tool in ("espeak-ng", "ffmpeg") if shutil.which(tool) is None]
     if missing:
         sys.exit(f"stand-in: missing system packages: {' '.join(missing)} (apt-get install {' '.join(missing)})")

@@ -5,8 +5,8 @@ pydub's `AudioSegment.from_file` on the WAV bytes (an ffprobe, then an ffmpeg de
 `export(format="adts")` (a third process, the AAC encode). The chunks gradio hands it are the
 16-bit PCM WAV files it wrote itself, so the first two processes only hand the same samples on.
 This does the encode alone, with the command pydub's export runs (`ffmpeg -f wav -i IN -f adts
-OUT`), so the AAC bytes a client receives are the same, byte for byte (`check()` below compares
-the two, and apps/standin/test/fast-adts-matches-gradio.test.ts runs it), at about a third of
+OUT`), so the AAC bytes a client receives are the same, byte for byte (`app.py --check-fast-adts`
+compares the two; apps/standin/test/fast-adts-matches-gradio.test.ts runs it), at about a third of
 the CPU. Anything else (not 16-bit PCM WAV, or ffmpeg failing) goes to gradio's own code.
 """
 from __future__ import annotations
@@ -63,14 +63,46 @@ def install() -> bool:
     return True
 
 
-def check(chunks: list[bytes]) -> list[dict[str, Any]]:
-    """For each WAV chunk: gradio's own conversion and this one, compared (for the test)."""
+def self_check() -> dict[str, Any]:
+    """`app.py --check-fast-adts`: the chunks the stand-in really streams (speech at both model
+    rates, the validation silence, a chunk of three samples), written as gradio writes a streamed
+    (rate, float32) output, and an 8-bit WAV; for each, gradio's own conversion beside this one."""
+    import os
+    import tempfile
+    import warnings
+
+    import numpy as np
+    from gradio import processing_utils
     from gradio.components import audio
 
-    install()
+    from . import speech
+
+    def gradio_wav(rate: int, samples: np.ndarray) -> bytes:
+        path = os.path.join(tempfile.mkdtemp(), "audio.wav")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gradio's float32-to-int16 note, as in app.py
+            processing_utils.audio_to_file(rate, samples, path, format="wav")
+        with open(path, "rb") as f:
+            return f.read()
+
+    voice = speech.Voice()
+    chunks = [
+        gradio_wav(24000, speech.render("The weather is fine today.", voice, 24000)),
+        gradio_wav(22050, speech.render("Please hold the line.", voice, 22050)),
+        gradio_wav(24000, np.zeros(24000, dtype=np.float32) + 1e-9),
+        gradio_wav(24000, np.array([0.5, -0.25, 0.125], dtype=np.float32)),
+    ]
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(16000)
+        w.writeframes(bytes(range(256)) * 40)
+    chunks.append(buf.getvalue())
+    installed = install()
     assert _original is not None
-    out = []
+    results = []
     for data in chunks:
         theirs, ours = _original(data), audio.Audio._convert_to_adts(data)
-        out.append({"same_bytes": theirs[0] == ours[0], "bytes": len(ours[0]), "theirs_s": theirs[1], "ours_s": ours[1]})
-    return out
+        results.append({"same_bytes": theirs[0] == ours[0], "bytes": len(ours[0]), "theirs_s": theirs[1], "ours_s": ours[1]})
+    return {"installed": installed, "results": results, "shape_8bit": _pcm16_frames(chunks[-1])}

@@ -1,4 +1,5 @@
 export { startStandin, freePort, gradioMajor, readRecord, waitForRecord } from "./standin.ts";
+export { standinCommand } from "./standin-zygote.ts";
 export type { StandinOptions, StandinHandle, StandinServe, RecordEntry } from "./standin.ts";
 export { synthWav, parseWav, pcm16Wav } from "./wav.ts";
 export type { SynthWavOptions, WavInfo } from "./wav.ts";
