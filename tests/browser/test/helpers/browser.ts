@@ -31,6 +31,27 @@ export function chromiumSkipReason(): string | undefined {
  * const page = await browser.newPage();
  */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  if (extraArgs.length > 0) return launch(extraArgs);
+  // The browser files run one after another in one worker (maxWorkers 1, isolate: false): those
+  // that need no flags of their own share one Chromium instead of starting one each (a start is
+  // a few seconds of CPU). Each file still gets a browser whose close() leaves nothing open: it
+  // closes every context (each newPage() is a context of its own, as on a fresh browser).
+  let real = shared[SHARED];
+  if (!real?.isConnected()) real = shared[SHARED] = await launch([]);
+  const browser = real;
+  return new Proxy(browser, {
+    get(target, key) {
+      if (key === "close") return async () => void (await Promise.all(target.contexts().map((c) => c.close())));
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+const SHARED = Symbol.for("cosyvoice3.browser-tests.chromium");
+const shared = globalThis as unknown as Record<symbol, Browser | undefined>;
+
+async function launch(extraArgs: string[]): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: run \`apt-get install chromium\` (scripts/setup.sh does as root)`);
   }
