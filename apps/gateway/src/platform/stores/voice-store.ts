@@ -40,6 +40,20 @@ export interface NewVoice {
   data: Uint8Array;
 }
 
+/** The record of a new voice with a fresh id, created at `now` (the audio bytes are stored beside it). */
+export function newVoiceRecord(voice: NewVoice, now: number): SavedVoiceRecord {
+  return {
+    id: newId("v_"),
+    owner: voice.owner,
+    name: voice.name,
+    ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
+    ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
+    ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
+    createdAt: new Date(now).toISOString(),
+    audio: voice.audio,
+  };
+}
+
 /** Where saved voices live. */
 export interface VoiceStore {
   list(): Promise<SavedVoiceRecord[]>;
@@ -78,19 +92,7 @@ export class DiskVoiceStore implements VoiceStore {
   }
 
   create(voice: NewVoice): Promise<SavedVoiceRecord> {
-    return this.files.add(
-      {
-        id: newId("v_"),
-        owner: voice.owner,
-        name: voice.name,
-        ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
-        ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
-        ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
-        createdAt: new Date(this.now()).toISOString(),
-        audio: voice.audio,
-      },
-      voice.data,
-    );
+    return this.files.add(newVoiceRecord(voice, this.now()), voice.data);
   }
 
   readAudio(id: string): Promise<Uint8Array | undefined> {
