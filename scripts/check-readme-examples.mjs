@@ -125,6 +125,19 @@ function freePort() {
   });
 }
 
+/** Wall and CPU seconds (this process and the children it has reaped) since `from`, as "12.3 s, CPU 4.5 s". */
+const CLK_TCK = 100;
+function clock() {
+  // /proc/self/stat after the command name: state is field 3; utime, stime, cutime, cstime are 14-17.
+  const f = existsSync("/proc/self/stat") ? readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /, "").split(" ") : [];
+  const ticks = f.length > 14 ? [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0) : NaN;
+  return { wall: Date.now(), cpu: ticks / CLK_TCK };
+}
+const since = (from) => {
+  const now = clock();
+  return `${((now.wall - from.wall) / 1000).toFixed(1)} s${Number.isNaN(now.cpu) ? "" : `, CPU ${(now.cpu - from.cpu).toFixed(1)} s`}`;
+};
+
 async function waitFor(url, ms, alive = () => true) {
   const until = Date.now() + ms;
   while (Date.now() < until && alive()) {
@@ -268,7 +281,9 @@ chmodSync(join(shim, "curl"), 0o755);
 // examples start (npm start, npm run standin, the hosts they name) is the same app.py forked from
 // it, so gradio is imported once per check instead of about ten times. A command that starts
 // `python app.py` itself still does so.
+const checkStart = clock();
 const zygote = await startZygote();
+console.log(`  (the stand-in zygote: ${since(checkStart)})`);
 const baseEnv = { ...process.env, PATH: `${shim}:${process.env.PATH}`, PORT: GW_PORT, STANDIN_PORT: UI_PORT, COSYVOICE_GATEWAY: `http://127.0.0.1:${GW_PORT}` };
 if (zygote) baseEnv.STANDIN_ZYGOTE = zygote.socket;
 delete baseEnv.INIT_CWD;
@@ -299,17 +314,21 @@ for (const [flags, list] of groups) {
   spawnSync("espeak-ng", ["-w", join(work, "me.wav"), "Hello, this is my voice. I am reading a few sentences for the prompt."]);
   console.log(`\n== npm start${flags ? " -- " + flags : ""}  (${list.map((b) => `${b.file}:${b.line}`).join(", ")})`);
   let server;
+  const t = clock();
   try {
     server = await npmStart(flags);
+    console.log(`  (npm start ready: ${since(t)})`);
     // A web UI the examples name (`--ui http://gpu-box:7860`) is npm start's stand-in.
     const script = withPorts(list.map((b) => b.body).join("\n")).replace(/http:\/\/(gpu-box|gpu-\d+):\d+/g, `http://127.0.0.1:${UI_PORT}`);
+    const tScript = clock();
     const run = spawnSync("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: work, env: baseEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
     const statuses = [...run.stderr.matchAll(/@@status (\d{3})/g)].map((m) => Number(m[1]));
     const expected = expectations(script);
     const stderr = run.stderr.replace(/@@status \d{3}\n/g, "");
     if (run.status !== 0) fail(`the blocks' shell exited ${run.status ?? run.signal}: ${stderr.slice(-3000)}`);
     else if (statuses.length !== expected.length) fail(`ran ${statuses.length} curl(s), the blocks have ${expected.length}\n${stderr.slice(-3000)}`);
-    else console.log(`  ok   ${script.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length} line(s) ran, the shell exited 0`);
+    else console.log(`  (the blocks' shell: ${since(tScript)})`);
+    if (run.status === 0 && statuses.length === expected.length) console.log(`  ok   ${script.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length} line(s) ran, the shell exited 0`);
     expected.forEach((e, i) => {
       const got = statuses[i];
       const ok = got !== undefined && (e.expected === undefined ? got >= 200 && got < 300 : got === e.expected);
@@ -319,13 +338,16 @@ for (const [flags, list] of groups) {
   } catch (err) {
     fail(err.message);
   } finally {
+    const tStop = clock();
     await server?.stop();
     rmSync(work, { recursive: true, force: true });
+    console.log(`  (stopped: ${since(tStop)}; the group: ${since(t)})`);
   }
 }
 
 // 2. Blocks whose lines start servers: each runs until it answers, pointed at one stand-in.
 const starts = blocks.filter((b) => b.mode === "starts");
+const tServers = clock();
 if (starts.length > 0) {
   console.log(`\n== servers (${starts.map((b) => `${b.file}:${b.line}`).join(", ")})`);
   const uiPort = String(await freePort());
@@ -363,8 +385,9 @@ if (starts.length > 0) {
         const started = Date.now();
         const server = background(line, { ...baseEnv, DATA_DIR: mkdtempSync(join(scratch, "readme-data-")) }, ROOT);
         const ok = await waitFor(url, 240_000, server.alive);
+        const answered = Date.now();
         await server.stop();
-        if (ok) console.log(`  ok   ${url} answered after ${((Date.now() - started) / 1000).toFixed(1)} s  ${raw.slice(0, 100)}`);
+        if (ok) console.log(`  ok   ${url} answered after ${((answered - started) / 1000).toFixed(1)} s, stopped in ${((Date.now() - answered) / 1000).toFixed(1)} s  ${raw.slice(0, 100)}`);
         else fail(`${b.file}:${b.line}: ${raw.slice(0, 100)}: ${url} never answered\n${server.log().slice(-3000)}`);
       }
     }
@@ -376,8 +399,12 @@ if (starts.length > 0) {
   }
 }
 
+if (starts.length > 0) console.log(`  (the servers: ${since(tServers)})`);
+const tZygote = clock();
 await zygote?.stop();
+console.log(`  (the zygote stopped, its stand-ins' CPU now counted: ${since(tZygote)})`);
 rmSync(shim, { recursive: true, force: true });
 for (const d of ["readme-data-"]) spawnSync("bash", ["-c", `rm -rf ${JSON.stringify(scratch)}/${d}*`]);
+console.log(`\n(the whole check: ${since(checkStart)}, servers' CPU included)`);
 console.log(`\n${failures === 0 ? "every README block ran as documented" : `${failures} failure(s)`}`);
 process.exit(failures === 0 ? 0 : 1);

@@ -34,6 +34,11 @@ export interface Trace {
   storeMs: number;
   /** When the SDK's stream yielded its first chunk. */
   firstChunkAt?: number;
+  /** Marks on the same clock, for finding where the own time goes: the request reached the server, the (last) SDK call started and ended, the response finished. */
+  arrivedAt?: number;
+  sdkStartAt?: number;
+  sdkEndAt?: number;
+  finishedAt?: number;
 }
 
 class TimedSlots extends Slots {
@@ -60,11 +65,16 @@ function timedBackend(inner: SynthesisBackend, als: AsyncLocalStorage<Trace>): S
     close: () => inner.close(),
     async synthesize(request, options) {
       const t = performance.now();
+      const started = als.getStore();
+      if (started) started.sdkStartAt = t;
       try {
         return await inner.synthesize(request, options);
       } finally {
         const trace = als.getStore();
-        if (trace) trace.sdkMs += performance.now() - t;
+        if (trace) {
+          trace.sdkEndAt = performance.now();
+          trace.sdkMs += trace.sdkEndAt - t;
+        }
       }
     },
     async *stream(request, options) {
@@ -136,7 +146,8 @@ export async function startInProcessGateway(
   const app = createApp(config, { backend, voices, audio, slots, logger: pino({ level: "warn" }) });
   const traces = new Map<string, Trace>();
   const server: Server = createServer((req, res) => {
-    const trace: Trace = { slotWaitMs: 0, sdkMs: 0, storeMs: 0 };
+    const trace: Trace = { slotWaitMs: 0, sdkMs: 0, storeMs: 0, arrivedAt: performance.now() };
+    res.once("finish", () => (trace.finishedAt = performance.now()));
     const id = req.headers["x-request-id"];
     if (typeof id === "string") traces.set(id, trace);
     als.run(trace, () => app(req, res));

@@ -61,7 +61,9 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "bench-gw-"));
   // Launched as the start script and the image launch it (young generation capped: RSS).
-  const child = spawn(process.execPath, ["--max-semi-space-size=4", join(ROOT, "apps/gateway/dist/main.js")], {
+  // BENCH_GATEWAY_NODE_ARGS: Node flags NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the gateway.
+  const extra = (process.env["BENCH_GATEWAY_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, ["--max-semi-space-size=4", ...extra, join(ROOT, "apps/gateway/dist/main.js")], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

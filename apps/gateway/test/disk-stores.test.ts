@@ -101,6 +101,39 @@ describe("DiskAudioStore", () => {
     await expect(store.put({ id: "../x", mimeType: "audio/wav" }, bytes(1))).rejects.toThrow();
     await store.close();
   });
+
+  it("writes a new clip in place but replaces a stored one atomically: a reader of the old bytes still gets them whole", async () => {
+    const d = dir();
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const id = newId("a_");
+    await store.put({ id, mimeType: "audio/wav" }, bytes(100, 1));
+    const old = (await store.read(id))!;
+    await new Promise((r) => old.once("open", r));
+    // A cache re-puts a key's clip; a client may be streaming the one it replaces.
+    await store.put({ id, mimeType: "audio/wav" }, bytes(200, 2));
+    const seen = Buffer.concat(await old.toArray());
+    expect(seen).toEqual(Buffer.from(bytes(100, 1)));
+    expect(Buffer.concat(await (await store.read(id))!.toArray())).toEqual(Buffer.from(bytes(200, 2)));
+    expect(await store.stat(id)).toMatchObject({ bytes: 200 });
+    expect(readdirSync(d).sort()).toEqual([`${id}.audio`, `${id}.json`].sort());
+    await store.close();
+  });
+
+  it("two puts of one id at once leave one whole clip, its bytes matching its metadata after a reopen", async () => {
+    const d = dir();
+    const store = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const id = newId("a_");
+    await Promise.all([store.put({ id, mimeType: "audio/wav" }, bytes(100, 1)), store.put({ id, mimeType: "audio/wav" }, bytes(300, 2))]);
+    await store.close();
+    const again = await DiskAudioStore.open(d, { ttlMs: 1e9, maxBytes: 1e9 });
+    const meta = await again.stat(id);
+    expect(meta).toBeDefined();
+    const read = Buffer.concat(await (await again.read(id))!.toArray());
+    expect(read.length).toBe(meta!.bytes);
+    expect(read).toEqual(Buffer.from(meta!.bytes === 100 ? bytes(100, 1) : bytes(300, 2)));
+    expect(readdirSync(d).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    await again.close();
+  });
 });
 
 describe("DiskVoiceStore", () => {

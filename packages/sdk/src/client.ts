@@ -1,4 +1,3 @@
-import { parseBuffer } from "music-metadata";
 import {
   AbortError,
   ConnectionError,
@@ -385,6 +384,7 @@ export class CosyVoice {
   async #inspectWav(audio: Uint8Array): Promise<{ sampleRate: number; durationMs: number }> {
     let format;
     try {
+      const { parseBuffer } = await import("music-metadata");
       format = (await parseBuffer(audio, { mimeType: "audio/wav" }, { duration: true })).format;
     } catch (e) {
       throw new UpstreamError("The CosyVoice web UI returned audio the SDK cannot read", String(e), { cause: e });

@@ -3,7 +3,7 @@
  * upload): what the bytes are, and every reason a CosyVoice UI could not clone from them. It
  * reads headers with music-metadata and never trusts a file name or MIME type over the bytes.
  */
-import { parseBuffer, type IAudioMetadata } from "music-metadata";
+import type { IAudioMetadata } from "music-metadata";
 import { PROMPT_LIMITS } from "./schemas.ts";
 
 /**
@@ -74,6 +74,8 @@ function formatOf(container: string | undefined): PromptAudioFormat | undefined 
 }
 
 async function parse(bytes: Uint8Array, hints: InspectOptions): Promise<IAudioMetadata["format"]> {
+  // Loaded on first use: a gateway that never sees prompt audio never holds the parser (RSS).
+  const { parseBuffer } = await import("music-metadata");
   const options = { duration: true, skipCovers: true };
   try {
     // Content first: a declared type picks music-metadata's parser outright, even when wrong.

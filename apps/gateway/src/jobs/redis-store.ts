@@ -12,6 +12,7 @@ import { guard } from "../platform/stores/redis-errors.ts";
 import { FINISHED, JOB_ID, JobRecordSchema, SegmentDoneSchema, type JobRecord, type SegmentDone } from "./model.ts";
 import { page } from "./disk-store.ts";
 import type { JobPage, JobPatch, JobStore } from "./store.ts";
+import { redisScript } from "../platform/stores/redis-script.ts";
 
 // KEYS: 1 the owner's quota ledger (zset "<id>:<n>" -> time). ARGV: 1 entry, 2 n, 3 limit, 4 window.
 // Returns {1} when counted, else {0, ms until room}.
@@ -54,7 +55,6 @@ export class RedisJobStore implements JobStore {
     this.p = `${prefix}jobs:`;
     this.writer = redis.duplicate();
     this.writer.on("error", () => undefined);
-    if (!("cosyvoiceJobSpend" in redis)) redis.defineCommand("cosyvoiceJobSpend", { numberOfKeys: 1, lua: SPEND });
   }
 
   private key(id: string, part = ""): string {
@@ -162,7 +162,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async spendSegments(owner: string, n: number, limit: number, windowMs: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-    const spend = (this.redis as unknown as { cosyvoiceJobSpend: (...a: (string | number)[]) => Promise<number[]> }).cosyvoiceJobSpend.bind(this.redis);
+    const spend = redisScript<number[]>(this.redis, "cosyvoiceJobSpend", 1, SPEND);
     const entry = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const [ok, wait] = await guard("job quota", () => spend(`${this.p}quota:${owner}`, entry, n, limit, windowMs));
     return ok === 1 ? { ok: true } : { ok: false, retryAfterMs: Math.max(1_000, wait ?? windowMs) };

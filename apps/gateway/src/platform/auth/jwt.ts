@@ -4,7 +4,10 @@
  * issuer rotated its keys). The accepted algorithms are pinned per key kind, so `alg: none` and
  * algorithm confusion (an HS256 token "signed" with the issuer's public key) are refused.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type * as Jose from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
+
+// jose itself is loaded when a verifier is made (JWT configured), not with the gateway (RSS at start).
 
 /** Options of {@link createJwtVerifier}; exactly one of `secret` and `jwksUrl`. */
 export interface JwtVerifierOptions {
@@ -73,7 +76,7 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> | undefined {
   return new Set(list.filter((s) => s !== ""));
 }
 
-function explain(err: unknown): Error {
+function explain(err: unknown, errors: typeof Jose.errors): Error {
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return new JwksUnavailableError({ cause: err });
   if (err instanceof errors.JWTExpired) return new JwtRejectedError("The token has expired", { cause: err });
   if (err instanceof errors.JWTClaimValidationFailed) return new JwtRejectedError(`The token's "${err.claim}" claim is not accepted`, { cause: err });
@@ -100,25 +103,31 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     // A token without an expiry would be good forever once leaked.
     requiredClaims: ["sub", "exp"],
   };
-  let run: (token: string) => Promise<JWTPayload>;
-  if (options.secret !== undefined) {
-    const key = new TextEncoder().encode(options.secret);
-    run = async (token) => (await jwtVerify(token, key, { ...common, algorithms: HMAC_ALGS })).payload;
-  } else {
-    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl ?? ""), {
-      cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-      cooldownDuration: options.jwksCooldownMs ?? 30_000,
-      timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-    });
-    run = async (token) => (await jwtVerify(token, keys, { ...common, algorithms: PUBLIC_KEY_ALGS })).payload;
-  }
+  const jwksUrl = options.jwksUrl !== undefined ? new URL(options.jwksUrl) : undefined;
+  // One verifying function, made once jose has loaded (the key set is shared by every call).
+  const ready = import("jose").then((jose) => {
+    let run: (token: string) => Promise<JWTPayload>;
+    if (jwksUrl === undefined) {
+      const key = new TextEncoder().encode(options.secret);
+      run = async (token) => (await jose.jwtVerify(token, key, { ...common, algorithms: HMAC_ALGS })).payload;
+    } else {
+      const keys: JWTVerifyGetKey = jose.createRemoteJWKSet(jwksUrl, {
+        cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+        cooldownDuration: options.jwksCooldownMs ?? 30_000,
+        timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+      });
+      run = async (token) => (await jose.jwtVerify(token, keys, { ...common, algorithms: PUBLIC_KEY_ALGS })).payload;
+    }
+    return { run, errors: jose.errors };
+  });
   return {
     async verify(token) {
+      const { run, errors } = await ready;
       let payload: JWTPayload;
       try {
         payload = await run(token);
       } catch (err) {
-        throw explain(err);
+        throw explain(err, errors);
       }
       if (typeof payload.sub !== "string" || payload.sub === "" || payload.sub.length > 256) throw new JwtRejectedError('The token\'s "sub" claim is not accepted');
       return { subject: payload.sub, scopes: scopesOf(payload) };

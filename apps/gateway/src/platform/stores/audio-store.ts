@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { z } from "zod";
@@ -71,14 +71,18 @@ export interface DiskAudioStoreOptions {
  * @example const meta = newAudioMeta({ id: newId("a_"), mimeType: "audio/wav" }, bytes, Date.now(), 86_400_000);
  */
 export function newAudioMeta(audio: NewAudio, data: Uint8Array, createdAt: number, ttlMs: number): AudioMeta {
+  return { ...audioMetaWithoutEtag(audio, data.byteLength, createdAt, ttlMs), etag: audioEtag(data) };
+}
+
+/** {@link newAudioMeta} but the ETag, which hashes the bytes (a store may compute it later). */
+export function audioMetaWithoutEtag(audio: NewAudio, bytes: number, createdAt: number, ttlMs: number): Omit<AudioMeta, "etag"> {
   if (!AUDIO_ID.test(audio.id)) throw new Error("invalid audio id");
-  return {
-    ...audio,
-    bytes: data.byteLength,
-    createdAt,
-    expiresAt: createdAt + ttlMs,
-    etag: `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`,
-  };
+  return { ...audio, bytes, createdAt, expiresAt: createdAt + ttlMs };
+}
+
+/** The strong ETag of a clip's bytes, as every audio store gives it. */
+export function audioEtag(data: Uint8Array): string {
+  return `"${createHash("sha256").update(data).digest("base64url").slice(0, 27)}"`;
 }
 
 /**
@@ -168,11 +172,27 @@ export class DiskAudioStore implements AudioStore {
     // Clips are a TTL cache: no fsync on the request path (it was about half of the gateway's
     // added latency per synthesis), and both files at once; `open` drops a clip whose files do
     // not match. Expired clips are left to the sweep timer (`stat` already hides them).
+    // A new id (every clip but a cache's re-put) is written in place: no reader can reach it
+    // before the index has it, which is after both writes, and `open` drops a clip whose two files
+    // do not match, so the temp file and rename (two more file operations, about a tenth of the
+    // write's cost here) buy nothing. An id already stored, or one whose file is there already
+    // (two puts of one id at once), is replaced atomically, as readers may be streaming it.
     const opts = { durable: false, dirExists: true };
-    await Promise.all([
-      writeFileAtomic(join(this.dir, `${audio.id}.audio`), data, opts),
-      writeFileAtomic(join(this.dir, `${audio.id}.json`), JSON.stringify(meta), opts),
-    ]);
+    const write = async (path: string, bytes: Uint8Array | string) => {
+      if (!this.index.has(audio.id)) {
+        try {
+          await writeFile(path, bytes, { flag: "wx", mode: 0o600 });
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+            await rm(path, { force: true });
+            throw err;
+          }
+        }
+      }
+      await writeFileAtomic(path, bytes, opts);
+    };
+    await Promise.all([write(join(this.dir, `${audio.id}.audio`), data), write(join(this.dir, `${audio.id}.json`), JSON.stringify(meta))]);
     const previous = this.index.get(audio.id);
     if (previous) {
       this.total -= previous.bytes;

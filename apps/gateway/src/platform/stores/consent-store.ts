@@ -4,11 +4,9 @@
  * was said. Each belongs to the key that uploaded it, like voices. {@link DiskConsentStore} is
  * the embedded default; the Redis one shares them between instances.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
 import { CONSENT_ID, newId } from "../ids.ts";
-import { serialQueue, writeFileAtomic } from "./atomic.ts";
+import { RecordFiles } from "./record-files.ts";
 
 export const ConsentRecordSchema = z.object({
   id: z.string().regex(CONSENT_ID),
@@ -103,83 +101,37 @@ export function newConsentRecord(c: NewConsent, now: number): ConsentRecord {
  * @example const consents = await DiskConsentStore.open("/var/lib/gateway/consents");
  */
 export class DiskConsentStore implements ConsentStore {
-  private readonly serial = serialQueue();
   private constructor(
-    private readonly dir: string,
+    private readonly files: RecordFiles<ConsentRecord>,
     private readonly now: () => number,
-    private records: Map<string, ConsentRecord>,
   ) {}
 
   static async open(dir: string, now: () => number = Date.now): Promise<DiskConsentStore> {
-    let list: ConsentRecord[] = [];
-    try {
-      list = z.array(ConsentRecordSchema).parse(JSON.parse(await readFile(join(dir, "consents.json"), "utf8")));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    const store = new DiskConsentStore(dir, now, new Map(list.map((c) => [c.id, c])));
-    const names = async (d: string) => readdir(d).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
-    const known = new Set(list.map((c) => `${c.id}.${c.recording.ext}`));
-    for (const name of await names(dir)) if (name.endsWith(".tmp")) await rm(join(dir, name), { force: true });
-    for (const name of await names(join(dir, "recordings"))) {
-      if (!known.has(name)) await rm(join(dir, "recordings", name), { force: true });
-    }
-    return store;
-  }
-
-  private path(c: ConsentRecord): string {
-    return join(this.dir, "recordings", `${c.id}.${c.recording.ext}`);
-  }
-
-  private async persist(next: Map<string, ConsentRecord>): Promise<void> {
-    await writeFileAtomic(join(this.dir, "consents.json"), JSON.stringify([...next.values()], null, 2));
-    this.records = next;
+    return new DiskConsentStore(await RecordFiles.open(dir, { list: "consents.json", files: "recordings", schema: ConsentRecordSchema, ext: (c) => c.recording.ext }), now);
   }
 
   async get(id: string): Promise<ConsentRecord | undefined> {
-    return this.records.get(id);
+    return this.files.get(id);
   }
 
   async list(owner: string | undefined, page: { after?: string; limit: number }): Promise<ConsentPage> {
-    const mine = [...this.records.values()].filter((c) => owner === undefined || c.owner === owner).sort(byNewest);
-    return pageOf(mine, page);
+    return pageOf(this.files.values().filter((c) => owner === undefined || c.owner === owner).sort(byNewest), page);
   }
 
   create(consent: NewConsent): Promise<ConsentRecord> {
-    return this.serial(async () => {
-      const record = newConsentRecord(consent, this.now());
-      await writeFileAtomic(this.path(record), consent.data);
-      await this.persist(new Map(this.records).set(record.id, record));
-      return record;
-    });
+    return this.files.add(newConsentRecord(consent, this.now()), consent.data);
   }
 
   rename(id: string, name: string): Promise<ConsentRecord | undefined> {
-    return this.serial(async () => {
-      const c = this.records.get(id);
-      if (!c) return undefined;
-      const renamed = { ...c, name };
-      await this.persist(new Map(this.records).set(id, renamed));
-      return renamed;
-    });
+    return this.files.update(id, (c) => ({ ...c, name }));
   }
 
   delete(id: string): Promise<boolean> {
-    return this.serial(async () => {
-      const c = this.records.get(id);
-      if (!c) return false;
-      const next = new Map(this.records);
-      next.delete(id);
-      await this.persist(next);
-      await rm(this.path(c), { force: true });
-      return true;
-    });
+    return this.files.remove(id);
   }
 
-  async readRecording(id: string): Promise<Uint8Array | undefined> {
-    const c = this.records.get(id);
-    if (!c) return undefined;
-    return new Uint8Array(await readFile(this.path(c)).catch(() => Buffer.alloc(0)));
+  readRecording(id: string): Promise<Uint8Array | undefined> {
+    return this.files.read(id);
   }
 }
 

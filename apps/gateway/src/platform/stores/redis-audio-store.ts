@@ -12,6 +12,7 @@ import { AUDIO_ID } from "../ids.ts";
 import type { AudioMeta, AudioStore, NewAudio } from "./audio-store.ts";
 import { AudioMetaSchema, newAudioMeta } from "./audio-store.ts";
 import { guard } from "./redis-errors.ts";
+import { redisScript, type RedisScript } from "./redis-script.ts";
 
 /** Options of {@link RedisAudioStore}. */
 export interface RedisAudioStoreOptions {
@@ -58,7 +59,6 @@ end
 return evicted
 `;
 
-type PutCommand = (...args: (string | number | Buffer)[]) => Promise<number>;
 
 /**
  * @example
@@ -69,7 +69,7 @@ export class RedisAudioStore implements AudioStore {
   private readonly now: () => number;
   private readonly keys: [string, string, string, string, string];
   private readonly clipPrefix: string;
-  private readonly putCommand: PutCommand;
+  private readonly putCommand: RedisScript<number>;
 
   constructor(
     private readonly redis: Redis,
@@ -79,9 +79,7 @@ export class RedisAudioStore implements AudioStore {
     this.now = opts.now ?? Date.now;
     this.clipPrefix = `${prefix}audio:`;
     this.keys = [`${prefix}audio-expiry`, `${prefix}audio-order`, `${prefix}audio-sizes`, `${prefix}audio-total`, `${prefix}audio-seq`];
-    // defineCommand sends EVALSHA and falls back to EVAL once per connection.
-    if (!("cosyvoiceAudioPut" in redis)) redis.defineCommand("cosyvoiceAudioPut", { numberOfKeys: 5, lua: PUT_SCRIPT });
-    this.putCommand = (redis as unknown as { cosyvoiceAudioPut: PutCommand }).cosyvoiceAudioPut.bind(redis);
+    this.putCommand = redisScript<number>(redis, "cosyvoiceAudioPut", 5, PUT_SCRIPT);
   }
 
   async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {

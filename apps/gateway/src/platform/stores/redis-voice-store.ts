@@ -5,9 +5,9 @@
  */
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { SAVED_VOICE_ID, newId } from "../ids.ts";
+import { SAVED_VOICE_ID } from "../ids.ts";
 import { guard } from "./redis-errors.ts";
-import { SavedVoiceRecordSchema, type NewVoice, type SavedVoiceRecord, type VoiceStore } from "./voice-store.ts";
+import { SavedVoiceRecordSchema, newVoiceRecord, type NewVoice, type SavedVoiceRecord, type VoiceStore } from "./voice-store.ts";
 
 /**
  * @example
@@ -60,16 +60,7 @@ export class RedisVoiceStore implements VoiceStore {
   create(voice: NewVoice): Promise<SavedVoiceRecord> {
     return guard("voice create", async () => {
       const createdAt = this.now();
-      const record: SavedVoiceRecord = {
-        id: newId("v_"),
-        owner: voice.owner,
-        name: voice.name,
-        ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
-        ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
-        ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
-        createdAt: new Date(createdAt).toISOString(),
-        audio: voice.audio,
-      };
+      const record = newVoiceRecord(voice, createdAt);
       const results = await this.redis
         .multi()
         .set(this.audioKey(record.id), Buffer.from(voice.data.buffer, voice.data.byteOffset, voice.data.byteLength))

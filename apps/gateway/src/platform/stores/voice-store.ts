@@ -2,11 +2,9 @@
  * Saved (cloned) voices: the prompt audio plus its name and transcript. The interface is what
  * the routes use; {@link DiskVoiceStore} is the embedded default.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
 import { SAVED_VOICE_ID, newId } from "../ids.ts";
-import { serialQueue, writeFileAtomic } from "./atomic.ts";
+import { RecordFiles } from "./record-files.ts";
 
 export const SavedVoiceRecordSchema = z.object({
   id: z.string().regex(SAVED_VOICE_ID),
@@ -42,6 +40,20 @@ export interface NewVoice {
   data: Uint8Array;
 }
 
+/** The record of a new voice with a fresh id, created at `now` (the audio bytes are stored beside it). */
+export function newVoiceRecord(voice: NewVoice, now: number): SavedVoiceRecord {
+  return {
+    id: newId("v_"),
+    owner: voice.owner,
+    name: voice.name,
+    ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
+    ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
+    ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
+    createdAt: new Date(now).toISOString(),
+    audio: voice.audio,
+  };
+}
+
 /** Where saved voices live. */
 export interface VoiceStore {
   list(): Promise<SavedVoiceRecord[]>;
@@ -62,95 +74,32 @@ export interface VoiceStore {
  * const v = await voices.create({ name: "Ann", promptText: "Hello.", audio, data });
  */
 export class DiskVoiceStore implements VoiceStore {
-  private readonly serial = serialQueue();
   private constructor(
-    private readonly dir: string,
+    private readonly files: RecordFiles<SavedVoiceRecord>,
     private readonly now: () => number,
-    private voices: Map<string, SavedVoiceRecord>,
   ) {}
 
   static async open(dir: string, now: () => number = Date.now): Promise<DiskVoiceStore> {
-    let list: SavedVoiceRecord[] = [];
-    try {
-      list = z.array(SavedVoiceRecordSchema).parse(JSON.parse(await readFile(join(dir, "voices.json"), "utf8")));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    const store = new DiskVoiceStore(dir, now, new Map(list.map((v) => [v.id, v])));
-    await store.sweep();
-    return store;
-  }
-
-  /**
-   * Removes what a crash can leave behind: temp files of writes cut short (`*.tmp`, in the
-   * directory and under `audio/`), and prompt audio the registry never named (written, then the
-   * crash came before the registry; such a voice was never acknowledged) or no longer names.
-   */
-  private async sweep(): Promise<void> {
-    const names = async (d: string) => readdir(d).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
-    const known = new Set([...this.voices.values()].map((v) => `${v.id}.${v.audio.ext}`));
-    for (const name of await names(this.dir)) if (name.endsWith(".tmp")) await rm(join(this.dir, name), { force: true });
-    for (const name of await names(join(this.dir, "audio"))) {
-      if (name.endsWith(".tmp") || !known.has(name)) await rm(join(this.dir, "audio", name), { force: true });
-    }
-  }
-
-  private audioPath(v: SavedVoiceRecord): string {
-    return join(this.dir, "audio", `${v.id}.${v.audio.ext}`);
-  }
-
-  private async persist(next: Map<string, SavedVoiceRecord>): Promise<void> {
-    await writeFileAtomic(join(this.dir, "voices.json"), JSON.stringify([...next.values()], null, 2));
-    this.voices = next;
+    return new DiskVoiceStore(await RecordFiles.open(dir, { list: "voices.json", files: "audio", schema: SavedVoiceRecordSchema, ext: (v) => v.audio.ext }), now);
   }
 
   async list(): Promise<SavedVoiceRecord[]> {
-    return [...this.voices.values()];
+    return this.files.values();
   }
 
   async get(id: string): Promise<SavedVoiceRecord | undefined> {
-    return this.voices.get(id);
+    return this.files.get(id);
   }
 
   create(voice: NewVoice): Promise<SavedVoiceRecord> {
-    return this.serial(async () => {
-      const record: SavedVoiceRecord = {
-        id: newId("v_"),
-        owner: voice.owner,
-        name: voice.name,
-        ...(voice.promptText !== undefined ? { promptText: voice.promptText } : {}),
-        ...(voice.promptTextSource !== undefined ? { promptTextSource: voice.promptTextSource } : {}),
-        ...(voice.consent !== undefined ? { consent: voice.consent } : {}),
-        createdAt: new Date(this.now()).toISOString(),
-        audio: voice.audio,
-      };
-      await writeFileAtomic(this.audioPath(record), voice.data);
-      await this.persist(new Map(this.voices).set(record.id, record));
-      return record;
-    });
+    return this.files.add(newVoiceRecord(voice, this.now()), voice.data);
   }
 
-  async readAudio(id: string): Promise<Uint8Array | undefined> {
-    const v = this.voices.get(id);
-    if (!v) return undefined;
-    try {
-      return new Uint8Array(await readFile(this.audioPath(v)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
-    }
+  readAudio(id: string): Promise<Uint8Array | undefined> {
+    return this.files.read(id);
   }
 
   delete(id: string): Promise<boolean> {
-    return this.serial(async () => {
-      const v = this.voices.get(id);
-      if (!v) return false;
-      const next = new Map(this.voices);
-      next.delete(id);
-      // Registry first: a crash between the two steps leaves an orphan file, never a dangling entry.
-      await this.persist(next);
-      await rm(this.audioPath(v), { force: true });
-      return true;
-    });
+    return this.files.remove(id);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
-import { newAudioMeta, type AudioMeta, type AudioStore, type NewAudio } from "./audio-store.ts";
+import { audioEtag, audioMetaWithoutEtag, type AudioMeta, type AudioStore, type NewAudio } from "./audio-store.ts";
 
 /** Options of {@link WriteBehindAudioStore}. */
 export interface WriteBehindOptions {
@@ -25,10 +25,9 @@ export interface WriteBehindOptions {
  */
 function lazyEtag(audio: NewAudio, data: Uint8Array, createdAt: number, ttlMs: number): AudioMeta {
   let etag: string | undefined;
-  const meta = newAudioMeta(audio, new Uint8Array(0), createdAt, ttlMs);
-  return Object.defineProperty({ ...meta, bytes: data.byteLength }, "etag", {
+  return Object.defineProperty(audioMetaWithoutEtag(audio, data.byteLength, createdAt, ttlMs) as AudioMeta, "etag", {
     enumerable: true,
-    get: () => (etag ??= newAudioMeta(audio, data, createdAt, ttlMs).etag),
+    get: () => (etag ??= audioEtag(data)),
   });
 }
 

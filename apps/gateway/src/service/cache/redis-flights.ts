@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { StoreUnavailableError } from "../errors.ts";
+import { redisScript, type RedisScript } from "../../platform/stores/redis-script.ts";
 
 /** How a job's items cross Redis: each becomes one stream entry of bytes. */
 export interface FlightCodec<T> {
@@ -49,7 +50,6 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 // Renews the lease only while it is still ours.
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /** An entry's kind, in its `k` field. */
 const ITEM = "i";
@@ -65,21 +65,15 @@ export class RedisFlights {
   private readonly leaseMs: number;
   private readonly keepMs: number;
   private readonly blockMs: number;
-  private readonly release: Script;
-  private readonly renew: Script;
+  private readonly release: RedisScript;
+  private readonly renew: RedisScript;
 
   constructor(private readonly opts: RedisFlightsOptions) {
     this.leaseMs = opts.leaseMs ?? 5_000;
     this.keepMs = opts.keepMs ?? 30_000;
     this.blockMs = opts.blockMs ?? 500;
-    const { redis } = opts;
-    if (!("cosyvoiceFlightRelease" in redis)) {
-      redis.defineCommand("cosyvoiceFlightRelease", { numberOfKeys: 1, lua: RELEASE });
-      redis.defineCommand("cosyvoiceFlightRenew", { numberOfKeys: 1, lua: RENEW });
-    }
-    const r = redis as unknown as Record<"cosyvoiceFlightRelease" | "cosyvoiceFlightRenew", Script>;
-    this.release = r.cosyvoiceFlightRelease.bind(redis);
-    this.renew = r.cosyvoiceFlightRenew.bind(redis);
+    this.release = redisScript(opts.redis, "cosyvoiceFlightRelease", 1, RELEASE);
+    this.renew = redisScript(opts.redis, "cosyvoiceFlightRenew", 1, RENEW);
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { guard } from "../../platform/stores/redis-errors.ts";
 import { CapacityError } from "../errors.ts";
 import type { AcquireSlotOptions } from "./job-slots.ts";
+import { redisScript, type RedisScript } from "../../platform/stores/redis-script.ts";
 
 /** Options of {@link RedisSlots}. */
 export interface RedisSlotsOptions {
@@ -97,7 +98,6 @@ end
 return lost
 `;
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 interface Waiter {
   id: string;
@@ -114,8 +114,8 @@ export class RedisSlots {
   private readonly channel: string;
   private readonly ttl: number;
   private readonly pollMs: number;
-  private readonly acquireScript: Script;
-  private readonly renewScript: Script;
+  private readonly acquireScript: RedisScript;
+  private readonly renewScript: RedisScript;
   private readonly held = new Set<string>();
   private readonly waiters = new Set<Waiter>();
   /** Background work waiting for its share (not in the shared line: it asks again on each release). */
@@ -134,14 +134,8 @@ export class RedisSlots {
     this.channel = `${opts.key}released`;
     this.ttl = opts.leaseTtlMs ?? 5_000;
     this.pollMs = opts.pollMs ?? 100;
-    const { redis } = opts;
-    if (!("cosyvoiceSlotAcquire2" in redis)) {
-      redis.defineCommand("cosyvoiceSlotAcquire2", { numberOfKeys: 5, lua: ACQUIRE });
-      redis.defineCommand("cosyvoiceSlotRenew2", { numberOfKeys: 5, lua: RENEW });
-    }
-    const r = redis as unknown as Record<"cosyvoiceSlotAcquire2" | "cosyvoiceSlotRenew2", Script>;
-    this.acquireScript = r.cosyvoiceSlotAcquire2.bind(redis);
-    this.renewScript = r.cosyvoiceSlotRenew2.bind(redis);
+    this.acquireScript = redisScript(opts.redis, "cosyvoiceSlotAcquire2", 5, ACQUIRE);
+    this.renewScript = redisScript(opts.redis, "cosyvoiceSlotRenew2", 5, RENEW);
   }
 
   /** Jobs this instance runs and has waiting (the whole cap's use shows in {@link shared}). */
