@@ -188,9 +188,13 @@ async function startZygote() {
   const python = process.env.STANDIN_PYTHON ?? join(ROOT, "apps/standin/.venv/bin/python");
   if (process.env.STANDIN_ZYGOTE === "off" || process.env.STANDIN_PYTHON || !existsSync(python)) return undefined;
   const socket = join(mkdtempSync(join(tmpdir(), "standin-zygote-")), "sock");
-  // Its stdin stays open while this check runs: when the check dies, the zygote sees EOF and ends.
+  // Its stdin stays open while this check runs: when the check dies, the zygote sees EOF and ends,
+  // killing the stand-ins it forked. It has a process group of its own, so a signal to the
+  // check's group (Ctrl-C, a CI timeout, npm test stopped) reaches the check and not the zygote:
+  // killed by a signal, the zygote would leave its stand-ins running.
   const child = spawn(python, [join(ROOT, "apps/standin/zygote.py"), socket], {
     cwd: ROOT,
+    detached: true,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, GRADIO_ANALYTICS_ENABLED: "False", PYTHONUNBUFFERED: "1" },
   });
