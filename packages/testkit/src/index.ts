@@ -13,3 +13,4 @@ export { startLoadBalancer, localNginxConf, nginxBinary, SCALE_OUT_NGINX_CONF } 
 export type { NginxHandle } from "./nginx.ts";
 export { closeGradioClient } from "./gradio-client.ts";
 export { seeded } from "./random.ts";
+export { newestMtime } from "./files.ts";

@@ -6,21 +6,13 @@
  * the built file, and tests start some 15 of them a run). `npm test` builds first, so the build is
  * what runs there; a test run right after editing a source (no build) still runs the sources.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { newestMtime } from "@cosyvoice3/testkit";
 
 const GATEWAY = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BUILT = join(GATEWAY, "dist/main.js");
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 let cached: string[] | undefined;
 
@@ -30,7 +22,7 @@ let cached: string[] | undefined;
  */
 export function gatewayMainArgs(): string[] {
   if (cached) return cached;
-  const fresh = process.env["GATEWAY_TEST_FROM_SOURCE"] !== "1" && existsSync(BUILT) && newest(join(GATEWAY, "src")) <= statSync(BUILT).mtimeMs;
+  const fresh = process.env["GATEWAY_TEST_FROM_SOURCE"] !== "1" && existsSync(BUILT) && newestMtime(join(GATEWAY, "src")) <= statSync(BUILT).mtimeMs;
   cached = fresh ? [BUILT] : ["--import", "tsx", join(GATEWAY, "src/main.ts")];
   return cached;
 }

@@ -4,10 +4,11 @@
  * would from a shell: its own cwd, stdout and stderr captured, stdin closed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { newestMtime } from "@cosyvoice3/testkit";
 
 const PKG = resolve(import.meta.dirname, "../..");
 const BIN = join(PKG, "src/bin.ts");
@@ -76,16 +77,6 @@ export const lines = (s: string) => s.split("\n").filter((l) => l.trim() !== "")
 export const hasStack = (s: string) => /\n\s+at .+:\d+:\d+/.test(s) || /^\s*at /m.test(s);
 
 /** The bin path, for tests that run it under `script` (a pseudo-terminal). */
-/** The newest mtime under a folder. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /**
  * True when the CLI and what it imports (the SDK, the typed client) are built from their current
  * sources, as `npm test` leaves them (it builds first).
@@ -95,7 +86,7 @@ function builtIsFresh(): boolean {
     const dir = resolve(PKG, "..", p);
     const entry = join(dir, "dist/index.js");
     const built = existsSync(entry) && (p !== "cli" || existsSync(join(dir, "dist/bin.js")));
-    return built && newest(join(dir, "src")) <= statSync(entry).mtimeMs;
+    return built && newestMtime(join(dir, "src")) <= statSync(entry).mtimeMs;
   });
 }
 
