@@ -3,10 +3,11 @@
 // mode or speed the server lacks refused before anything is sent; the box's PCM bit for bit
 // through /v1 (pcm, wav, flac decoded) and REST (WAV), against the sha256 the stand-in recorded
 // of what it sent; a client that leaves and a deadline both end the job on the box.
+import { saveVoice } from "./helpers/voices.ts";
 import { spawnSync } from "node:child_process";
-import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonPost, voiceForm } from "./helpers/harness.ts";
+import { jsonPost } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
 import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
@@ -28,12 +29,7 @@ describe("a CosyVoice3 FastAPI box (fastapi+http://)", () => {
   beforeAll(async () => {
     box = await startStandin({ serve: "fastapi", model: "cosyvoice3", chunkDelayMs: 150, startTimeoutMs: 240_000 });
     stack = await startPoolGateway([`fastapi+${box.url}`], { model: "cosyvoice3" });
-    const created = await stack.gw.api("/voices", {
-      method: "POST",
-      body: voiceForm({ audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 200 }), name: "Cara", promptText: "I like long walks." }),
-    });
-    expect(created.status).toBe(201);
-    voiceId = created.json.id;
+    voiceId = await saveVoice(stack.gw, { name: "Cara", promptText: "I like long walks.", f0: 200 });
   }, 300_000);
   afterAll(async () => {
     await stack?.close();

@@ -3,9 +3,10 @@
 // int16 and CosyVoice3's prefix added; no instruct2, so instruct on CosyVoice3 is refused before
 // anything is sent; CosyVoice 1's pretrained and instruct; the box's PCM bit for bit through
 // /v1 and REST; a client that leaves cancels the call on the box.
-import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { saveVoice } from "./helpers/voices.ts";
+import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonPost, voiceForm } from "./helpers/harness.ts";
+import { jsonPost } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
 import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
@@ -19,12 +20,7 @@ describe("a CosyVoice3 gRPC box (grpc://)", () => {
   beforeAll(async () => {
     box = await startStandin({ serve: "grpc", model: "cosyvoice3", chunkDelayMs: 150, startTimeoutMs: 240_000 });
     stack = await startPoolGateway([`grpc://${box.address}`], { model: "cosyvoice3" });
-    const created = await stack.gw.api("/voices", {
-      method: "POST",
-      body: voiceForm({ audio: synthWav({ sampleRate: 24_000, seconds: 3, f0: 200 }), name: "Cara", promptText: "I like long walks." }),
-    });
-    expect(created.status).toBe(201);
-    voiceId = created.json.id;
+    voiceId = await saveVoice(stack.gw, { name: "Cara", promptText: "I like long walks.", f0: 200, sampleRate: 24_000 });
   }, 300_000);
   afterAll(async () => {
     await stack?.close();

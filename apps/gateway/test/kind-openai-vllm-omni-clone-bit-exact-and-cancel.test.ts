@@ -3,9 +3,10 @@
 // goes as ref_audio + ref_text on each request, the answer is PCM streamed and reaches /v1 and
 // REST bit for bit; what the server cannot do (cross-lingual, instruct) is refused before
 // anything is sent; a client that leaves closes the connection, and the server records it.
-import { startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { saveVoice } from "./helpers/voices.ts";
+import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonPost, voiceForm } from "./helpers/harness.ts";
+import { jsonPost } from "./helpers/harness.ts";
 import { startPoolGateway, type PoolGateway } from "./helpers/pool-stack.ts";
 import { calls, ends, lastEnd, sha } from "./helpers/box-record.ts";
 
@@ -18,12 +19,7 @@ describe("a vLLM-Omni-shaped OpenAI speech box (openai+http://.../v1)", () => {
   beforeAll(async () => {
     box = await startStandin({ serve: "openai", model: "cosyvoice3", chunkDelayMs: 150, startTimeoutMs: 240_000 });
     stack = await startPoolGateway([`openai+${box.url}/v1`], { model: "cosyvoice3" });
-    const created = await stack.gw.api("/voices", {
-      method: "POST",
-      body: voiceForm({ audio: synthWav({ sampleRate: 24_000, seconds: 3, f0: 200 }), name: "Cara", promptText: "I like long walks." }),
-    });
-    expect(created.status).toBe(201);
-    voiceId = created.json.id;
+    voiceId = await saveVoice(stack.gw, { name: "Cara", promptText: "I like long walks.", f0: 200, sampleRate: 24_000 });
   }, 300_000);
   afterAll(async () => {
     await stack?.close();

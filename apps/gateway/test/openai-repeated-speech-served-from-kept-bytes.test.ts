@@ -2,16 +2,17 @@
 // cache hits): the same MP3 again with no box call and no encoder. Pinned by taking the only
 // encoder (MAX_ENCODERS=1) with a live stream: a new request is then refused 503, the repeated
 // one still answers 200 with the very bytes, raw or as SSE.
+import { saveVoice } from "./helpers/voices.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRecord, startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fastapiBackend } from "../src/backends/cosyvoice-fastapi/driver.ts";
 import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 import { SynthesisCache } from "../src/service/cache/index.ts";
-import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
+import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 
 const calls = (record: string) => readRecord(record).filter((e) => e.event === "call");
 
@@ -24,9 +25,7 @@ describe("a repeated /v1/audio/speech comes from the kept bytes: no box, no enco
     const dir = mkdtempSync(join(tmpdir(), "kept-answers-"));
     const cache = new SynthesisCache({ store: await DiskAudioStore.open(join(dir, "cache"), { ttlMs: 600_000, maxBytes: 2 ** 28 }), logger: pino({ level: "silent" }) });
     gw = await startTestGateway({ backend: fastapiBackend(box.url, { model: "cosyvoice3", timeoutMs: 60_000 }), config: { model: "cosyvoice3", maxEncoders: 1 }, cache });
-    const saved = await gw.api("/voices", { method: "POST", body: voiceForm({ audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 200 }), name: "Kay", promptText: "I like long walks." }) });
-    expect(saved.status).toBe(201);
-    voice = saved.json.id;
+    voice = await saveVoice(gw, { name: "Kay", promptText: "I like long walks.", f0: 200 });
   }, 300_000);
   afterAll(async () => {
     await gw?.close();

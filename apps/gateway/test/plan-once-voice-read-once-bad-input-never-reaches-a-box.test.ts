@@ -3,10 +3,11 @@
 // every door (REST whole and streamed, /v1 whole and as a long input of several pieces, a
 // narration job of several segments); and input the plan refuses never reaches the box (the
 // stand-in's record shows no call for it, and the next good request's call is the only new one).
+import { saveVoice } from "./helpers/voices.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRecord, startStandin, synthWav, type StandinHandle } from "@cosyvoice3/testkit";
+import { readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fastapiBackend } from "../src/backends/cosyvoice-fastapi/driver.ts";
@@ -14,7 +15,7 @@ import { SynthesisCache } from "../src/service/cache/index.ts";
 import { defaultConfig } from "../src/platform/config.ts";
 import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 import { DiskVoiceStore, type NewVoice, type VoiceStore } from "../src/platform/stores/voice-store.ts";
-import { jsonPost, startTestGateway, voiceForm, type TestGateway } from "./helpers/harness.ts";
+import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
 import { waitForJob } from "./jobs/stack.ts";
 
 /** The real disk store, counting how often each voice's prompt audio is read. */
@@ -55,12 +56,8 @@ describe("plan once: the voice is read once per request, bad input never reaches
       stores: { voices, audio },
       cache,
     });
-    const saved = await gw.api("/voices", { method: "POST", body: voiceForm({ audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 190 }), name: "Dee", promptText: "I like long walks." }) });
-    expect(saved.status).toBe(201);
-    voice = saved.json.id;
-    const bare = await gw.api("/voices", { method: "POST", body: voiceForm({ audio: synthWav({ sampleRate: 16_000, seconds: 3, f0: 150 }), name: "Eve" }) });
-    expect(bare.status).toBe(201);
-    noTranscript = bare.json.id;
+    voice = await saveVoice(gw, { name: "Dee", promptText: "I like long walks.", f0: 190 });
+    noTranscript = await saveVoice(gw, { name: "Eve", f0: 150 });
   }, 300_000);
   afterAll(async () => {
     await gw?.close();
