@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /* global process, console */
-// `npm test` after setup: build, then the vitest projects side by side with typecheck, lint and
+// `npm test` after setup: the build beside typecheck and lint, then the vitest projects beside
 // the README check. The tests mostly wait (on stand-ins, delays, ffmpeg), so the checks use the
 // idle core; they run niced, so the tests' timing comes first. Each step's output is kept and
 // printed once it ends (vitest's streams live), then one line per step with its wall and CPU time.
