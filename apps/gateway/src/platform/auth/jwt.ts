@@ -120,6 +120,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     }
     return { run, errors: jose.errors };
   });
+  // A failed load is each verify()'s error, not an unhandled rejection before the first token.
+  ready.catch(() => undefined);
   return {
     async verify(token) {
       const { run, errors } = await ready;
