@@ -1,23 +1,83 @@
-"""gradio 5's streamed-audio conversion (WAV chunk -> AAC in ADTS), in one ffmpeg run instead of three.
+"""gradio 5's conversions of streamed audio, with fewer and cheaper ffmpeg runs and the same bytes.
 
-For every chunk a streaming `gr.Audio` output sends, gradio 5 calls `Audio._convert_to_adts`:
-pydub's `AudioSegment.from_file` on the WAV bytes (an ffprobe, then an ffmpeg decode to WAV) and
-`export(format="adts")` (a third process, the AAC encode). The chunks gradio hands it are the
-16-bit PCM WAV files it wrote itself, so the first two processes only hand the same samples on.
-This does the encode alone, with the command pydub's export runs (`ffmpeg -f wav -i IN -f adts
-OUT`), so the AAC bytes a client receives are the same, byte for byte (`app.py --check-fast-adts`
-compares the two; apps/standin/test/fast-adts-matches-gradio.test.ts runs it), at about a third of
-the CPU. Anything else (not 16-bit PCM WAV, or ffmpeg failing) goes to gradio's own code.
+1. Every chunk. For every chunk a streaming `gr.Audio` output sends, gradio 5 calls
+   `Audio._convert_to_adts`: pydub's `AudioSegment.from_file` on the WAV bytes (an ffprobe, then an
+   ffmpeg decode to WAV) and `export(format="adts")` (a third process, the AAC encode). The chunks
+   gradio hands it are the 16-bit PCM WAV files it wrote itself, so the first two processes only
+   hand the same samples on. `convert_to_adts` does the encode alone, with the command pydub's
+   export runs (`ffmpeg -f wav -i IN -f adts OUT`). Anything else (not 16-bit PCM WAV, or ffmpeg
+   failing) goes to gradio's own code.
+2. The end of a stream. `Audio.combine_stream` joins the chunks' ADTS into one file and, for a
+   `format="wav"` output such as the CosyVoice UIs', decodes it with `AudioSegment.from_file`:
+   an ffprobe, whose answer pydub uses only to pick the PCM it asks ffmpeg for (AAC, decoded as
+   planar float: 16-bit), then the decode. For a file that is a whole chain of ADTS frames that
+   answer is known, so `_mediainfo_json` gives it and only the decode runs.
+3. The ffmpeg pydub runs (`converter`): `STANDIN_FFMPEG` if set, else the static build the
+   imageio-ffmpeg wheel ships, else the ffmpeg on PATH. Debian's ffmpeg links some 215 shared
+   libraries and spends about 0.085 s of CPU starting, more than it spends encoding a chunk; the
+   static build starts in under 0.01 s, and a test run converts some 1,600 chunks. gradio's own
+   conversions and these run the same binary, so they still give the same bytes.
+
+`app.py --check-fast-adts` runs gradio's code beside this for the chunks and the joined stream the
+stand-in really makes; apps/standin/test/fast-adts-matches-gradio.test.ts checks its answer.
 """
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import wave
 from collections.abc import Callable
 from typing import Any
 
 _original: Callable[[bytes], tuple[bytes, float]] | None = None
+_original_mediainfo: Callable[..., Any] | None = None
+
+# What ffprobe answers for an ADTS stream, in the fields pydub's from_file reads: the AAC decoder's
+# samples are planar float, for which pydub asks ffmpeg for 16-bit PCM (self_check compares it
+# with a real ffprobe's answer).
+_ADTS_INFO = {"codec_type": "audio", "codec_name": "aac", "sample_fmt": "fltp"}
+
+
+def converter() -> str:
+    """The ffmpeg binary for pydub: $STANDIN_FFMPEG, else imageio-ffmpeg's static build, else PATH's."""
+    chosen = os.environ.get("STANDIN_FFMPEG")
+    if chosen:
+        return chosen
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        return "ffmpeg"
+
+
+def _is_adts(path: Any) -> bool:
+    """True when the file is ADTS frames end to end (sync word, layer 0, lengths chaining to EOF)."""
+    if not isinstance(path, (str, os.PathLike)):
+        return False
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    at = 0
+    while at + 7 <= len(data):
+        if data[at] != 0xFF or data[at + 1] & 0xF6 != 0xF0:
+            return False
+        length = ((data[at + 3] & 0x03) << 11) | (data[at + 4] << 3) | (data[at + 5] >> 5)
+        if length < 7:
+            return False
+        at += length
+    return at == len(data) and at > 0
+
+
+def _mediainfo_json(filepath: Any, read_ahead_limit: int = -1) -> Any:
+    """pydub's probe, answered without ffprobe for an ADTS file (see the module's note)."""
+    assert _original_mediainfo is not None
+    if _is_adts(filepath):
+        return {"streams": [dict(_ADTS_INFO)], "format": {}}
+    return _original_mediainfo(filepath, read_ahead_limit=read_ahead_limit)
 
 
 def _pcm16_frames(data: bytes) -> tuple[int, int] | None:
@@ -38,7 +98,9 @@ def convert_to_adts(data: bytes) -> tuple[bytes, float]:
     if shape is None or shape[1] <= 0:
         return _original(data)
     frames, rate = shape
-    from pydub import AudioSegment  # gradio's own dependency; its `converter` is the ffmpeg it runs
+    from pydub import (
+        AudioSegment,  # gradio's own dependency; its `converter` is the ffmpeg it runs
+    )
 
     run = subprocess.run([AudioSegment.converter, "-y", "-f", "wav", "-i", "pipe:0", "-f", "adts", "pipe:1"],
                          input=data, capture_output=True)
@@ -49,17 +111,22 @@ def convert_to_adts(data: bytes) -> tuple[bytes, float]:
 
 
 def install() -> bool:
-    """Puts `convert_to_adts` in place of gradio's, where gradio has that hook (5.x); True if it did."""
-    global _original
+    """Puts `convert_to_adts` in place of gradio's and the ADTS-aware probe in pydub's, and picks
+    pydub's ffmpeg, where gradio has that hook (5.x); True if it did."""
+    global _original, _original_mediainfo
     from gradio.components import audio
+    from pydub import AudioSegment, audio_segment
 
     current = audio.Audio.__dict__.get("_convert_to_adts")
     if not isinstance(current, staticmethod):
         return False
     if current.__func__ is convert_to_adts:
         return True
+    AudioSegment.converter = converter()
     _original = current.__func__
     audio.Audio._convert_to_adts = staticmethod(convert_to_adts)
+    _original_mediainfo = audio_segment.mediainfo_json
+    audio_segment.mediainfo_json = _mediainfo_json
     return True
 
 
@@ -74,6 +141,7 @@ def self_check() -> dict[str, Any]:
     import numpy as np
     from gradio import processing_utils
     from gradio.components import audio
+    from pydub import AudioSegment
 
     from . import speech
 
@@ -105,4 +173,39 @@ def self_check() -> dict[str, Any]:
     for data in chunks:
         theirs, ours = _original(data), audio.Audio._convert_to_adts(data)
         results.append({"same_bytes": theirs[0] == ours[0], "bytes": len(ours[0]), "theirs_s": theirs[1], "ours_s": ours[1]})
-    return {"installed": installed, "results": results, "shape_8bit": _pcm16_frames(chunks[-1])}
+    return {"installed": installed, "results": results, "shape_8bit": _pcm16_frames(chunks[-1]),
+            "combined": _check_combine([audio.Audio._convert_to_adts(c)[0] for c in (chunks[0], chunks[2], chunks[3])]),
+            "converter": AudioSegment.converter}
+
+
+def _check_combine(stream: list[bytes]) -> dict[str, Any]:
+    """The end of a stream as a `format="wav"` output makes it, with the probe answered here and
+    with a real ffprobe: the same WAV bytes, and the probe's own answer in the fields pydub reads."""
+    import asyncio
+
+    from gradio.components import audio
+    from pydub import audio_segment
+
+    assert _original_mediainfo is not None
+    output = audio.Audio(format="wav", streaming=True)
+
+    def combined() -> tuple[str, bytes]:
+        data = asyncio.run(output.combine_stream(stream, desired_output_format="wav"))
+        with open(data.path, "rb") as f:
+            return str(data.path), f.read()
+
+    path, ours = combined()
+    joined = os.path.join(os.path.dirname(path), "audio.mp3")
+    audio_segment.mediainfo_json = _original_mediainfo
+    try:
+        _, theirs = combined()
+    finally:
+        audio_segment.mediainfo_json = _mediainfo_json
+    probed = _original_mediainfo(joined)["streams"][0]
+    with open(joined, "rb") as f:
+        truncated = os.path.join(os.path.dirname(path), "truncated.aac")
+        with open(truncated, "wb") as t:
+            t.write(f.read()[:-3])
+    return {"same_bytes": ours == theirs, "bytes": len(ours), "is_adts": _is_adts(joined),
+            "probe_agrees": all(probed.get(k) == v for k, v in _ADTS_INFO.items()),
+            "truncated_is_adts": _is_adts(truncated), "wav_is_adts": _is_adts(path)}
