@@ -5,8 +5,8 @@
  * vitest's own order runs the projects one after another by name (cli, client, deploy, faults,
  * gateway, ...) and, without a results cache (a fresh clone), the larger files first. With three
  * workers shared by every project that started load-500 (some 100 s of wall on its own) after the
- * CLI's files, 100 s into the run, so the run ended on it. Here: the sequence group first (the browser's files keep
- * their own group, after the rest), then the file's duration from vitest's results cache when this
+ * CLI's files, 100 s into the run, so the run ended on it. Here: the sequence group first (today every project is in
+ * group 1), then the file's duration from vitest's results cache when this
  * checkout has one, else the durations measured below, else the file size as vitest does.
  */
 import { relative } from "node:path";
