@@ -15,6 +15,9 @@ import { raceAbort, type CallScope } from "./scope.ts";
 
 export type { GradioContext } from "./gradio-session.ts";
 
+/** How long a queued job's cleanup waits between closing its stream and POST /cancel (runJob). */
+const QUEUED_CANCEL_PAUSE_MS = 100;
+
 /** POST /cancel for this session's job; the UI stops the generator and completes the event. */
 async function cancelJob(ctx: GradioContext, sessionHash: string, eventId: string, fnIndex: number): Promise<void> {
   // Not the job's own `cancel()`: it also resets, has no timeout and logs to the console on failure.
@@ -124,8 +127,9 @@ function classify(ev: StatusEvent, client: SessionClient, eventId: string, hooks
 
 /**
  * Runs one job on a fresh session and follows it to completion. On any failure, abort or
- * timeout it cancels the job for real (POST /cancel, then closes the session's stream, which
- * also removes a job still waiting in the queue) and leaves no stream or listener behind.
+ * timeout it cancels the job for real and leaves no stream or listener behind: a running job by
+ * POST /cancel, then closing the session's stream; a job still waiting in the queue by closing
+ * the stream first (the disconnect is what dequeues it), then POST /cancel.
  */
 export async function runJob(
   ctx: GradioContext,
@@ -198,6 +202,15 @@ export async function runJob(
       if (!completed) {
         // A join still in flight may yet be accepted: wait (bounded) for its id so it can be cancelled.
         const id = job.event_id() || (await within(job.wait_for_id(), 2_000)) || "";
+        if (!started) {
+          // A job still waiting in the queue leaves it only when the UI sees its session's stream
+          // go (`clean_events` on the disconnect): POST /cancel does not dequeue it in gradio 5,
+          // and the completion it sends ends that stream cleanly, so the job ran later anyway when
+          // the cancel won the race. So the stream goes first; the cancel still covers a job that
+          // started meanwhile. The pause is two of the stream loop's 50 ms polls.
+          client.close();
+          await new Promise((r) => setTimeout(r, QUEUED_CANCEL_PAUSE_MS));
+        }
         if (id) await cancelJob(ctx, client.session_hash, id, fnIndex);
       }
     })()
