@@ -283,13 +283,14 @@ chmodSync(join(shim, "curl"), 0o755);
 }
 // The stand-in's fork server (apps/standin/zygote.py), as the tests use it: every stand-in the
 // examples start (npm start, npm run standin, the hosts they name) is the same app.py forked from
-// it, so gradio is imported once per check instead of about ten times. A command that starts
-// `python app.py` itself still does so.
+// it, so gradio is imported once per check instead of about ten times; so is a command that
+// starts `python apps/standin/app.py` itself (STANDIN_ZYGOTE_APP: app.py hands itself to the
+// fork server).
 const checkStart = clock();
 const zygote = await startZygote();
 console.log(`  (the stand-in zygote: ${since(checkStart)})`);
 const baseEnv = { ...process.env, PATH: `${shim}:${process.env.PATH}`, PORT: GW_PORT, STANDIN_PORT: UI_PORT, COSYVOICE_GATEWAY: `http://127.0.0.1:${GW_PORT}` };
-if (zygote) baseEnv.STANDIN_ZYGOTE = zygote.socket;
+if (zygote) Object.assign(baseEnv, { STANDIN_ZYGOTE: zygote.socket, STANDIN_ZYGOTE_APP: "1" });
 delete baseEnv.INIT_CWD;
 delete baseEnv.npm_config_prefix;
 

@@ -21,7 +21,31 @@ import warnings
 warnings.filterwarnings("ignore", message=r"'scale' value should be an integer", category=UserWarning)
 warnings.filterwarnings("ignore", message=r"Trying to convert audio automatically", category=UserWarning)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _fork_from_zygote() -> None:
+    """In the README check (scripts/check-readme-examples.mjs sets STANDIN_ZYGOTE_APP=1 beside the
+    fork server's STANDIN_ZYGOTE), `python app.py ARGS` is forked from the fork server, as
+    `npm run standin` is: gradio is imported once per run, not once per start (about 4 s of CPU).
+    Not in the test workers, which inherit STANDIN_ZYGOTE too: a test that runs app.py itself may
+    set environment gradio reads at import. Only for this directory's own venv, whose gradio the
+    fork server imported."""
+    socket = os.environ.get("STANDIN_ZYGOTE", "")
+    if os.environ.get("STANDIN_ZYGOTE_APP") != "1" or socket in ("", "off") or os.environ.get("STANDIN_PYTHON"):
+        return
+    if not os.path.exists(socket):
+        return
+    if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(HERE, ".venv")):
+        return
+    client = os.path.join(HERE, "fork_client.py")
+    os.execv(sys.executable, [sys.executable, "-S", client, socket, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    _fork_from_zygote()
+
+sys.path.insert(0, HERE)
 
 from cvstandin.model import FakeCosyVoice, Timing
 from cvstandin.record import Recorder
