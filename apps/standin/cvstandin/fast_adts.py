@@ -134,7 +134,6 @@ def self_check() -> dict[str, Any]:
     """`app.py --check-fast-adts`: the chunks the stand-in really streams (speech at both model
     rates, the validation silence, a chunk of three samples), written as gradio writes a streamed
     (rate, float32) output, and an 8-bit WAV; for each, gradio's own conversion beside this one."""
-    import os
     import tempfile
     import warnings
 

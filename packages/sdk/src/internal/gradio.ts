@@ -11,6 +11,7 @@ import {
   type CosyVoiceError,
 } from "../errors.ts";
 import { SessionClient, type GradioContext } from "./gradio-session.ts";
+import { sleep } from "./retry.ts";
 import { raceAbort, type CallScope } from "./scope.ts";
 
 export type { GradioContext } from "./gradio-session.ts";
@@ -209,7 +210,7 @@ export async function runJob(
           // the cancel won the race. So the stream goes first; the cancel still covers a job that
           // started meanwhile. The pause is two of the stream loop's 50 ms polls.
           client.close();
-          await new Promise((r) => setTimeout(r, QUEUED_CANCEL_PAUSE_MS));
+          await sleep(QUEUED_CANCEL_PAUSE_MS);
         }
         if (id) await cancelJob(ctx, client.session_hash, id, fnIndex);
       }
