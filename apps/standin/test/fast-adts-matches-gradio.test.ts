@@ -4,6 +4,8 @@
 // reports must be exactly what gradio's own code gives, for the chunks the stand-in really sends
 // (speech at both model rates, the validation silence, a chunk of a few samples) and for the WAV
 // a stream ends with; whatever is not a 16-bit PCM WAV, or not ADTS, must go to gradio's own code.
+// Under a test run's memo (STANDIN_ADTS_CACHE) a chunk already encoded is handed back from disk:
+// what is kept must be the encoder's own bytes, and the second conversion must really read it.
 import { execFile } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +21,7 @@ interface Check {
   results: { same_bytes: boolean; bytes: number; theirs_s: number; ours_s: number }[];
   shape_8bit: unknown;
   combined: Record<string, boolean | number>;
+  memo: Record<string, boolean | number>;
 }
 
 describe("streamed chunks: one ffmpeg run, gradio's bytes", () => {
@@ -50,5 +53,10 @@ describe("streamed chunks: one ffmpeg run, gradio's bytes", () => {
     expect(combined).toEqual({ same_bytes: true, bytes: expect.any(Number), is_adts: true, probe_agrees: true, truncated_is_adts: false, wav_is_adts: false });
     // Three chunks of 1.58 s, 1 s and three samples at 24 kHz, 16-bit mono: over 2.5 s of samples.
     expect(combined["bytes"]).toBeGreaterThan(2.5 * 24_000 * 2);
+  });
+
+  it("keeps each chunk's encode in the run's memo and hands the same chunk back from it, as the encoder's bytes", () => {
+    // served_from_memo: the kept file was overwritten with a marker, and the second conversion returned the marker.
+    expect(out.memo).toEqual({ kept: 1, first_same: true, kept_same: true, served_from_memo: true });
   });
 });

@@ -8,9 +8,13 @@
  * the zygote and puts its socket in `STANDIN_ZYGOTE` (which the test workers inherit); the
  * others reuse it; the last teardown stops it. Without it (a test file run by other means, or
  * `STANDIN_ZYGOTE=off`), `startStandin` spawns `app.py` directly, as before.
+ *
+ * It also gives the run's stand-ins one memo of their AAC encodes (`STANDIN_ADTS_CACHE`, see
+ * apps/standin/cvstandin/fast_adts.py): a run streams the same few sentences hundreds of times,
+ * and the same WAV chunk always encodes to the same bytes. The last teardown removes it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +41,8 @@ export function standinCommand(python: string, appArgs: string[], env: Record<st
 interface Shared {
   refs: number;
   child: ChildProcess;
+  /** The run's directory: the zygote's socket and the encode memo. */
+  dir: string;
 }
 const KEY = Symbol.for("cosyvoice3.standin-zygote");
 const shared = globalThis as unknown as Record<symbol, Shared | undefined>;
@@ -51,7 +57,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (process.env["STANDIN_ZYGOTE"] === "off") return async () => undefined;
   const python = defaultPython();
   if (!existsSync(python)) return async () => undefined; // startStandin reports the missing venv
-  const socket = join(mkdtempSync(join(tmpdir(), "standin-zygote-")), "sock");
+  const dir = mkdtempSync(join(tmpdir(), "standin-zygote-"));
+  const socket = join(dir, "sock");
+  // Set before the zygote starts, so every stand-in of the run has it, forked or spawned.
+  process.env["STANDIN_ADTS_CACHE"] ??= mkdtempSync(join(dir, "adts-"));
   // stdin stays open for the zygote's lifetime: when this process dies, the zygote sees EOF and ends.
   const child = spawn(python, [ZYGOTE, socket], {
     cwd: ROOT,
@@ -75,11 +84,13 @@ export default async function setup(): Promise<() => Promise<void>> {
   });
   if (!ready) {
     child.kill("SIGKILL");
+    if (process.env["STANDIN_ADTS_CACHE"]?.startsWith(dir)) delete process.env["STANDIN_ADTS_CACHE"];
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`the stand-in fork server did not start:\n${out}`);
   }
   child.stdout.resume();
   process.env["STANDIN_ZYGOTE"] = socket;
-  shared[KEY] = { refs: 1, child };
+  shared[KEY] = { refs: 1, child, dir };
   return teardown;
 }
 
@@ -93,4 +104,6 @@ async function teardown(): Promise<void> {
   const t = setTimeout(() => s.child.kill("SIGKILL"), 5_000);
   await exited;
   clearTimeout(t);
+  if (process.env["STANDIN_ADTS_CACHE"]?.startsWith(s.dir)) delete process.env["STANDIN_ADTS_CACHE"];
+  rmSync(s.dir, { recursive: true, force: true });
 }
