@@ -86,8 +86,9 @@ export function audioEtag(data: Uint8Array): string {
 }
 
 /**
- * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata), each written
- * atomically (temp file + rename). A clip is in the index only once both are written, and on
+ * Clips on local disk: `<dir>/<id>.audio` plus `<dir>/<id>.json` (its metadata); a new clip's
+ * files are written in place, a stored clip's are replaced atomically (temp file + rename), and
+ * puts of one id run one at a time. A clip is in the index only once both are written, and on
  * open a clip whose two files do not match is dropped.
  * @example
  * const audio = await DiskAudioStore.open("/var/lib/gateway/audio", { ttlMs: 86_400_000, maxBytes: 2 ** 29 });
@@ -95,6 +96,8 @@ export function audioEtag(data: Uint8Array): string {
  */
 export class DiskAudioStore implements AudioStore {
   private readonly index = new Map<string, AudioMeta>();
+  /** The last put of each id still being written (settled either way): see `put`. */
+  private readonly putting = new Map<string, Promise<void>>();
   private total = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
@@ -167,7 +170,26 @@ export class DiskAudioStore implements AudioStore {
     }
   }
 
-  async put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
+  /**
+   * Puts of one id run one after another: two at once would each write both files, and the
+   * clip left on disk could take its bytes from one and its metadata from the other (which
+   * `open` then drops as torn). The later put replaces the earlier one whole.
+   */
+  put(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
+    const before = this.putting.get(audio.id);
+    const run = before ? before.then(() => this.putNow(audio, data)) : this.putNow(audio, data);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.putting.set(audio.id, settled);
+    void settled.then(() => {
+      if (this.putting.get(audio.id) === settled) this.putting.delete(audio.id);
+    });
+    return run;
+  }
+
+  private async putNow(audio: NewAudio, data: Uint8Array): Promise<AudioMeta> {
     const meta = newAudioMeta(audio, data, this.now(), this.opts.ttlMs);
     // Clips are a TTL cache: no fsync on the request path (it was about half of the gateway's
     // added latency per synthesis), and both files at once; `open` drops a clip whose files do
@@ -176,7 +198,7 @@ export class DiskAudioStore implements AudioStore {
     // before the index has it, which is after both writes, and `open` drops a clip whose two files
     // do not match, so the temp file and rename (two more file operations, about a tenth of the
     // write's cost here) buy nothing. An id already stored, or one whose file is there already
-    // (two puts of one id at once), is replaced atomically, as readers may be streaming it.
+    // (left by a put that failed half-way), is replaced atomically, as readers may be streaming it.
     const opts = { durable: false, dirExists: true };
     const write = async (path: string, bytes: Uint8Array | string) => {
       if (!this.index.has(audio.id)) {
