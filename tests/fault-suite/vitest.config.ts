@@ -24,10 +24,10 @@ export default defineProject({
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 90_000,
-    // One group for every project: files of all projects share three workers, so
+    // One group for every project: files of all projects share four workers, so
     // no project waits for another's slowest file. The tests mostly wait (stand-in delays,
     // ffmpeg, sockets); each stand-in comes from the run's fork server (standin-zygote.ts).
-    maxWorkers: 3,
+    maxWorkers: 4,
     sequence: { groupOrder: 1 },
   },
 });

@@ -32,8 +32,8 @@ export function chromiumSkipReason(): string | undefined {
  */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (extraArgs.length > 0) return launch(extraArgs);
-  // The browser files run one after another in one worker (maxWorkers 1, isolate: false): those
-  // that need no flags of their own share one Chromium instead of starting one each (a start is
+  // A worker runs its project's files one after another (isolate: false): the browser files
+  // that need no flags of their own share one Chromium per worker instead of one each (a start is
   // a few seconds of CPU). Each file still gets a browser whose close() leaves nothing open: it
   // closes every context (each newPage() is a context of its own, as on a fresh browser).
   let real = shared[SHARED];
