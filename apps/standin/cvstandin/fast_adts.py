@@ -34,6 +34,7 @@ import hashlib
 import io
 import os
 import subprocess
+import threading
 import wave
 from collections.abc import Callable
 from typing import Any
@@ -107,7 +108,8 @@ def _memo_path(data: bytes) -> str | None:
 
 def _remember(path: str, adts: bytes) -> None:
     """Keeps one encode in the memo, whole or not at all; a memo that cannot be written is skipped."""
-    temporary = f"{path}.{os.getpid()}.tmp"
+    # A name of its own: two threads of one stand-in may encode the same chunk at once.
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         with open(temporary, "wb") as f:
             f.write(adts)
