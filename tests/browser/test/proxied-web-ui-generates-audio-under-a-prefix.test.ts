@@ -78,15 +78,28 @@ describe.skipIf(skip !== undefined)(`the CosyVoice web UI through /cosyvoice/ in
     await page.getByRole("button", { name: "生成音频" }).click();
 
     // The output player: the last <audio> on the page, fed by the streamed HLS playlist.
-    await page.waitForFunction(
-      () => {
-        const all = Array.from(document.querySelectorAll("audio"));
-        const out = all[all.length - 1];
-        return out !== undefined && all.length >= 2 && out.currentTime > 0.2;
-      },
-      undefined,
-      { timeout: 45_000 },
-    );
+    const playing = await page
+      .waitForFunction(
+        () => {
+          const all = Array.from(document.querySelectorAll("audio"));
+          const out = all[all.length - 1];
+          return out !== undefined && all.length >= 2 && out.currentTime > 0.2;
+        },
+        undefined,
+        { timeout: 45_000 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!playing) {
+      // What the players and the stream requests looked like, for a failure that says why.
+      const players = await page.evaluate(() =>
+        Array.from(document.querySelectorAll("audio")).map((a) => ({ src: a.currentSrc, paused: a.paused, readyState: a.readyState, networkState: a.networkState, error: a.error?.code, currentTime: a.currentTime, duration: a.duration })),
+      );
+      const streams = requested.filter((r) => r.url.includes("/gradio_api/")).map((r) => `${r.status} ${new URL(r.url).pathname}`);
+      expect.fail(`the output <audio> did not play within 45 s: ${JSON.stringify({ players, streams, failed })}`);
+    }
     const calls = readRecord(stack.standin.record).filter((e) => e.event === "call" && e["fn"] === "generate_audio");
     expect(calls).toHaveLength(1);
     expect((calls[0]?.["inputs"] as Record<string, { value: unknown }>)["mode_checkbox_group"]?.value).toBe("3s极速复刻");
