@@ -3,7 +3,7 @@
 // and shows no chunk after that, and the gateway's slot is free again.
 import { readRecord, waitForRecord } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, cloneVoice, jsonPost } from "./helpers/http.ts";
+import { call, cloneVoice, gatewayHoldsNoSlot, jsonPost } from "./helpers/http.ts";
 import { callCount, chunksAfterCancel, jobEnd, nextCall, unfinishedJobs } from "./helpers/record.ts";
 import { startStack, type Stack } from "./helpers/stack.ts";
 import { postJson } from "./helpers/stream.ts";
@@ -60,6 +60,9 @@ describe("client disconnect", () => {
 
   it("afterwards the single slot is free: a full synthesis succeeds", async () => {
     await waitForRecord(stack.standin.record, (rec) => unfinishedJobs(rec).length === 0);
+    // The backend is done with the hung-up jobs; the gateway frees the slot once its cancel call
+    // returns (the slot must come free, not stay held by a job nobody waits for).
+    await gatewayHoldsNoSlot(stack.gw.url);
     const a = await call(stack.gw.url + "/synthesize", jsonPost({ text: "All good.", voice }));
     expect(a.status, a.text).toBe(201);
     const rec = readRecord(stack.standin.record);

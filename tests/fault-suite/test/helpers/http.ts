@@ -154,3 +154,24 @@ export async function rawRequest(url: string, data: string | Buffer, waitMs = 10
   s.destroy();
   return a;
 }
+
+/**
+ * Waits until the gateway holds no backend slot (its `/metrics` shows no job running or waiting
+ * on any backend), and returns how long that took. The stand-in records a job cancelled as soon
+ * as gradio stops it; the gateway frees the slot only once its own clean-up of the upstream job
+ * (the cancel call) is done, a moment later.
+ * @example await gatewayHoldsNoSlot(stack.gw.url);
+ */
+export async function gatewayHoldsNoSlot(base: string, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const busy = text
+      .split("\n")
+      .filter((l) => /^cosyvoice_gateway_backend_jobs\{/.test(l))
+      .map((l) => Number(l.slice(l.lastIndexOf(" ") + 1)));
+    if (busy.length > 0 && busy.every((n) => n === 0)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`the gateway still holds a backend slot after ${timeoutMs} ms:\n${text.split("\n").filter((l) => l.includes("backend_jobs")).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
