@@ -67,11 +67,16 @@ describe("openSse", () => {
     await expect.poll(() => s.broken.length).toBe(1);
   });
 
-  it("an event over the cap breaks the stream", async () => {
-    const url = await serve([`data: ${"x".repeat(4096)}`, "\n\n"]);
+  it.each([
+    ["while it is still incomplete", [`data: ${"x".repeat(4096)}`, "\n\n"]],
+    // Whole in one network chunk, the parser never buffers it: it must be measured all the same.
+    ["when it arrives whole, with a small event before it and after it", [`data: {"a":1}\n\ndata: ${"x".repeat(4096)}\n\ndata: {"b":2}\n\n${close}\n\n`]],
+  ])("an event over the cap breaks the stream, %s", async (_name, parts) => {
+    const url = await serve(parts);
     const s = collect(url, 1024);
     await expect.poll(() => s.broken.length).toBe(1);
     expect(String(s.broken[0])).toMatch(/exceeded 1024 bytes/);
-    expect(s.got).toEqual([]);
+    // Nothing from the oversized event on reaches the client.
+    expect(s.got).toEqual(parts.length === 1 ? ['{"a":1}'] : []);
   });
 });

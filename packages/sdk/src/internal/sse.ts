@@ -57,14 +57,22 @@ export function openSse(url: string, opts: SseOptions): SseSource {
   let parseFailure: Error | undefined;
   // Gradio says `close_stream` when the session has nothing left to send; the end that follows is clean.
   let closedByServer = false;
+  const tooLarge = () => new Error(`an event of the queue stream exceeded ${opts.maxEventBytes} bytes`);
   const parser = createParser({
     onEvent: (ev) => {
+      if (parseFailure) return;
+      // The parser's own cap covers what it buffers while an event is incomplete; an event that
+      // arrives whole in one network chunk is never buffered, so it is measured here.
+      if (ev.data.length > opts.maxEventBytes) {
+        parseFailure = tooLarge();
+        return;
+      }
       if (ev.data.includes('"close_stream"')) closedByServer = isCloseStream(ev.data);
       dispatch(ev.data);
     },
     // Unknown fields are allowed by the spec and ignored; only an oversized buffer is fatal.
     onError: (err) => {
-      if (err.type === "max-buffer-size-exceeded") parseFailure = new Error(`an event of the queue stream exceeded ${opts.maxEventBytes} bytes`);
+      if (err.type === "max-buffer-size-exceeded") parseFailure ??= tooLarge();
     },
     maxBufferSize: opts.maxEventBytes,
   });
