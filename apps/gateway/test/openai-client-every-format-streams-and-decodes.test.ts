@@ -61,15 +61,14 @@ describe.skipIf(!SDK_READY)(`openai client: every format${SDK_READY ? "" : ` (sk
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
-    const firstAt = Date.now();
-    // The job of this request is the last call; it has chunks to go.
+    // The job of this request is the last call; when the client holds its first bytes, the UI has
+    // not finished it (the record, not a clock: how late this read runs depends on the machine's load).
     const rec = readRecord(stack.standin.record);
     const job = rec.filter((e) => e.event === "call" && e["fn"] === "generate_audio").at(-1)!["job"];
     expect(rec.some((e) => e["job"] === job && (e.event === "done" || e.event === "cancelled"))).toBe(false);
     while (!(await reader.read()).done) {
       // to the end
     }
-    expect(Date.now() - firstAt).toBeGreaterThan(300);
     expect(readRecord(stack.standin.record).some((e) => e["job"] === job && e.event === "done")).toBe(true);
   });
 
