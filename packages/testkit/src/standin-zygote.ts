@@ -84,8 +84,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   });
   if (!ready) {
     child.kill("SIGKILL");
-    if (process.env["STANDIN_ADTS_CACHE"]?.startsWith(dir)) delete process.env["STANDIN_ADTS_CACHE"];
-    rmSync(dir, { recursive: true, force: true });
+    removeRunDir(dir);
     throw new Error(`the stand-in fork server did not start:\n${out}`);
   }
   child.stdout.resume();
@@ -104,6 +103,11 @@ async function teardown(): Promise<void> {
   const t = setTimeout(() => s.child.kill("SIGKILL"), 5_000);
   await exited;
   clearTimeout(t);
-  if (process.env["STANDIN_ADTS_CACHE"]?.startsWith(s.dir)) delete process.env["STANDIN_ADTS_CACHE"];
-  rmSync(s.dir, { recursive: true, force: true });
+  removeRunDir(s.dir);
+}
+
+/** Removes the run's directory, and the memo variable when it points into it (not one set outside). */
+function removeRunDir(dir: string): void {
+  if (process.env["STANDIN_ADTS_CACHE"]?.startsWith(dir)) delete process.env["STANDIN_ADTS_CACHE"];
+  rmSync(dir, { recursive: true, force: true });
 }
