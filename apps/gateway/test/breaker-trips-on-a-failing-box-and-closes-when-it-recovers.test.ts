@@ -6,11 +6,10 @@
  * job after BREAKER_OPEN_MS, which closes the breaker. (That input faults never count is pinned
  * in breaker-opens-on-box-faults-not-input-faults.test.ts.)
  */
-import { readRecord, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { parsePrometheus, readRecord, sampleValue, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonPost } from "./helpers/harness.ts";
 import { startPoolGateway, synthCalls, type PoolGateway } from "./helpers/pool-stack.ts";
-import { parsePrometheus, sampleValue } from "./helpers/prometheus.ts";
 
 const VOICE = "builtin:英文女";
 let standin: StandinHandle;

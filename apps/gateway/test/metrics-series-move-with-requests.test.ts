@@ -3,10 +3,10 @@
  * route template (never the raw path or an id, so the label set stays bounded), latency
  * histograms, backend job gauges, refusals by reason, process metrics.
  */
+import { parsePrometheus, sampleValue, type Sample } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeBackend } from "./helpers/fake-backend.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
-import { parsePrometheus, sampleValue, type Sample } from "./helpers/prometheus.ts";
 
 const P = "cosyvoice_gateway_";
 const backend = new FakeBackend();

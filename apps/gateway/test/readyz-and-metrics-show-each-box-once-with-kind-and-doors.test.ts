@@ -5,12 +5,11 @@
 // show each box once, with its kind and the doors that use it; the ASR server going down shows
 // at `/readyz` and at its route with its own title; the credentials reach no log line, no
 // `/readyz` and no `/metrics`, also when the box goes down.
-import { startStandin, type StandinHandle } from "@cosyvoice3/testkit";
+import { parsePrometheus, startStandin, type StandinHandle } from "@cosyvoice3/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redactText, redactUrl } from "../src/backends/registry/index.ts";
 import { createLogger } from "../src/platform/logging.ts";
 import { startRoutedGateway, startEchoBackend, tempRoot, type EchoBackend, type RoutedGateway } from "./helpers/passthrough.ts";
-import { parsePrometheus } from "./helpers/prometheus.ts";
 import { until } from "./helpers/pool-stack.ts";
 
 const SECRET = "s3cret-pass";

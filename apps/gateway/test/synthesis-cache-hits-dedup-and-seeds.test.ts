@@ -8,7 +8,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readRecord, startStandin, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
+import { parsePrometheus, readRecord, sampleValue, startStandin, waitForRecord, type RecordEntry, type StandinHandle } from "@cosyvoice3/testkit";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectingBackend } from "../src/backends/gradio/driver.ts";
@@ -17,7 +17,6 @@ import { createMetrics, type GatewayMetrics } from "../src/platform/metrics/inde
 import { DiskAudioStore } from "../src/platform/stores/audio-store.ts";
 import { isAdts } from "./helpers/clip.ts";
 import { jsonPost, startTestGateway, type TestGateway } from "./helpers/harness.ts";
-import { parsePrometheus, sampleValue } from "./helpers/prometheus.ts";
 
 const VOICE = "builtin:英文女";
 const KEY_A = "key-a-0123456789abcdef0123456789";

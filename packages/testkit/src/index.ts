@@ -14,3 +14,5 @@ export type { NginxHandle } from "./nginx.ts";
 export { closeGradioClient } from "./gradio-client.ts";
 export { seeded } from "./random.ts";
 export { newestMtime } from "./files.ts";
+export { parsePrometheus, sampleValue } from "./prometheus.ts";
+export type { Sample } from "./prometheus.ts";

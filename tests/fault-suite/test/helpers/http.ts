@@ -4,7 +4,7 @@
  * request lines, oversized headers, idle connections).
  */
 import type { Socket } from "node:net";
-import { openSocket, synthWav, voiceForm } from "@cosyvoice3/testkit";
+import { openSocket, parsePrometheus, synthWav, voiceForm } from "@cosyvoice3/testkit";
 import { expect } from "vitest";
 
 /** A response with its body read. */
@@ -165,13 +165,9 @@ export async function rawRequest(url: string, data: string | Buffer, waitMs = 10
 export async function gatewayHoldsNoSlot(base: string, timeoutMs = 10_000): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    const busy = text
-      .split("\n")
-      .filter((l) => /^cosyvoice_gateway_backend_jobs\{/.test(l))
-      .map((l) => Number(l.slice(l.lastIndexOf(" ") + 1)));
-    if (busy.length > 0 && busy.every((n) => n === 0)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`the gateway still holds a backend slot after ${timeoutMs} ms:\n${text.split("\n").filter((l) => l.includes("backend_jobs")).join("\n")}`);
+    const jobs = parsePrometheus(await (await fetch(`${base}/metrics`)).text()).filter((s) => s.name === "cosyvoice_gateway_backend_jobs");
+    if (jobs.length > 0 && jobs.every((s) => s.value === 0)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`the gateway still holds a backend slot after ${timeoutMs} ms: ${JSON.stringify(jobs)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
